@@ -1,0 +1,339 @@
+"""The recurrent cores: one interface, explicit state, snnTorch-exact membranes, clear errors."""
+
+import pytest
+import snntorch as snn
+import torch
+from snntorch._neurons.neurons import SpikingNeuron
+
+from grsn_edu import CORE_NAMES, Trace, make_core
+from grsn_edu.cores import GRSNCore, SubstepCore
+from grsn_edu.neurons import atan_spike
+
+I, H = 3, 6
+
+# Every core and the main variants of the spiking ones.
+VARIANTS = [
+    ("mlp", {}),
+    ("gru", {}),
+    ("lif", {}),
+    ("lif", {"readout": "membrane"}),
+    ("grsn", {}),
+    ("grsn", {"gate_input": "input"}),
+    ("grsn", {"gate_input": "both", "readout": "both"}),
+    ("rleaky", {}),
+    ("slstm", {}),
+    ("lif", {"substeps": 4}),
+    ("grsn", {"substeps": 4}),
+    ("grsn", {"substeps": 3, "reset_each_step": True}),
+]
+IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in o.items())}" if o else n for n, o in VARIANTS]
+
+
+def build(name, seed=0, **options):
+    torch.manual_seed(seed)
+    return make_core(name, I, H, **options)
+
+
+def drive(T, B, seed=1, scale=3.0):
+    """Inputs strong enough that spiking cores fire."""
+    g = torch.Generator().manual_seed(seed)
+    return scale * torch.randn(T, B, I, generator=g)
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_shapes_and_dtypes(name, options):
+    core = build(name, **options)
+    x = drive(5, 4)
+    state = core.initial_state(4)
+    for v in state.values():
+        assert v.shape == (4, H) and v.dtype == torch.float32
+    out, final = core(x, state)
+    assert out.shape == (5, 4, core.output_size)
+    assert out.dtype == torch.float32
+    assert set(final) == set(core.state_names)
+    for v in final.values():
+        assert v.shape == (4, H) and v.dtype == torch.float32
+    if core.spiking and getattr(core, "readout", getattr(getattr(core, "inner", None), "readout", None)) == "spikes":
+        if core.substeps == 1:
+            assert set(out.unique().tolist()) <= {0.0, 1.0}
+        else:  # rate code: multiples of 1/S in [0, 1]
+            assert torch.allclose(out * core.substeps, (out * core.substeps).round())
+
+
+def test_every_name_is_buildable_and_readout_both_doubles_output():
+    for name in CORE_NAMES:
+        assert make_core(name, I, H).name == name
+    assert make_core("grsn", I, H, readout="both").output_size == 2 * H
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_gradients_reach_every_parameter(name, options):
+    core = build(name, **options)
+    x = drive(12, 8)
+    out, final = core(x, core.initial_state(8))
+    # a loss that depends on outputs and on the final state, so every path is used
+    loss = (out * torch.linspace(-1, 1, out.shape[-1])).sum() + sum(v.pow(2).sum() for v in final.values())
+    loss.backward()
+    for pname, p in core.named_parameters():
+        assert p.grad is not None, f"{pname} got no gradient"
+        assert torch.isfinite(p.grad).all(), f"{pname} has a non-finite gradient"
+        assert p.grad.abs().sum() > 0, f"{pname} has an all-zero gradient"
+
+
+def _snntorch_leaky_reference(core, x):
+    """Linear encoder + a fresh snntorch.Leaky with the core's beta, stepped with snnTorch's own forward."""
+    leaky = snn.Leaky(beta=core.beta.detach().clone(), threshold=core.threshold, reset_mechanism="subtract")
+    cur = core.encoder(x)
+    mem = torch.zeros(x.shape[1], core.hidden_size)
+    spks, mems = [], []
+    for t in range(x.shape[0]):
+        spk, mem = leaky(cur[t], mem)
+        spks.append(spk)
+        mems.append(mem)
+    return torch.stack(spks), torch.stack(mems)
+
+
+@pytest.mark.parametrize("name,options", [("lif", {}), ("grsn", {"gates": False})], ids=["lif", "grsn-gates-off"])
+def test_membrane_is_snntorch_leaky(name, options):
+    core = build(name, **options)
+    with torch.no_grad():
+        core.beta.copy_(torch.linspace(0.3, 0.95, H))  # per-neuron decay, as learned
+    x = drive(30, 4)
+    trace = Trace()
+    out, _ = core(x, core.initial_state(4), trace=trace)
+    ref_spk, ref_mem = _snntorch_leaky_reference(core, x)
+    assert ref_spk.sum() > 10, "the test input must make the neurons fire"
+    assert torch.equal(out, ref_spk)
+    assert torch.equal(trace["mem"], ref_mem)
+
+
+def test_grsn_gates_off_matches_snntorch_gradients_too():
+    core = build("grsn", gates=False)
+    x = drive(20, 3)
+    out, _ = core(x)
+    (out * torch.arange(H)).sum().backward()
+    grads = {n: p.grad.clone() for n, p in core.named_parameters()}
+    core.zero_grad()
+    ref_spk, _ = _snntorch_leaky_reference(core, x)
+    (ref_spk * torch.arange(H)).sum().backward()
+    for n in ("encoder.weight", "encoder.bias"):
+        assert torch.allclose(grads[n], dict(core.named_parameters())[n].grad, atol=1e-6)
+
+
+def test_grsn_gated_current_follows_its_equations():
+    core = build("grsn", gate_input="spikes")
+    x = drive(15, 2)
+    trace = Trace()
+    core(x, trace=trace)
+    spk_prev, forget, cand, cur = trace["spk_prev"], trace["forget"], trace["candidate"], trace["cur"]
+    W, b = core.gate_o.weight, core.gate_o.bias
+    c = torch.zeros(2, H)
+    for t in range(x.shape[0]):
+        pre = spk_prev[t] @ W.T + b
+        f = torch.sigmoid(pre[:, :H])
+        c = f * c + (1 - f) * torch.tanh(pre[:, H:])
+        assert torch.allclose(forget[t], f, atol=1e-6)
+        assert torch.allclose(cur[t], c, atol=1e-6)
+    assert cand.abs().max() < 1
+
+
+def test_rleaky_core_is_snntorch_rleaky():
+    core = build("rleaky")
+    x = drive(20, 3)
+    out, _ = core(x)
+    ref = snn.RLeaky(beta=core.beta.detach().clone(), linear_features=H, reset_mechanism="subtract")
+    ref.recurrent.load_state_dict(core.rleaky.recurrent.state_dict())
+    cur = core.encoder(x)
+    spk, mem = torch.zeros(3, H), torch.zeros(3, H)
+    spks = []
+    for t in range(20):
+        spk, mem = ref(cur[t], spk, mem)
+        spks.append(spk)
+    assert torch.stack(spks).sum() > 0
+    assert torch.equal(out, torch.stack(spks))
+
+
+def test_slstm_core_is_snntorch_slstm_and_keeps_state_when_sizes_differ():
+    # With input_size == hidden_size snnTorch's SLSTM.forward carries its state and must agree with ours.
+    torch.manual_seed(0)
+    core = make_core("slstm", H, H)
+    x = 3 * torch.randn(10, 2, H)
+    out, _ = core(x)
+    ref = snn.SLSTM(H, H)
+    ref.load_state_dict(core.slstm.state_dict())
+    syn, mem = torch.zeros(2, H), torch.zeros(2, H)
+    spks = []
+    for t in range(10):
+        spk, syn, mem = ref(x[t], syn, mem)
+        spks.append(spk)
+    assert torch.equal(out, torch.stack(spks))
+    # With input_size != hidden_size our core still carries state: a second step differs from a fresh start.
+    core = build("slstm")
+    x1 = drive(1, 2)
+    _, state = core(drive(5, 2, seed=7))
+    carried, _ = core(x1, state, trace=(tr := Trace()))
+    fresh, _ = core(x1, core.initial_state(2), trace=(tr0 := Trace()))
+    assert not torch.equal(tr["mem"], tr0["mem"])
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_sequence_call_equals_single_steps(name, options):
+    core = build(name, **options)
+    x = drive(9, 3)
+    starts = torch.zeros(9, 3, dtype=torch.bool)
+    starts[4, 1] = True
+    starts[6, 0] = True
+    state0 = core.initial_state(3)
+    with torch.no_grad():
+        seq_out, seq_state = core(x, state0, episode_start=starts)
+        state, outs = state0, []
+        for t in range(9):
+            o, state = core(x[t : t + 1], state, episode_start=starts[t : t + 1])
+            outs.append(o)
+    assert torch.allclose(seq_out, torch.cat(outs), atol=1e-6)
+    for k in seq_state:
+        assert torch.allclose(seq_state[k], state[k], atol=1e-6)
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_episode_start_resets_exactly_the_masked_entries(name, options):
+    core = build(name, **options)
+    T, B, t_reset, b_reset = 10, 4, 5, 2
+    x = drive(T, B)
+    _, warm = core(drive(6, B, seed=3), core.initial_state(B))  # a non-trivial state to start from
+    starts = torch.zeros(T, B, dtype=torch.bool)
+    starts[t_reset, b_reset] = True
+    with torch.no_grad():
+        plain, _ = core(x, warm)
+        masked, _ = core(x, warm, episode_start=starts)
+        fresh, _ = core(x[t_reset:, b_reset : b_reset + 1], core.initial_state(1))
+    others = [b for b in range(B) if b != b_reset]
+    assert torch.equal(masked[:, others], plain[:, others])
+    assert torch.equal(masked[:t_reset, b_reset], plain[:t_reset, b_reset])
+    assert torch.allclose(masked[t_reset:, b_reset], fresh[:, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_same_seed_same_numbers(name, options):
+    a, b = build(name, seed=5, **options), build(name, seed=5, **options)
+    x = drive(8, 2)
+    out_a, _ = a(x)
+    out_b, _ = b(x)
+    assert torch.equal(out_a, out_b)
+    c = build(name, seed=6, **options)
+    assert any(not torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_instances_never_share_state(name, options):
+    a, b = build(name, seed=0, **options), build(name, seed=0, **options)
+    x = drive(6, 2)
+    ref, _ = b(x)
+    a(drive(6, 5, seed=9))  # another instance, another batch size, in between
+    again, _ = b(x)
+    assert torch.equal(ref, again)
+    # calling the same instance twice with the same explicit state gives the same answer
+    out1, _ = a(x, a.initial_state(2))
+    a(drive(4, 3, seed=11))
+    out2, _ = a(x, a.initial_state(2))
+    assert torch.equal(out1, out2)
+
+
+def test_no_neuron_left_in_snntorch_registry():
+    before = len(SpikingNeuron.instances)
+    cores = [make_core(n, I, H) for n in CORE_NAMES]
+    assert len(SpikingNeuron.instances) == before
+    del cores
+
+
+def test_substeps_four_times_the_updates_and_rate_output():
+    core = build("lif", substeps=4)
+    assert isinstance(core, SubstepCore)
+    trace = Trace()
+    out, _ = core(drive(5, 2), trace=trace)
+    assert trace["spk"].shape == (20, 2, H)
+    assert torch.allclose(out, trace["spk"].reshape(5, 4, 2, H).mean(1))
+
+
+def test_substeps_reset_each_step_forgets_between_steps():
+    core = build("grsn", substeps=2, reset_each_step=True)
+    x = drive(4, 1)
+    with torch.no_grad():
+        out, _ = core(x)
+        alone, _ = core(x[2:3])
+    assert torch.equal(out[2], alone[0])
+
+
+# -- bad input ------------------------------------------------------------------------------------------------
+def test_unknown_core_name_lists_known_names():
+    with pytest.raises(ValueError, match="known cores: mlp, gru, lif, grsn, rleaky, slstm"):
+        make_core("lstm", I, H)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"substeps": 0}, "substeps must be an int >= 1"),
+        ({"gate_input": "state"}, "gate_input must be one of"),
+        ({"readout": "rate"}, "readout must be one of"),
+        ({"beta": 1.5}, r"beta .* must lie in \[0, 1\]"),
+        ({"threshold": 0.0}, "threshold must be > 0"),
+        ({"colour": "blue"}, "bad option for core 'grsn'.*its options are"),
+        ({"reset_each_step": True}, "reset_each_step only applies"),
+    ],
+)
+def test_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_core("grsn", I, H, **kwargs)
+
+
+def test_substeps_on_a_non_spiking_core_is_refused():
+    with pytest.raises(ValueError, match="not spiking"):
+        make_core("gru", I, H, substeps=4)
+
+
+@pytest.mark.parametrize("name", CORE_NAMES)
+def test_bad_shapes_and_states(name):
+    core = make_core(name, I, H)
+    with pytest.raises(ValueError, match=r"shape \(T, B, 3\)"):
+        core(torch.randn(4, I))
+    with pytest.raises(ValueError, match="expected 3 input features"):
+        core(torch.randn(4, 2, I + 1))
+    with pytest.raises(ValueError, match="T >= 1"):
+        core(torch.randn(0, 2, I))
+    with pytest.raises(ValueError, match="floating-point"):
+        core(torch.ones(4, 2, I, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"episode_start must have shape \(T, B\) = \(4, 2\)"):
+        core(torch.randn(4, 2, I), episode_start=torch.zeros(4, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="episode_start must be a bool tensor"):
+        core(torch.randn(4, 2, I), episode_start=torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        core.initial_state(0)
+    if core.state_names:
+        with pytest.raises(ValueError, match=r"made for batch size 5 but x has batch size 2.*initial_state\(2\)"):
+            core(torch.randn(4, 2, I), core.initial_state(5))
+        with pytest.raises(ValueError, match="state must be a dict with keys"):
+            core(torch.randn(4, 2, I), {"wrong": torch.zeros(2, H)})
+        with pytest.raises(ValueError, match="hidden_size=6"):
+            core(torch.randn(4, 2, I), make_core(name, I, H + 1).initial_state(2))
+
+
+def test_bad_sizes():
+    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+        make_core("gru", I, 0)
+    with pytest.raises(ValueError, match="input_size must be a positive int"):
+        make_core("lif", 2.5, H)
+
+
+def test_grsn_docstring_states_what_is_a_choice():
+    doc = GRSNCore.__doc__
+    assert "Not certain from public sources" in doc and "gate_input" in doc
+
+
+def test_spike_function_is_snntorch_atan():
+    u = torch.tensor([-0.5, 0.0, 0.5], requires_grad=True)
+    s = atan_spike(u)
+    s.sum().backward()
+    assert s.tolist() == [0.0, 0.0, 1.0]
+    expected = 1 / (1 + (torch.pi * u.detach()) ** 2)  # alpha=2: alpha/2 / (1 + (pi/2 alpha u)^2)
+    assert torch.allclose(u.grad, expected)
