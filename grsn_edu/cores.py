@@ -409,6 +409,7 @@ class LIFCore(_SpikingCore):
 
     def _run(self, x, state, keep, trace):
         cur = self.encoder(x)  # all steps at once: (T, B, H)
+        cur_t = cur.unbind(0)
         mem = state["mem"]
         beta, thr = self.leaky.beta, self.threshold
         outs = []
@@ -417,7 +418,7 @@ class LIFCore(_SpikingCore):
                 mem = mem * keep[t]
             if trace is not None:
                 trace.add("spk_prev", (mem > thr).to(mem.dtype))
-            spk, mem = leaky_step(cur[t], mem, beta, thr)
+            spk, mem = leaky_step(cur_t[t], mem, beta, thr)
             outs.append(self._readout(spk, mem))
             if trace is not None:
                 trace.add("spk", spk)
@@ -546,6 +547,9 @@ class GRSNCore(_SpikingCore):
         beta = self.leaky.beta
         drive = self.encoder(x)  # W_x x_t + b_x for all steps: (T, B, H)
         gx = self.gate_x(x) if self.gates and self.gate_input in ("input", "both") else None
+        # unbind once: T views with one backward node, cheaper than T separate index operations
+        drive_t = drive.unbind(0)
+        gx_t = gx.unbind(0) if gx is not None else None
         use_spikes = self.gates and self.gate_input in ("spikes", "both")
         mem, cur = state["mem"], state["cur"]
         spk_prev = None
@@ -557,21 +561,22 @@ class GRSNCore(_SpikingCore):
             if spk_prev is None:
                 spk_prev = atan_spike(mem - thr)  # o_{t-1}, with a surrogate gradient into the previous membrane
             if self.gates:
-                pre = gx[t] if gx is not None else None
                 if use_spikes:
-                    po = self.gate_o(spk_prev)
-                    pre = po if pre is None else pre + po
+                    pre = self.gate_o(spk_prev) if gx is None else torch.addmm(gx_t[t], spk_prev, self.gate_o.weight.t())
+                else:
+                    pre = gx_t[t]
                 cur, forget, cand = gated_current_step(pre, cur)
-                current = drive[t] + cur
+                current = drive_t[t] + cur
             else:
-                current = drive[t]
+                current = drive_t[t]
             if trace is not None:
                 trace.add("spk_prev", spk_prev)
                 if self.gates:
                     trace.add("forget", forget)
                     trace.add("candidate", cand)
                     trace.add("cur", cur)
-            spk, mem = leaky_step(current, mem, beta, thr)
+            # the reset is the previous spike (same comparison), without its gradient, as in snnTorch
+            spk, mem = leaky_step(current, mem, beta, thr, reset=spk_prev.detach())
             outs.append(self._readout(spk, mem))
             spk_prev = spk
             if trace is not None:

@@ -29,6 +29,7 @@ def leaky_step(
     beta: torch.Tensor,
     threshold: torch.Tensor | float,
     spike_fn=atan_spike,
+    reset: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""One step of snnTorch's ``Leaky`` neuron with subtract reset.
 
@@ -48,6 +49,8 @@ def leaky_step(
         beta: decay, shape ``(H,)`` or scalar tensor; clamped to [0, 1] as snnTorch does.
         threshold: :math:`U_{thr}`, a float or a tensor broadcastable to ``(B, H)``.
         spike_fn: spike function with a surrogate gradient, applied to :math:`U_t - U_{thr}`.
+        reset: optional :math:`R_t` when the caller already has it (the previous step's spikes, detached);
+            saves recomputing the comparison inside a time loop.
 
     Returns:
         ``(spikes, mem)``, each ``(B, H)``; spikes are exactly 0.0 or 1.0.
@@ -59,8 +62,11 @@ def leaky_step(
         >>> spk.tolist(), [round(v, 2) for v in mem[0].tolist()]
         ([[1.0, 1.0]], [1.14, 1.14])
     """
-    reset = (mem > threshold).to(mem.dtype)
-    mem = beta.clamp(0, 1) * mem + current - reset * threshold
+    if reset is None:
+        reset = (mem > threshold).to(mem.dtype)
+    mem = beta.clamp(0, 1) * mem + current
+    # with the usual threshold of 1.0 the product reset * threshold is reset itself: skip a kernel in the loop
+    mem = mem - (reset if isinstance(threshold, float) and threshold == 1.0 else reset * threshold)
     return spike_fn(mem - threshold), mem
 
 
@@ -86,5 +92,5 @@ def gated_current_step(
     forget_pre, cand_pre = gate_preact.chunk(2, dim=-1)
     forget = torch.sigmoid(forget_pre)
     candidate = torch.tanh(cand_pre)
-    cur = forget * cur + (1.0 - forget) * candidate
+    cur = torch.lerp(candidate, cur, forget)  # = F * c + (1 - F) * candidate, in one kernel
     return cur, forget, candidate
