@@ -1,0 +1,122 @@
+"""Regenerate ``data/cartpole/``: the grid of recurrent-PPO runs behind notebooks 04, 05 and 07.
+
+    grsn-edu reproduce cartpole                                  # the full grid (hours on 2 cores)
+    grsn-edu reproduce cartpole --envs CartPole-V --agents gru grsn --seeds 0 1
+
+Each run goes to its own folder under ``--runs-dir``; a finished run is skipped and an interrupted one resumed,
+so the grid can be run in pieces. After every run the data files are rewritten (atomically) from all finished
+runs:
+
+* ``eval_curves.csv``: env, agent, seed + :data:`grsn_edu.ppo.EVAL_COLUMNS` (greedy evaluations);
+* ``train_curves.csv``: env, agent, seed + :data:`grsn_edu.ppo.TRAIN_COLUMNS` (training episodes);
+* ``summary.csv``: one row per run (:data:`SUMMARY_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
+from .runs import read_csv, write_csv
+
+__all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table"]
+
+#: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
+#: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
+AGENTS = {
+    "mlp": {"core": "mlp", "substeps": 1, "core_options": {}},
+    "gru": {"core": "gru", "substeps": 1, "core_options": {}},
+    "lif": {"core": "lif", "substeps": 1, "core_options": {"readout": "both"}},
+    "grsn": {"core": "grsn", "substeps": 1, "core_options": {"readout": "both"}},
+    "grsn-notap": {"core": "grsn", "substeps": 4, "core_options": {"readout": "both"}},
+}
+
+SUMMARY_COLUMNS = [
+    "env", "agent", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",
+    "steps_to_target_eval", "steps_to_target_train", "wall_time_s", "firing_rate",
+]
+
+
+def agent_config(env_id: str, agent: str, seed: int, steps: int) -> PPOConfig:
+    """The :class:`PPOConfig` of one grid cell."""
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}; known agents: {', '.join(AGENTS)}")
+    spec = AGENTS[agent]
+    return PPOConfig(env_id=env_id, core=spec["core"], seed=seed, total_steps=steps, substeps=spec["substeps"],
+                     core_options=dict(spec["core_options"])).validate()
+
+
+def _finished(run: Path, steps: int) -> bool:
+    path = run / "eval_curve.csv"
+    if not path.is_file():
+        return False
+    curve = pd.read_csv(path)
+    cfg = json.loads((run / "config.json").read_text())
+    batch = cfg["num_envs"] * cfg["num_steps"]
+    return len(curve) > 0 and int(curve["global_step"].iloc[-1]) >= (steps // batch) * batch
+
+
+def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir: Path) -> None:
+    """Run (or resume, or skip) every (env, agent, seed) and rewrite the data files after each run."""
+    cells = [(e, a, s) for e in envs for a in agents for s in seeds]
+    for e, a, s in cells:
+        agent_config(e, a, s, steps)  # validate the whole grid before spending hours on it
+    for i, (env_id, agent, seed) in enumerate(cells):
+        run = runs_dir / f"{env_id}-{agent}-s{seed}"
+        if _finished(run, steps):
+            print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
+        else:
+            cfg = agent_config(env_id, agent, seed, steps)
+            resume = (run / "checkpoint.pt").is_file()
+            print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
+            train(cfg, run, resume=resume)
+        collect(runs_dir, data_dir)
+
+
+def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
+    """Gather every run folder under ``runs_dir`` into the three data files; returns the summary."""
+    evals, trains, rows = [], [], []
+    for run in sorted(Path(runs_dir).glob("*-s*")):
+        if not (run / "eval_curve.csv").is_file():
+            continue
+        cfg = json.loads((run / "config.json").read_text())
+        agent = cfg["core"] + ("-notap" if cfg["substeps"] > 1 else "")
+        key = {"env": cfg["env_id"], "agent": agent, "seed": cfg["seed"]}
+        ev = read_csv(run / "eval_curve.csv", EVAL_COLUMNS)
+        tr = read_csv(run / "train_curve.csv", TRAIN_COLUMNS)
+        evals.append(ev.assign(**key))
+        trains.append(tr.assign(**key))
+        rows.append({**key, "total_steps": cfg["total_steps"], **summarize(tr, ev)})
+    if not rows:
+        raise FileNotFoundError(f"no finished runs under {runs_dir}")
+    first = ["env", "agent", "seed"]
+    data_dir = Path(data_dir)
+    write_csv(data_dir / "eval_curves.csv", pd.concat(evals)[first + EVAL_COLUMNS])
+    write_csv(data_dir / "train_curves.csv", pd.concat(trains)[first + TRAIN_COLUMNS])
+    summary = pd.DataFrame(rows)[SUMMARY_COLUMNS]
+    write_csv(data_dir / "summary.csv", summary)
+    return summary
+
+
+def summary_table(summary: pd.DataFrame, target: float = 475.0) -> pd.DataFrame:
+    """Per (env, agent): seeds, how many reached ``target`` in greedy evaluation, median steps to it, final returns.
+
+    Medians of steps-to-target are over the seeds that reached it; the spread is the min-max of the final greedy
+    evaluation return over seeds.
+    """
+    def agg(g):
+        reached = g["steps_to_target_eval"].dropna()
+        return pd.Series({
+            "seeds": len(g),
+            f"reached_{int(target)}_eval": int(len(reached)),
+            "median_steps_to_target_eval": float(reached.median()) if len(reached) else float("nan"),
+            "median_final_eval_return": float(g["final_eval_return"].median()),
+            "min_final_eval_return": float(g["final_eval_return"].min()),
+            "max_final_eval_return": float(g["final_eval_return"].max()),
+            "median_final_train_ma20": float(g["final_train_ma20"].median()),
+        })
+
+    return summary.groupby(["env", "agent"], sort=False).apply(agg, include_groups=False).reset_index()

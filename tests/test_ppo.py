@@ -1,0 +1,150 @@
+"""Recurrent PPO, the agent, run folders and the command line, on tiny budgets (learning is shown by full runs)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import grsn_edu.ppo as ppo
+from grsn_edu.agents import ObsNormalizer, RecurrentActorCritic
+from grsn_edu.cli import main
+from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, train
+from grsn_edu.reproduce import SUMMARY_COLUMNS, collect, summary_table
+from grsn_edu.runs import load_checkpoint
+
+TINY = dict(total_steps=256, num_envs=4, num_steps=32, num_minibatches=2, update_epochs=1, eval_interval=128,
+            eval_episodes=2, hidden_size=16)
+
+
+@pytest.mark.parametrize(
+    "core,substeps,options",
+    [("mlp", 1, {}), ("gru", 1, {}), ("lif", 1, {"readout": "both"}), ("grsn", 1, {}), ("grsn", 2, {"readout": "membrane"})],
+)
+def test_every_core_trains_for_a_few_updates(tmp_path, core, substeps, options):
+    cfg = PPOConfig(env_id="CartPole-P", core=core, substeps=substeps, core_options=options, **TINY)
+    summary = train(cfg, tmp_path, progress=False)
+    ev = pd.read_csv(tmp_path / "eval_curve.csv")
+    tr = pd.read_csv(tmp_path / "train_curve.csv")
+    assert list(ev.columns) == EVAL_COLUMNS and list(tr.columns) == TRAIN_COLUMNS
+    assert ev["global_step"].tolist() == [128, 256]
+    assert (ev["eval_return_mean"] >= 8).all()  # CartPole pays 1 per step and no episode ends before step 8
+    assert len(tr) > 0 and (tr["episode_length"] == tr["episode_return"]).all()
+    if core == "mlp" or core == "gru":
+        assert np.isnan(ev["firing_rate"]).all()
+    else:
+        assert ((ev["firing_rate"] >= 0) & (ev["firing_rate"] <= 1)).all()
+    assert summary["final_eval_return"] == ev["eval_return_mean"].iloc[-1]
+    assert json.loads((tmp_path / "config.json").read_text())["core"] == core
+
+
+def test_same_seed_same_curves(tmp_path):
+    cfg = PPOConfig(env_id="CartPole-V", core="grsn", **TINY)
+    train(cfg, tmp_path / "a", progress=False)
+    train(cfg, tmp_path / "b", progress=False)
+    for name in ("train_curve.csv", "eval_curve.csv"):
+        a, b = pd.read_csv(tmp_path / "a" / name), pd.read_csv(tmp_path / "b" / name)
+        pd.testing.assert_frame_equal(a.drop(columns=["wall_time_s"], errors="ignore"),
+                                      b.drop(columns=["wall_time_s"], errors="ignore"))
+    other = PPOConfig(env_id="CartPole-V", core="grsn", **{**TINY, "seed": 1})
+    train(other, tmp_path / "c", progress=False)
+    assert not pd.read_csv(tmp_path / "a" / "train_curve.csv").equals(pd.read_csv(tmp_path / "c" / "train_curve.csv"))
+
+
+def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatch):
+    cfg = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "total_steps": 512})
+    real_evaluate, calls = ppo.evaluate, []
+
+    def crashing_evaluate(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("simulated crash")
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(ppo, "evaluate", crashing_evaluate)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tmp_path, progress=False)
+    # what is on disk after the crash is whole: two evaluations, a readable checkpoint
+    assert pd.read_csv(tmp_path / "eval_curve.csv")["global_step"].tolist() == [128, 256]
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["global_step"] == 256
+    assert not list(tmp_path.glob(".*.tmp"))
+    monkeypatch.setattr(ppo, "evaluate", real_evaluate)
+    train(cfg, tmp_path, resume=True, progress=False)
+    assert pd.read_csv(tmp_path / "eval_curve.csv")["global_step"].tolist() == [128, 256, 384, 512]
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["global_step"] == 512
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    cfg = PPOConfig(env_id="CartPole-P", core="mlp", **TINY)
+    train(cfg, tmp_path, progress=False)
+    changed = PPOConfig(env_id="CartPole-P", core="mlp", **{**TINY, "hidden_size": 32})
+    with pytest.raises(ValueError, match="settings differ"):
+        train(changed, tmp_path, resume=True, progress=False)
+
+
+@pytest.mark.parametrize(
+    "change,match",
+    [({"core": "lstm"}, "known cores"), ({"env_id": "CartPole-Q"}, "unknown environment id"),
+     ({"num_envs": 6, "num_minibatches": 4}, "divisible"), ({"total_steps": 10}, "less than one rollout"),
+     ({"gamma": 1.5}, r"gamma must lie in \[0, 1\]"), ({"hidden_size": 0}, "hidden_size must be a positive integer")],
+)
+def test_bad_configs(change, match):
+    with pytest.raises(ValueError, match=match):
+        PPOConfig(**{**TINY, **change}).validate()
+
+
+def test_obs_normalizer_matches_batch_statistics():
+    torch.manual_seed(0)
+    data = torch.randn(1000, 3) * torch.tensor([0.01, 1.0, 100.0]) + torch.tensor([5.0, 0.0, -3.0])
+    norm = ObsNormalizer(3)
+    for chunk in data.split(64):
+        norm.update(chunk)
+    assert torch.allclose(norm.mean, data.mean(0), rtol=1e-4, atol=1e-4)
+    assert torch.allclose(norm.var, data.var(0, unbiased=False), rtol=1e-3)
+    z = norm(data)
+    assert torch.allclose(z.mean(0), torch.zeros(3), atol=1e-3) and torch.allclose(z.std(0), torch.ones(3), atol=1e-2)
+
+
+def test_agent_rejects_mismatched_core_and_bad_actions():
+    from grsn_edu import make_core
+
+    with pytest.raises(ValueError, match="core expects 3 inputs but obs_size is 2"):
+        RecurrentActorCritic(2, 2, make_core("gru", 3, 8))
+    with pytest.raises(ValueError, match="n_actions must be an int >= 2"):
+        RecurrentActorCritic(2, 1, "gru", 8)
+
+
+def test_cli_train_evaluate_and_errors(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--env", "CartPole-V", "--core", "mlp", "--steps", "1024", "--hidden", "8",
+                 "--out", str(run), "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"] == str(run)
+    assert main(["evaluate", str(run), "--episodes", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["episodes"] == 3 and report["agent"] == "mlp" and report["greedy_return_mean"] >= 8
+    with pytest.raises(SystemExit, match="already holds a run"):
+        main(["train", "--core", "mlp", "--out", str(run), "--steps", "1024"])
+    with pytest.raises(SystemExit, match="unknown environment id 'CartPole-Q'"):
+        main(["train", "--env", "CartPole-Q", "--out", str(tmp_path / "q"), "--steps", "1024"])
+    with pytest.raises(SystemExit, match="not a run folder"):
+        main(["evaluate", str(tmp_path / "nothing")])
+    with pytest.raises(SystemExit, match="--resume needs --out"):
+        main(["train", "--resume"])
+    with pytest.raises(SystemExit):  # argparse: invalid choice, exit status 2
+        main(["train", "--core", "lstm"])
+    (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit, match="unreadable"):
+        main(["evaluate", str(run)])
+
+
+def test_collect_and_summary_table(tmp_path):
+    for core in ("mlp", "gru"):
+        train(PPOConfig(env_id="CartPole-P", core=core, **TINY), tmp_path / "runs" / f"CartPole-P-{core}-s0", progress=False)
+    summary = collect(tmp_path / "runs", tmp_path / "data")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert sorted(summary["agent"]) == ["gru", "mlp"]
+    table = summary_table(summary)
+    assert set(table["agent"]) == {"gru", "mlp"} and (table["seeds"] == 1).all()
+    ev = pd.read_csv(tmp_path / "data" / "eval_curves.csv")
+    assert list(ev.columns) == ["env", "agent", "seed"] + EVAL_COLUMNS
