@@ -11,7 +11,7 @@ from torch import nn
 
 from .cores import Core, make_core
 
-__all__ = ["ObsNormalizer", "RecurrentActorCritic"]
+__all__ = ["ObsNormalizer", "RecurrentActorCritic", "map_state"]
 
 
 class ObsNormalizer(nn.Module):
@@ -58,13 +58,19 @@ def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:
 
 
 class RecurrentActorCritic(nn.Module):
-    """Shared recurrent core with a categorical policy head and a value head.
+    """A recurrent policy (core + categorical head) and a recurrent value function (core + linear head).
+
+    By default the value function has its own core of the same kind (``shared_core=False``, as in
+    sb3-contrib's RecurrentPPO): with one shared core, the value loss (returns of tens to hundreds) dominates the
+    core's gradients and slows the policy's learning. Only the policy acts, so only the policy's core counts
+    for the energy per decision. ``shared_core=True`` gives the CleanRL layout (one core, two heads).
 
     Args:
         obs_size: O, observation features.
         n_actions: A, discrete actions.
         core: a core name (``mlp``, ``gru``, ``lif``, ``grsn``, ...) or a built :class:`~grsn_edu.cores.Core`.
         hidden_size: H, when ``core`` is a name.
+        shared_core: one core for policy and value (True) or a separate value core of the same kind (False).
         **core_options: passed to :func:`~grsn_edu.make_core` (``substeps``, ``readout``, ``gate_input``, ...).
 
     Example:
@@ -76,21 +82,29 @@ class RecurrentActorCritic(nn.Module):
         ((1, 4, 2), (1, 4))
     """
 
-    def __init__(self, obs_size: int, n_actions: int, core: str | Core = "gru", hidden_size: int = 128, **core_options):
+    def __init__(self, obs_size: int, n_actions: int, core: str | Core = "gru", hidden_size: int = 128,
+                 shared_core: bool = False, **core_options):
         super().__init__()
         if not isinstance(n_actions, int) or n_actions < 2:
             raise ValueError(f"n_actions must be an int >= 2, got {n_actions!r}")
+        if isinstance(core, Core) and not shared_core:
+            raise ValueError("pass a core name (not a built core) when shared_core=False, so a value core can be built")
         self.core = core if isinstance(core, Core) else make_core(core, obs_size, hidden_size, **core_options)
         if self.core.input_size != obs_size:
             raise ValueError(f"the core expects {self.core.input_size} inputs but obs_size is {obs_size}")
+        self.shared_core = bool(shared_core)
+        self.value_core = None if shared_core else make_core(core, obs_size, hidden_size, **core_options)
         self.obs_size, self.n_actions = obs_size, n_actions
         self.normalizer = ObsNormalizer(obs_size)
         self.actor = _orthogonal(nn.Linear(self.core.output_size, n_actions), 0.01)
         self.critic = _orthogonal(nn.Linear(self.core.output_size, 1), 1.0)
 
-    def initial_state(self, batch_size: int) -> dict[str, torch.Tensor]:
-        """The core's state at an episode start."""
-        return self.core.initial_state(batch_size)
+    def initial_state(self, batch_size: int) -> dict[str, dict[str, torch.Tensor]]:
+        """The state at an episode start: ``{"policy": core state, "value": value-core state}``."""
+        state = {"policy": self.core.initial_state(batch_size)}
+        if self.value_core is not None:
+            state["value"] = self.value_core.initial_state(batch_size)
+        return state
 
     def forward(self, obs, state, episode_start=None, trace=None, normalized=False):
         """``obs`` ``(T, B, O)`` -> ``(logits (T, B, A), value (T, B), final_state)``.
@@ -99,5 +113,15 @@ class RecurrentActorCritic(nn.Module):
         """
         if not normalized:
             obs = self.normalizer(obs)
-        features, state = self.core(obs, state, episode_start=episode_start, trace=trace)
-        return self.actor(features), self.critic(features).squeeze(-1), state
+        features, policy_state = self.core(obs, state["policy"], episode_start=episode_start, trace=trace)
+        new_state = {"policy": policy_state}
+        if self.value_core is None:
+            value_features = features
+        else:
+            value_features, new_state["value"] = self.value_core(obs, state["value"], episode_start=episode_start)
+        return self.actor(features), self.critic(value_features).squeeze(-1), new_state
+
+
+def map_state(fn, state):
+    """Apply ``fn`` to every tensor of a (nested) state dict, e.g. ``map_state(lambda v: v[idx], state)``."""
+    return {k: map_state(fn, v) if isinstance(v, dict) else fn(v) for k, v in state.items()}

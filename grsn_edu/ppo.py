@@ -40,7 +40,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .agents import RecurrentActorCritic
+from .agents import RecurrentActorCritic, map_state
 from .cores import CORE_NAMES, Trace
 from .environments import make_env, make_vector_env
 from .runs import load_checkpoint, save_checkpoint, write_csv, write_json
@@ -73,16 +73,19 @@ class PPOConfig:
     hidden_size: int = 128
     substeps: int = 1  # 1 = TAP; 4 = the non-TAP form of a spiking core
     core_options: dict = field(default_factory=dict)  # e.g. {"readout": "membrane", "gate_input": "spikes"}
+    shared_core: bool = False  # False: the value function has its own core of the same kind
+    # Short rollouts and many epochs on each (the sample-efficient CartPole setting of the RL Baselines3 Zoo),
+    # with a separate value core: GRU on CartPole-P went from ~80 to ~400 greedy return at 100k steps with these.
     num_envs: int = 8
-    num_steps: int = 128  # rollout length per environment
+    num_steps: int = 32  # rollout length per environment = BPTT length in training
     learning_rate: float = 1e-3
     anneal_lr: bool = True
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    num_minibatches: int = 4
-    update_epochs: int = 4
+    gamma: float = 0.98
+    gae_lambda: float = 0.8
+    num_minibatches: int = 1
+    update_epochs: int = 10
     clip_coef: float = 0.2
-    ent_coef: float = 0.01
+    ent_coef: float = 0.0
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     eval_interval: int = 10_000  # environment steps between greedy evaluations (and checkpoints)
@@ -128,7 +131,8 @@ def seed_everything(seed: int) -> None:
 
 def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActorCritic:
     return RecurrentActorCritic(
-        obs_size, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, **cfg.core_options
+        obs_size, n_actions, cfg.core, cfg.hidden_size, shared_core=cfg.shared_core, substeps=cfg.substeps,
+        **cfg.core_options
     )
 
 
@@ -242,7 +246,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
         # 1. Act -----------------------------------------------------------------------------------------------
         if cfg.anneal_lr:
             optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1.0 - update / num_updates)
-        rollout_state = {k: v.clone() for k, v in state.items()}
+        rollout_state = map_state(torch.clone, state)
         for step in range(cfg.num_steps):
             agent.normalizer.update(next_obs)
             obs_buf[step], start_buf[step] = agent.normalizer(next_obs), next_start  # stored normalized
@@ -297,7 +301,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
             perm = torch.randperm(cfg.num_envs)
             for k in range(cfg.num_minibatches):
                 mb = perm[k * envs_per_mb : (k + 1) * envs_per_mb]
-                mb_state = {n: v[mb] for n, v in rollout_state.items()}
+                mb_state = map_state(lambda v: v[mb], rollout_state)
                 logits, values, _ = agent(obs_buf[:, mb], mb_state, episode_start=start_buf[:, mb], normalized=True)
                 dist = torch.distributions.Categorical(logits=logits)
                 logp = dist.log_prob(act_buf[:, mb])

@@ -61,7 +61,8 @@ def _finished(run: Path, steps: int) -> bool:
 
 def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir: Path) -> None:
     """Run (or resume, or skip) every (env, agent, seed) and rewrite the data files after each run."""
-    cells = [(e, a, s) for e in envs for a in agents for s in seeds]
+    # seed-major order: every agent gets seed 0 before any gets seed 1, so a partial grid is still balanced
+    cells = [(e, a, s) for s in seeds for e in envs for a in agents]
     for e, a, s in cells:
         agent_config(e, a, s, steps)  # validate the whole grid before spending hours on it
     for i, (env_id, agent, seed) in enumerate(cells):

@@ -110,7 +110,7 @@ def test_agent_rejects_mismatched_core_and_bad_actions():
     from grsn_edu import make_core
 
     with pytest.raises(ValueError, match="core expects 3 inputs but obs_size is 2"):
-        RecurrentActorCritic(2, 2, make_core("gru", 3, 8))
+        RecurrentActorCritic(2, 2, make_core("gru", 3, 8), shared_core=True)
     with pytest.raises(ValueError, match="n_actions must be an int >= 2"):
         RecurrentActorCritic(2, 1, "gru", 8)
 
