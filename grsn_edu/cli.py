@@ -94,22 +94,17 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .environments import make_env
-    from .ppo import build_agent, evaluate, load_config
+    from .ppo import evaluate, load_agent, load_config
     from .runs import load_checkpoint
 
     if args.episodes < 1:
         raise SystemExit("grsn-edu evaluate: --episodes must be >= 1")
     try:
-        cfg = load_config(args.run)
+        load_config(args.run)
         ckpt = load_checkpoint(Path(args.run) / "checkpoint.pt")
+        agent, cfg = load_agent(Path(args.run) / "checkpoint.pt")
     except (FileNotFoundError, ValueError) as err:
         raise SystemExit(f"grsn-edu evaluate: {err}") from None
-    env = make_env(cfg.env_id)
-    agent = build_agent(cfg, env.observation_space.shape[0], int(env.action_space.n))
-    env.close()
-    agent.load_state_dict(ckpt["model"])
-    agent.eval()
     returns, rate = evaluate(agent, cfg.env_id, args.episodes, seed=args.seed)
     print(json.dumps({
         "run": args.run, "env": cfg.env_id, "agent": cfg.label, "trained_steps": ckpt["global_step"],

@@ -45,7 +45,7 @@ from .cores import CORE_NAMES, Trace
 from .environments import make_env, make_vector_env
 from .runs import load_checkpoint, save_checkpoint, write_csv, write_json
 
-__all__ = ["PPOConfig", "train", "evaluate", "TRAIN_COLUMNS", "EVAL_COLUMNS"]
+__all__ = ["PPOConfig", "train", "evaluate", "load_agent", "TRAIN_COLUMNS", "EVAL_COLUMNS"]
 
 #: Columns of ``train_curve.csv``: one row per finished training episode.
 TRAIN_COLUMNS = ["global_step", "episode_return", "episode_length", "return_ma20"]
@@ -374,3 +374,24 @@ def load_config(run_dir: str | Path) -> PPOConfig:
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run folder (no config.json); train first with grsn-edu train")
     return PPOConfig(**json.loads(path.read_text()))
+
+
+def load_agent(path: str | Path) -> tuple[RecurrentActorCritic, PPOConfig]:
+    """Load a trained agent from a checkpoint (a run's ``checkpoint.pt`` or ``data/cartpole/agents/*.pt``).
+
+    Returns:
+        ``(agent, config)``, the agent in eval mode.
+
+    Example:
+        >>> agent, cfg = load_agent("data/cartpole/agents/CartPole-V-grsn.pt")  # doctest: +SKIP
+    """
+    from .runs import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    cfg = PPOConfig(**ckpt["config"])
+    env = make_env(cfg.env_id)
+    agent = build_agent(cfg, env.observation_space.shape[0], int(env.action_space.n))
+    env.close()
+    agent.load_state_dict(ckpt["model"])
+    agent.eval()
+    return agent, cfg

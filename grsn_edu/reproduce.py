@@ -9,7 +9,9 @@ runs:
 
 * ``eval_curves.csv``: env, agent, seed + :data:`grsn_edu.ppo.EVAL_COLUMNS` (greedy evaluations);
 * ``train_curves.csv``: env, agent, seed + :data:`grsn_edu.ppo.TRAIN_COLUMNS` (training episodes);
-* ``summary.csv``: one row per run (:data:`SUMMARY_COLUMNS`).
+* ``summary.csv``: one row per run (:data:`SUMMARY_COLUMNS`);
+* ``agents/ENV-AGENT.pt``: the trained weights and settings of the lowest seed of each (env, agent), for the
+  notebooks to load with :func:`grsn_edu.ppo.load_agent`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
-from .runs import read_csv, write_csv
+from .runs import load_checkpoint, read_csv, save_checkpoint, write_csv
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table"]
 
@@ -99,6 +101,12 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
     write_csv(data_dir / "train_curves.csv", pd.concat(trains)[first + TRAIN_COLUMNS])
     summary = pd.DataFrame(rows)[SUMMARY_COLUMNS]
     write_csv(data_dir / "summary.csv", summary)
+    for (env_id, agent), group in summary.groupby(["env", "agent"]):
+        seed = int(group["seed"].min())
+        ckpt = load_checkpoint(Path(runs_dir) / f"{env_id}-{agent}-s{seed}" / "checkpoint.pt")
+        save_checkpoint(data_dir / "agents" / f"{env_id}-{agent}.pt", {
+            "config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"], "seed": seed,
+        })
     return summary
 
 

@@ -10,7 +10,7 @@ import torch
 import grsn_edu.ppo as ppo
 from grsn_edu.agents import ObsNormalizer, RecurrentActorCritic
 from grsn_edu.cli import main
-from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, train
+from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, load_agent, train
 from grsn_edu.reproduce import SUMMARY_COLUMNS, collect, summary_table
 from grsn_edu.runs import load_checkpoint
 
@@ -148,3 +148,7 @@ def test_collect_and_summary_table(tmp_path):
     assert set(table["agent"]) == {"gru", "mlp"} and (table["seeds"] == 1).all()
     ev = pd.read_csv(tmp_path / "data" / "eval_curves.csv")
     assert list(ev.columns) == ["env", "agent", "seed"] + EVAL_COLUMNS
+    agent, cfg = load_agent(tmp_path / "data" / "agents" / "CartPole-P-gru.pt")
+    assert cfg.core == "gru" and not agent.training
+    returns, rate = ppo.evaluate(agent, "CartPole-P", episodes=2)
+    assert returns.shape == (2,) and np.isnan(rate)
