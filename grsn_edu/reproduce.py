@@ -80,12 +80,17 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
 
 
 def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
-    """Gather every run folder under ``runs_dir`` into the three data files; returns the summary."""
+    """Gather every *finished* run folder under ``runs_dir`` into the data files; returns the summary.
+
+    Runs still in progress (or interrupted) are left out, so the data never mixes budgets.
+    """
     evals, trains, rows = [], [], []
     for run in sorted(Path(runs_dir).glob("*-s*")):
-        if not (run / "eval_curve.csv").is_file():
+        if not (run / "config.json").is_file():
             continue
         cfg = json.loads((run / "config.json").read_text())
+        if not _finished(run, cfg["total_steps"]):
+            continue
         agent = cfg["core"] + ("-notap" if cfg["substeps"] > 1 else "")
         key = {"env": cfg["env_id"], "agent": agent, "seed": cfg["seed"]}
         ev = read_csv(run / "eval_curve.csv", EVAL_COLUMNS)
