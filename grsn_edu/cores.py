@@ -45,6 +45,7 @@ __all__ = [
     "SLSTMCore",
     "SubstepCore",
     "make_core",
+    "unregister_neuron",
 ]
 
 #: Readouts a spiking core can expose: its spikes (binary), its membrane potential (real), or both, concatenated.
@@ -98,7 +99,7 @@ class Trace:
         return {k: self[k] for k in self.keys()}
 
 
-def _unregister(neuron: nn.Module) -> None:
+def unregister_neuron(neuron: nn.Module) -> None:
     """Remove an snnTorch neuron from snnTorch's class-wide registry.
 
     snnTorch appends every neuron it builds to ``SpikingNeuron.instances`` so that ``utils.reset`` can reset them
@@ -400,7 +401,7 @@ class LIFCore(_SpikingCore):
             reset_mechanism="subtract",
             spike_grad=atan_spike,
         )
-        _unregister(self.leaky)
+        unregister_neuron(self.leaky)
 
     @property
     def beta(self) -> torch.Tensor:
@@ -525,7 +526,7 @@ class GRSNCore(_SpikingCore):
             reset_mechanism="subtract",
             spike_grad=atan_spike,
         )
-        _unregister(self.leaky)
+        unregister_neuron(self.leaky)
         if self.gates:
             # Forget gate and candidate share one weight matrix: rows [0, H) are W_F, rows [H, 2H) are W_I.
             if gate_input in ("input", "both"):
@@ -639,7 +640,7 @@ class RLeakyCore(_SpikingCore):
             reset_mechanism="subtract",
             spike_grad=atan_spike,
         )
-        _unregister(self.rleaky)
+        unregister_neuron(self.rleaky)
 
     @property
     def beta(self) -> torch.Tensor:
@@ -705,7 +706,7 @@ class SLSTMCore(_SpikingCore):
     def __init__(self, input_size, hidden_size, readout="spikes", threshold=1.0):
         super().__init__(input_size, hidden_size, readout, beta=1.0, threshold=threshold, learn_beta=False)
         self.slstm = snn.SLSTM(input_size, hidden_size, threshold=self.threshold, spike_grad=atan_spike)
-        _unregister(self.slstm)
+        unregister_neuron(self.slstm)
 
     def _run(self, x, state, keep, trace):
         mem, syn = state["mem"], state["syn"]
