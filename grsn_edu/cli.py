@@ -4,6 +4,7 @@
     grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
     grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
     grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
+    grsn-edu train-marl --env spread_memory --core grsn --mixer qmix --seed 0 [--episodes 3000] [--out runs/NAME]
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    m = sub.add_parser("train-marl", help="train QMIX or VDN with recurrent agents on a cooperative PettingZoo task")
+    m.add_argument("--env", default="simple_spread", help="simple_spread or spread_memory (default simple_spread)")
+    m.add_argument("--core", default="grsn", choices=CORE_NAMES, help="the agents' recurrent core (default grsn)")
+    m.add_argument("--mixer", default="qmix", choices=["qmix", "vdn"], help="value mixing (default qmix)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--episodes", type=int, default=3000, help="training episodes of 25 steps (default 3000)")
+    m.add_argument("--hidden", type=int, default=64, help="hidden units of the agent network (default 64)")
+    m.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
+    m.add_argument("--core-option", action="append", metavar="KEY=VALUE", help="core option, repeatable")
+    m.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-MIXER-sSEED)")
+    m.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    m.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     e = sub.add_parser("evaluate", help="greedy evaluation of a trained run")
     e.add_argument("run", help="run folder written by grsn-edu train")
     e.add_argument("--episodes", type=int, default=20)
@@ -93,6 +107,30 @@ def _train(args) -> int:
     return 0
 
 
+def _train_marl(args) -> int:
+    from .qmix import MARLConfig, train_marl
+
+    if args.resume:
+        if not args.out:
+            raise SystemExit("grsn-edu train-marl: --resume needs --out RUN_FOLDER (the run to continue)")
+        path = Path(args.out) / "config.json"
+        if not path.is_file():
+            raise SystemExit(f"grsn-edu train-marl: {args.out} is not a run folder (no config.json)")
+        cfg = MARLConfig(**json.loads(path.read_text()))
+    else:
+        cfg = MARLConfig(env_id=args.env, core=args.core, mixer=args.mixer, seed=args.seed, episodes=args.episodes,
+                         hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option))
+    out = Path(args.out or f"runs/{cfg.env_id}-{cfg.label}-{cfg.mixer}-s{cfg.seed}")
+    if not args.resume and (out / "checkpoint.pt").exists():
+        raise SystemExit(f"grsn-edu train-marl: {out} already holds a run; pass --resume or choose another --out")
+    try:
+        summary = train_marl(cfg, out, resume=args.resume, progress=not args.no_progress)
+    except ValueError as err:
+        raise SystemExit(f"grsn-edu train-marl: {err}") from None
+    print(json.dumps({"run": str(out), **summary}, indent=2))
+    return 0
+
+
 def _evaluate(args) -> int:
     from .ppo import evaluate, load_agent, load_config
     from .runs import load_checkpoint
@@ -124,7 +162,7 @@ def _reproduce(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        handler = {"train": _train, "evaluate": _evaluate, "reproduce": _reproduce}[args.command]
+        handler = {"train": _train, "train-marl": _train_marl, "evaluate": _evaluate, "reproduce": _reproduce}[args.command]
         return handler(args)
     except argparse.ArgumentTypeError as err:
         raise SystemExit(f"grsn-edu {args.command}: {err}") from None

@@ -33,7 +33,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import register, registry
 
-__all__ = ["KeepDims", "Flicker", "POMDP_IDS", "make_env", "make_vector_env"]
+__all__ = ["KeepDims", "Flicker", "POMDP_IDS", "make_env", "make_vector_env", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env"]
 
 #: The partially observable CartPole ids registered here, with the dims they keep and the flicker probability.
 POMDP_IDS = {
@@ -165,3 +165,138 @@ def make_vector_env(env_id: str, num_envs: int, seed: int) -> gym.vector.SyncVec
     envs.reset(seed=[seed + i for i in range(num_envs)])
     envs.action_space.seed(seed)
     return envs
+
+
+# -- cooperative multi-agent tasks (PettingZoo Parallel API) --------------------------------------------------------
+
+#: Multi-agent task ids: ``simple_spread`` (mpe2 simple_spread_v3, N=3 agents and landmarks, 25 steps, discrete
+#: actions) and ``spread_memory`` (the same, but each agent sees the landmarks only on the first step).
+MARL_IDS = ("simple_spread", "spread_memory")
+
+
+def _quiet_pygame() -> None:
+    """mpe2 imports pygame; without these, SDL prints ALSA and XDG errors on a machine with no sound or screen."""
+    import os
+
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
+try:  # PettingZoo's base class; imported here so the memory task below is a real ParallelEnv
+    from pettingzoo.utils.env import ParallelEnv as _ParallelEnv
+except ImportError:  # pragma: no cover - pettingzoo is a declared dependency
+    _ParallelEnv = object
+
+
+class SpreadMemoryEnv(_ParallelEnv):
+    """Cooperative navigation that needs memory: simple_spread where landmarks are seen only at the start.
+
+    The world, rewards and actions are mpe2's ``simple_spread_v3`` (N agents must cover N landmarks without
+    colliding; discrete actions: no-op, left, right, down, up). Each agent's observation is
+    ``[self_vel (2), self_pos (2), landmark_rel_pos (2N), other_agents_rel_pos (2(N-1)), comm (2(N-1))]``;
+    here ``landmark_rel_pos`` is zeroed from step ``visible_steps`` on. An agent must remember where the
+    landmarks were (relative to where it was) and track its own motion: a memoryless policy cannot.
+    ``state()`` (for a centralised critic or mixer in training) is the full, unmasked state.
+
+    Args:
+        N: agents (= landmarks).
+        max_cycles: steps per episode.
+        visible_steps: observations (counting the one from ``reset``) that show the landmarks.
+        local_ratio: mpe2's weight of the local (collision) reward vs the global (coverage) reward.
+        render_mode: ``None`` or ``"rgb_array"``.
+
+    Example:
+        >>> env = SpreadMemoryEnv(N=3)
+        >>> obs, infos = env.reset(seed=0)
+        >>> bool(obs["agent_0"][4:10].any())
+        True
+        >>> obs, *_ = env.step({a: 0 for a in env.agents})
+        >>> bool(obs["agent_0"][4:10].any())
+        False
+    """
+
+    metadata = {"name": "spread_memory_v0", "render_modes": ["rgb_array"], "is_parallelizable": True, "render_fps": 10}
+
+    def __init__(self, N: int = 3, max_cycles: int = 25, visible_steps: int = 1, local_ratio: float = 0.5,
+                 render_mode: str | None = None):
+        _quiet_pygame()
+        from mpe2 import simple_spread_v3
+
+        if not isinstance(N, int) or N < 1:
+            raise ValueError(f"N must be a positive int, got {N!r}")
+        if not isinstance(visible_steps, int) or visible_steps < 0:
+            raise ValueError(f"visible_steps must be an int >= 0, got {visible_steps!r}")
+        self._env = simple_spread_v3.parallel_env(N=N, max_cycles=max_cycles, local_ratio=local_ratio,
+                                                  continuous_actions=False, render_mode=render_mode)
+        self.N, self.visible_steps, self.render_mode = N, visible_steps, render_mode
+        self.possible_agents = list(self._env.possible_agents)
+        self._landmarks = slice(4, 4 + 2 * N)
+        self._t = 0
+
+    @property
+    def agents(self):
+        return self._env.agents
+
+    @property
+    def max_cycles(self):
+        return self._env.unwrapped.max_cycles if hasattr(self._env.unwrapped, "max_cycles") else self._env.max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value):  # pettingzoo's parallel_api_test sets it
+        self._env.unwrapped.max_cycles = value
+
+    def observation_space(self, agent):
+        return self._env.observation_space(agent)
+
+    def action_space(self, agent):
+        return self._env.action_space(agent)
+
+    @property
+    def state_space(self):
+        return self._env.state_space
+
+    def _mask(self, obs):
+        if self._t < self.visible_steps:
+            return obs
+        out = {}
+        for agent, o in obs.items():
+            o = o.copy()
+            o[self._landmarks] = 0.0
+            out[agent] = o
+        return out
+
+    def reset(self, seed=None, options=None):
+        self._t = 0
+        obs, infos = self._env.reset(seed=seed, options=options)
+        return self._mask(obs), infos
+
+    def step(self, actions):
+        obs, rewards, terms, truncs, infos = self._env.step(actions)
+        self._t += 1
+        return self._mask(obs), rewards, terms, truncs, infos
+
+    def state(self):
+        return self._env.state()
+
+    def render(self):
+        return self._env.render()
+
+    def close(self):
+        self._env.close()
+
+
+def make_marl_env(env_id: str, render_mode: str | None = None):
+    """A cooperative multi-agent task by id (PettingZoo Parallel API), with N=3 agents and 25 steps.
+
+    ``simple_spread``: mpe2's simple_spread_v3 (discrete actions, local_ratio 0.5). ``spread_memory``:
+    :class:`SpreadMemoryEnv` with the landmarks visible on the first observation only.
+    """
+    if env_id == "simple_spread":
+        _quiet_pygame()
+        from mpe2 import simple_spread_v3
+
+        return simple_spread_v3.parallel_env(N=3, max_cycles=25, local_ratio=0.5, continuous_actions=False,
+                                             render_mode=render_mode)
+    if env_id == "spread_memory":
+        return SpreadMemoryEnv(N=3, max_cycles=25, visible_steps=1, render_mode=render_mode)
+    raise ValueError(f"unknown multi-agent task {env_id!r}; known tasks: {', '.join(MARL_IDS)}")

@@ -1,0 +1,104 @@
+"""Cooperative multi-agent RL: the memory task, the mixers, QMIX/VDN on tiny budgets, the command line."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from pettingzoo.test import parallel_api_test
+
+from grsn_edu.cli import main
+from grsn_edu.environments import SpreadMemoryEnv, make_marl_env
+from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, AgentNetwork, MARLConfig, QMixer, VDNMixer, load_marl_agent, train_marl
+
+TINY = dict(episodes=12, batch_size=4, buffer_episodes=20, eval_interval=6, eval_episodes=2, hidden_size=8,
+            epsilon_anneal_episodes=10, target_update_interval=5)
+
+
+@pytest.mark.parametrize("env_id", ["simple_spread", "spread_memory"])
+def test_tasks_pass_the_parallel_api_test(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the api test warns about optional attributes mpe2 does not define
+        parallel_api_test(make_marl_env(env_id), num_cycles=60)
+
+
+def test_spread_memory_hides_landmarks_after_the_first_step_only():
+    mem, full = SpreadMemoryEnv(N=3), make_marl_env("simple_spread")
+    o_mem, _ = mem.reset(seed=4)
+    o_full, _ = full.reset(seed=4)
+    for a in mem.agents:
+        np.testing.assert_array_equal(o_mem[a], o_full[a])  # step 0: everything visible
+    actions = {a: 3 for a in mem.agents}
+    o_mem, r_mem, *_ = mem.step(actions)
+    o_full, r_full, *_ = full.step(actions)
+    for a in mem.agents:
+        assert not o_mem[a][4:10].any() and o_full[a][4:10].any()  # landmarks hidden
+        np.testing.assert_array_equal(np.delete(o_mem[a], range(4, 10)), np.delete(o_full[a], range(4, 10)))
+        assert r_mem[a] == r_full[a]  # same world, same reward
+    np.testing.assert_array_equal(mem.state(), full.state())  # the mixer sees the full state
+    with pytest.raises(ValueError, match="known tasks: simple_spread, spread_memory"):
+        make_marl_env("simple_tag")
+
+
+def test_qmix_is_monotonic_and_vdn_sums():
+    torch.manual_seed(0)
+    mixer = QMixer(n_agents=3, state_size=6)
+    q = torch.randn(50, 3, requires_grad=True)
+    grad = torch.autograd.grad(mixer(q, torch.randn(50, 6)).sum(), q)[0]
+    assert (grad >= 0).all()
+    assert torch.equal(VDNMixer()(q, None), q.sum(-1))
+
+
+def test_agent_network_inputs_carry_id_and_previous_action():
+    net = AgentNetwork(obs_size=2, n_agents=3, n_actions=4, core="gru", hidden_size=5)
+    obs = torch.zeros(2, 1, 3, 2)
+    prev = torch.tensor([[[-1, -1, -1]], [[0, 3, 1]]])
+    x = net.build_inputs(obs, prev).view(2, 3, 2 + 3 + 4)
+    assert torch.equal(x[0, :, 2:5], torch.eye(3)) and not x[0, :, 5:].any()  # no previous action at t=0
+    assert x[1, 1, 5:].tolist() == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize("core,mixer", [("grsn", "qmix"), ("gru", "vdn"), ("mlp", "qmix")])
+def test_train_marl_tiny(tmp_path, core, mixer):
+    cfg = MARLConfig(env_id="spread_memory", core=core, mixer=mixer, **TINY)
+    summary = train_marl(cfg, tmp_path, progress=False)
+    tr, ev = pd.read_csv(tmp_path / "train_curve.csv"), pd.read_csv(tmp_path / "eval_curve.csv")
+    assert list(tr.columns) == MARL_TRAIN_COLUMNS and list(ev.columns) == MARL_EVAL_COLUMNS
+    assert tr["episode"].tolist() == list(range(1, 13)) and (tr["env_steps"] == 25 * tr["episode"]).all()
+    assert tr["loss"].iloc[:3].isna().all() and tr["loss"].iloc[4:].notna().all()  # learning starts at batch_size
+    assert ev["episode"].tolist() == [6, 12]
+    assert (tr["team_return"] < 0).all()  # simple_spread rewards are negative distances
+    if core == "grsn":
+        assert 0 <= ev["firing_rate"].iloc[-1] <= 1 and ev["spikes_per_decision"].iloc[-1] >= 0
+    net, loaded = load_marl_agent(tmp_path / "checkpoint.pt")
+    assert loaded.core == core and not net.training
+    assert summary["final_eval_return"] == ev["eval_return_mean"].iloc[-1]
+
+
+def test_same_seed_same_marl_curve(tmp_path):
+    cfg = MARLConfig(env_id="simple_spread", core="lif", mixer="vdn", **TINY)
+    train_marl(cfg, tmp_path / "a", progress=False)
+    train_marl(cfg, tmp_path / "b", progress=False)
+    a, b = pd.read_csv(tmp_path / "a" / "train_curve.csv"), pd.read_csv(tmp_path / "b" / "train_curve.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_marl_configs_and_cli(tmp_path, capsys):
+    with pytest.raises(ValueError, match="known mixers: qmix, vdn"):
+        MARLConfig(mixer="qtran").validate()
+    with pytest.raises(ValueError, match="known tasks"):
+        MARLConfig(env_id="smac").validate()
+    with pytest.raises(ValueError, match="episodes must be a positive integer"):
+        MARLConfig(episodes=0).validate()
+    with pytest.raises(SystemExit):
+        main(["train-marl", "--mixer", "qtran"])
+    with pytest.raises(SystemExit, match="unknown multi-agent task"):
+        main(["train-marl", "--env", "smac", "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit, match="--resume needs --out"):
+        main(["train-marl", "--resume"])
+    run = tmp_path / "cli"
+    assert main(["train-marl", "--env", "simple_spread", "--core", "mlp", "--mixer", "vdn", "--episodes", "2",
+                 "--hidden", "8", "--out", str(run), "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"] == str(run)
