@@ -71,14 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=20_000, help="seed of the evaluation episodes")
 
     r = sub.add_parser("reproduce", help="regenerate a data/ folder used by the notebooks")
-    r.add_argument("what", choices=["cartpole"], help="which results")
-    r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    r.add_argument("--envs", nargs="+", default=["CartPole-P", "CartPole-V"])
-    r.add_argument("--agents", nargs="+", default=["mlp", "gru", "lif", "grsn", "grsn-notap"],
-                   help="core names; NAME-notap is the 4-substep form")
-    r.add_argument("--steps", type=int, default=100_000)
-    r.add_argument("--runs-dir", default="runs/cartpole", help="where the individual runs go")
-    r.add_argument("--data-dir", default="data/cartpole", help="where the curves and summary go")
+    r.add_argument("what", choices=["cartpole", "marl"], help="which results: data/cartpole or data/marl")
+    r.add_argument("--seeds", type=int, nargs="+", default=None, help="default 0..4 (cartpole), 0..2 (marl)")
+    r.add_argument("--envs", nargs="+", default=None,
+                   help="default CartPole-P CartPole-V (cartpole); simple_spread spread_memory (marl)")
+    r.add_argument("--agents", nargs="+", default=None,
+                   help="default mlp gru lif grsn grsn-notap (cartpole; NAME-notap is the 4-substep form); "
+                        "mlp gru lif grsn (marl)")
+    r.add_argument("--mixers", nargs="+", default=["qmix", "vdn"], choices=["qmix", "vdn"], help="marl only")
+    r.add_argument("--steps", type=int, default=100_000, help="environment steps per run (cartpole)")
+    r.add_argument("--episodes", type=int, default=3000, help="episodes per run (marl)")
+    r.add_argument("--runs-dir", default=None, help="where the individual runs go (default runs/WHAT)")
+    r.add_argument("--data-dir", default=None, help="where the curves and summary go (default data/WHAT)")
     return p
 
 
@@ -153,9 +157,20 @@ def _evaluate(args) -> int:
 
 
 def _reproduce(args) -> int:
-    from .reproduce import reproduce_cartpole
+    from .reproduce import reproduce_cartpole, reproduce_marl
 
-    reproduce_cartpole(args.envs, args.agents, args.seeds, args.steps, Path(args.runs_dir), Path(args.data_dir))
+    runs = Path(args.runs_dir or f"runs/{args.what}")
+    data = Path(args.data_dir or f"data/{args.what}")
+    try:
+        if args.what == "cartpole":
+            reproduce_cartpole(args.envs or ["CartPole-P", "CartPole-V"],
+                               args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap"],
+                               args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data)
+        else:
+            reproduce_marl(args.envs or ["simple_spread", "spread_memory"], args.agents or ["mlp", "gru", "lif", "grsn"],
+                           args.mixers, args.seeds or [0, 1, 2], args.episodes, runs, data)
+    except ValueError as err:
+        raise SystemExit(f"grsn-edu reproduce: {err}") from None
     return 0
 
 

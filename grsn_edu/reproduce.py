@@ -19,12 +19,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
 from .runs import load_checkpoint, read_csv, save_checkpoint, write_csv
 
-__all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table"]
+__all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
+           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "reproduce_marl", "collect_marl"]
 
 #: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
 #: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
@@ -134,3 +136,105 @@ def summary_table(summary: pd.DataFrame, target: float = 475.0) -> pd.DataFrame:
         })
 
     return summary.groupby(["env", "agent"], sort=False).apply(agg, include_groups=False).reset_index()
+
+
+# -- cooperative multi-agent grid (data/marl/) ------------------------------------------------------------------------
+
+#: Agents of the multi-agent grid: core and core options (spiking agents read spikes and membrane).
+MARL_AGENTS = {
+    "mlp": {"core": "mlp", "core_options": {}},
+    "gru": {"core": "gru", "core_options": {}},
+    "lif": {"core": "lif", "core_options": {"readout": "both"}},
+    "grsn": {"core": "grsn", "core_options": {"readout": "both"}},
+}
+MARL_SUMMARY_COLUMNS = ["env", "agent", "mixer", "seed", "episodes", "final_eval_return", "best_eval_return",
+                        "final_train_ma20", "spikes_per_decision", "wall_time_s"]
+
+
+def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns (summed over agents and steps) of uniformly random actions: the floor of every task."""
+    from .environments import make_marl_env
+
+    env = make_marl_env(env_id)
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(episodes):
+        env.reset(seed=seed + k)
+        total = 0.0
+        while env.agents:
+            _, rewards, *_ = env.step({a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
+            total += float(sum(rewards.values()))
+        out.append(total)
+    env.close()
+    return np.array(out)
+
+
+def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, data_dir: Path) -> None:
+    """Run (or resume, or skip) every (task, agent, mixer, seed); rewrite ``data_dir`` after each run.
+
+    Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus rows with agent ``random``), ``eval_curves.csv``
+    and ``train_curves.csv`` (task, agent, mixer, seed + the run's curve columns), ``agents/TASK-AGENT-MIXER.pt``.
+    """
+    from .qmix import MARLConfig, train_marl
+
+    cells = [(e, a, m, s) for s in seeds for e in envs for a in agents for m in mixers]
+    for e, a, m, s in cells:
+        if a not in MARL_AGENTS:
+            raise ValueError(f"unknown agent {a!r}; known agents: {', '.join(MARL_AGENTS)}")
+        MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes).validate()
+    for i, (env_id, agent, mixer, seed) in enumerate(cells):
+        run = Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}"
+        cfg = MARLConfig(env_id=env_id, core=MARL_AGENTS[agent]["core"], mixer=mixer, seed=seed, episodes=episodes,
+                         core_options=dict(MARL_AGENTS[agent]["core_options"]))
+        done = (run / "eval_curve.csv").is_file() and int(pd.read_csv(run / "eval_curve.csv")["episode"].iloc[-1]) >= episodes
+        if done:
+            print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
+        else:
+            resume = (run / "checkpoint.pt").is_file()
+            print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
+            train_marl(cfg, run, resume=resume)
+        collect_marl(runs_dir, data_dir, envs)
+
+
+def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
+    """Gather finished multi-agent runs (and a random baseline per task) into ``data_dir``."""
+    from .qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
+
+    evals, trains, rows = [], [], []
+    for run in sorted(Path(runs_dir).glob("*-s*")):
+        if not (run / "config.json").is_file() or not (run / "eval_curve.csv").is_file():
+            continue
+        cfg = json.loads((run / "config.json").read_text())
+        ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
+        if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
+            continue  # unfinished
+        tr = read_csv(run / "train_curve.csv", MARL_TRAIN_COLUMNS)
+        key = {"env": cfg["env_id"], "agent": cfg["core"] + ("-notap" if cfg["substeps"] > 1 else ""),
+               "mixer": cfg["mixer"], "seed": cfg["seed"]}
+        evals.append(ev.assign(**key))
+        trains.append(tr.assign(**key))
+        rows.append({**key, "episodes": cfg["episodes"], "final_eval_return": float(ev["eval_return_mean"].iloc[-1]),
+                     "best_eval_return": float(ev["eval_return_mean"].max()),
+                     "final_train_ma20": float(tr["team_return"].tail(20).mean()),
+                     "spikes_per_decision": float(ev["spikes_per_decision"].iloc[-1]),
+                     "wall_time_s": float(ev["wall_time_s"].iloc[-1])})
+    for env_id in envs:
+        rand = random_team_returns(env_id)
+        rows.append({"env": env_id, "agent": "random", "mixer": "none", "seed": 0, "episodes": 0,
+                     "final_eval_return": float(rand.mean()), "best_eval_return": float(rand.mean()),
+                     "final_train_ma20": float(rand.mean()), "spikes_per_decision": float("nan"), "wall_time_s": 0.0})
+    first = ["env", "agent", "mixer", "seed"]
+    data_dir = Path(data_dir)
+    if evals:
+        write_csv(data_dir / "eval_curves.csv", pd.concat(evals)[first + MARL_EVAL_COLUMNS])
+        write_csv(data_dir / "train_curves.csv", pd.concat(trains)[first + MARL_TRAIN_COLUMNS])
+    summary = pd.DataFrame(rows)[MARL_SUMMARY_COLUMNS]
+    write_csv(data_dir / "summary.csv", summary)
+    learned = summary[summary["agent"] != "random"]
+    for (env_id, agent, mixer), group in learned.groupby(["env", "agent", "mixer"]):
+        seed = int(group["seed"].min())
+        ckpt = load_checkpoint(Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}" / "checkpoint.pt")
+        save_checkpoint(data_dir / "agents" / f"{env_id}-{agent}-{mixer}.pt",
+                        {"config": ckpt["config"], "model": ckpt["model"], "mixer": ckpt["mixer"],
+                         "episode": ckpt["episode"], "seed": seed})
+    return summary

@@ -102,3 +102,21 @@ def test_bad_marl_configs_and_cli(tmp_path, capsys):
     assert main(["train-marl", "--env", "simple_spread", "--core", "mlp", "--mixer", "vdn", "--episodes", "2",
                  "--hidden", "8", "--out", str(run), "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(run)
+
+
+def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
+    import grsn_edu.reproduce as rep
+
+    monkeypatch.setattr(rep, "random_team_returns", lambda env_id: np.array([-100.0, -120.0]))
+    import grsn_edu.qmix as qmix
+
+    real = qmix.MARLConfig
+    monkeypatch.setattr(qmix, "MARLConfig", lambda **kw: real(**{**kw, **{k: v for k, v in TINY.items() if k != "episodes"}}))
+    rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn"], [0], 6, tmp_path / "runs", tmp_path / "data")
+    summary = pd.read_csv(tmp_path / "data" / "summary.csv")
+    assert list(summary.columns) == rep.MARL_SUMMARY_COLUMNS
+    assert sorted(summary["agent"]) == ["mlp", "random"]
+    assert summary.loc[summary.agent == "random", "final_eval_return"].item() == -110.0
+    assert (tmp_path / "data" / "agents" / "spread_memory-mlp-vdn.pt").is_file()
+    with pytest.raises(SystemExit, match="unknown agent 'lstm'"):
+        main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir", str(tmp_path / "d")])
