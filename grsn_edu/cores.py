@@ -22,6 +22,7 @@ averaged over them (rate code).
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 
 import snntorch as snn
@@ -56,6 +57,9 @@ class Trace:
     """Records per-step internals of a core for analysis, plots and energy accounting.
 
     Pass an instance as ``trace=`` to a core; afterwards ``trace["spk"]`` is a ``(T, B, H)`` tensor (detached).
+    Keys: ``x`` the input, ``drive`` the encoder's input current :math:`W_x x_t + b_x`, ``spk`` and ``mem`` the
+    spikes and membrane after each step, ``spk_prev`` the spikes before it; GRSN adds ``forget`` (F_t),
+    ``candidate`` and ``cur`` (the gated current c_t); GRU and MLP record ``h``; SLSTM ``syn``.
     One trace may be passed to several consecutive calls (e.g. an agent acting with T=1 through an episode):
     the records are concatenated along time. Recording is opt-in: a core called without a trace records
     nothing and pays nothing.
@@ -68,7 +72,7 @@ class Trace:
         >>> out, state = core(torch.randn(7, 2, 3), core.initial_state(2), trace=trace)
         >>> out, state = core(torch.randn(1, 2, 3), state, trace=trace)   # one more step, same trace
         >>> sorted(trace.keys()), tuple(trace["mem"].shape)
-        (['cur', 'mem', 'spk', 'spk_prev', 'x'], (8, 2, 5))
+        (['drive', 'mem', 'spk', 'spk_prev', 'x'], (8, 2, 5))
     """
 
     def __init__(self):
@@ -92,7 +96,14 @@ class Trace:
         if name not in self._chunks:
             raise KeyError(f"trace has no {name!r}; recorded: {self.keys()}")
         chunks = self._chunks[name]
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        if len(chunks) == 1:
+            return chunks[0]
+        if len({c.shape[1:] for c in chunks}) > 1:
+            raise ValueError(
+                f"trace[{name!r}] was recorded with different batch sizes {sorted({tuple(c.shape[1:]) for c in chunks})}; "
+                "use one Trace per batch size"
+            )
+        return torch.cat(chunks)
 
     def as_dict(self) -> dict[str, torch.Tensor]:
         """All records as ``{name: (T, B, ...) tensor}``."""
@@ -128,11 +139,16 @@ class Core(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
+        sizes = {}
         for label, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            try:
+                sizes[label] = operator.index(value)  # accepts numpy integers, refuses floats and bools below
+            except TypeError:
+                raise ValueError(f"{label} must be a positive int, got {value!r}") from None
+            if isinstance(value, bool) or sizes[label] < 1:
                 raise ValueError(f"{label} must be a positive int, got {value!r}")
-        self.input_size = input_size
-        self.hidden_size = hidden_size
+        self.input_size = sizes["input_size"]
+        self.hidden_size = sizes["hidden_size"]
         self.output_size = hidden_size
 
     @property
@@ -195,6 +211,13 @@ class Core(nn.Module):
             )
         if not x.is_floating_point():
             raise ValueError(f"{self.name}: x must be a floating-point tensor, got dtype {x.dtype}")
+        ref = next(self.parameters())
+        if x.dtype != ref.dtype or x.device != ref.device:
+            raise ValueError(
+                f"{self.name}: x is {x.dtype} on {x.device} but the core's parameters are {ref.dtype} on {ref.device}; "
+                f"pass x.to({ref.dtype}) (numpy arrays are float64: use torch.as_tensor(a, dtype=torch.float32)) "
+                "or convert the core"
+            )
 
     def _check_state(self, state, batch_size: int) -> dict[str, torch.Tensor]:
         if not isinstance(state, dict) or set(state) != set(self.state_names):
@@ -211,6 +234,9 @@ class Core(nn.Module):
                     f"{self.name}: the state was made for batch size {v.shape[0]} but x has batch size {batch_size}; "
                     f"use core.initial_state({batch_size}) or keep the batch size fixed"
                 )
+            ref = next(self.parameters())
+            if v.dtype != ref.dtype or v.device != ref.device:
+                raise ValueError(f"{self.name}: state[{k!r}] is {v.dtype} on {v.device}, the core is {ref.dtype} on {ref.device}")
             if v.shape[1] != self.hidden_size:
                 raise ValueError(
                     f"{self.name}: state[{k!r}] has {v.shape[1]} units, this core has hidden_size={self.hidden_size}; "
@@ -220,13 +246,14 @@ class Core(nn.Module):
 
     def _keep_mask(self, episode_start, T: int, B: int, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(episode_start, torch.Tensor) or episode_start.dtype != torch.bool:
-            raise ValueError(f"{self.name}: episode_start must be a bool tensor of shape (T, B) = ({T}, {B})")
+            got = episode_start.dtype if isinstance(episode_start, torch.Tensor) else type(episode_start).__name__
+            raise ValueError(f"{self.name}: episode_start must be a bool tensor of shape (T, B) = ({T}, {B}), got {got}")
         if tuple(episode_start.shape) != (T, B):
             raise ValueError(
                 f"{self.name}: episode_start must have shape (T, B) = ({T}, {B}) like x, got {tuple(episode_start.shape)}"
             )
         # (T, B, 1) float: 0 where the state is reset before step t, 1 where it is kept
-        return (~episode_start).to(x.dtype).unsqueeze(-1)
+        return (~episode_start).to(device=x.device, dtype=x.dtype).unsqueeze(-1)
 
     @staticmethod
     def _mask(state: dict[str, torch.Tensor], keep_t: torch.Tensor | None) -> dict[str, torch.Tensor]:
@@ -342,9 +369,16 @@ class _SpikingCore(Core):
         super().__init__(input_size, hidden_size)
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-        if not 0.0 <= float(beta) <= 1.0:
+        try:
+            beta, threshold = float(beta), float(threshold)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"beta and threshold must be numbers (one initial value for all neurons; beta is then learned per "
+                f"neuron), got beta={beta!r}, threshold={threshold!r}"
+            ) from None
+        if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta (membrane decay per step) must lie in [0, 1], got {beta}")
-        if not float(threshold) > 0.0:
+        if not threshold > 0.0:
             raise ValueError(f"threshold must be > 0, got {threshold}")
         self.readout = readout
         self.output_size = 2 * hidden_size if readout == "both" else hidden_size
@@ -425,7 +459,7 @@ class LIFCore(_SpikingCore):
                 trace.add("spk", spk)
                 trace.add("mem", mem)
         if trace is not None:
-            trace.put("cur", cur)
+            trace.put("drive", cur)
             trace.put("x", x)
         return torch.stack(outs), {"mem": mem}
 
@@ -596,9 +630,10 @@ class GRSNCore(_SpikingCore):
         rows = [linear_ops("encoder", x, H)]
         if self.gates:
             if self.gate_input in ("input", "both"):
-                rows.append(linear_ops("gates", x, 2 * H))
+                rows.append(linear_ops("gates (input)" if self.gate_input == "both" else "gates", x, 2 * H))
             if self.gate_input in ("spikes", "both"):
-                rows.append(linear_ops("gates", trace["spk_prev"], 2 * H, bias=self.gate_input == "spikes"))
+                name = "gates (spikes)" if self.gate_input == "both" else "gates"
+                rows.append(linear_ops(name, trace["spk_prev"], 2 * H, bias=self.gate_input == "spikes"))
             rows.append(OpCount("gating", mac=float(n * 2 * H), ac=float(n * 2 * H), note="F*c, (1-F)*I; 1-F, sum"))
             rows.append(OpCount("membrane", mac=float(n * H), ac=float(n * 2 * H) + resets, note="beta*U; +drive, +c; -reset"))
         else:
@@ -614,7 +649,8 @@ class RLeakyCore(_SpikingCore):
 
     .. math:: U_t = \beta U_{t-1} + W_x x_t + b_x + V o_{t-1} + b_V - \Theta(U_{t-1}-U_{thr}) U_{thr}
 
-    The step is ``snntorch.RLeaky.forward`` itself, called with explicit ``spk`` and ``mem``.
+    The parameters are an ``snntorch.RLeaky`` module's (beta, recurrent ``nn.Linear``, threshold); its step is
+    written out here (``RLeaky.forward`` stores its tensors on the module) and tested equal to ``RLeaky.forward``.
     State ``{"mem": (B, H), "spk": (B, H)}``.
 
     Example:
@@ -648,23 +684,27 @@ class RLeakyCore(_SpikingCore):
 
     def _run(self, x, state, keep, trace):
         cur = self.encoder(x)
+        cur_t = cur.unbind(0)
         mem, spk = state["mem"], state["spk"]
+        beta, thr = self.rleaky.beta, self.threshold
         outs = []
         for t in range(x.shape[0]):
             if keep is not None:
                 mem, spk = mem * keep[t], spk * keep[t]
             if trace is not None:
                 trace.add("spk_prev", spk)
-            spk, mem = self.rleaky(cur[t], spk, mem)
+            # snnTorch RLeaky's step (subtract reset from the previous membrane, detached), written out so that no
+            # tensor is stored on the module: U = beta U + I + V o_{t-1} - R U_thr
+            reset = (mem > thr).to(mem.dtype)
+            mem = beta.clamp(0, 1) * mem + cur_t[t] + self.rleaky.recurrent(spk) - reset * thr
+            spk = atan_spike(mem - thr)
             outs.append(self._readout(spk, mem))
             if trace is not None:
                 trace.add("spk", spk)
                 trace.add("mem", mem)
-        # RLeaky keeps its last tensors as module attributes; drop them so no graph outlives the call.
-        self.rleaky.spk, self.rleaky.mem = torch.zeros(0), torch.zeros(0)
         if trace is not None:
             trace.put("x", x)
-            trace.put("cur", cur)
+            trace.put("drive", cur)
         return torch.stack(outs), {"mem": mem, "spk": spk}
 
     def op_counts(self, trace: Trace) -> list[OpCount]:
@@ -684,7 +724,9 @@ class SLSTMCore(_SpikingCore):
 
     .. math:: (U_t, C_t) = \mathrm{LSTMCell}(x_t, (U_{t-1}, C_{t-1})),\qquad o_t = \Theta(U_t - U_{thr})
 
-    (``reset_mechanism="none"``, snnTorch's default for SLSTM). The LSTM cell and spike function are the
+    (``reset_mechanism="none"``, snnTorch's default for SLSTM). The threshold defaults to 0.5, not snnTorch's
+    1.0: the LSTM hidden state :math:`o \odot \tanh(c)` lies strictly inside (-1, 1), so with a threshold of 1
+    the layer can never spike (its output would be all zeros). The LSTM cell and spike function are the
     ``snntorch.SLSTM`` module's own; the step is written out here rather than calling ``SLSTM.forward``, which
     compares the state's shape with the *input's* and silently re-zeroes the state on every call whenever
     ``input_size != hidden_size`` (checked in ``tests/test_cores.py``). Note the recurrent input to the LSTM
@@ -703,7 +745,7 @@ class SLSTMCore(_SpikingCore):
     _name = "slstm"
     state_names = ("mem", "syn")
 
-    def __init__(self, input_size, hidden_size, readout="spikes", threshold=1.0):
+    def __init__(self, input_size, hidden_size, readout="spikes", threshold=0.5):
         super().__init__(input_size, hidden_size, readout, beta=1.0, threshold=threshold, learn_beta=False)
         self.slstm = snn.SLSTM(input_size, hidden_size, threshold=self.threshold, spike_grad=atan_spike)
         unregister_neuron(self.slstm)
@@ -757,6 +799,8 @@ class SubstepCore(Core):
     def __init__(self, inner: Core, substeps: int = 4, reset_each_step: bool = False):
         if not inner.spiking:
             raise ValueError(f"substeps > 1 is the non-TAP form of a spiking core; {inner.name!r} is not spiking")
+        if not isinstance(substeps, int) or isinstance(substeps, bool) or substeps < 1:
+            raise ValueError(f"substeps must be an int >= 1, got {substeps!r}")
         super().__init__(inner.input_size, inner.hidden_size)
         self.inner = inner
         self.substeps = substeps

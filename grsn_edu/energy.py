@@ -15,7 +15,11 @@ The convention (the one the GRSN paper and most SNN papers use, made explicit he
   floating point (Horowitz, "Computing's energy problem", ISSCC 2014), overridable.
 
 Counts are totals over the forward pass divided by the number of decisions (``T * B``: one per input step and
-batch entry; a non-TAP core pays all its sub-steps within one decision).
+batch entry; a non-TAP core pays all its sub-steps within one decision). Operations are counted *as executed*:
+the non-TAP form presents its input for S sub-steps and recomputes the input layer each time, so that layer's
+MACs are counted S times; an implementation that cached the constant input current would pay them once (notebook
+07 shows both). When you call :func:`ops_from_trace` yourself, ``decisions`` is the number of environment steps
+times the batch, not the number of sub-steps.
 
 Example:
     >>> import torch

@@ -4,8 +4,8 @@ Everything here is a pure function of explicit tensors: no state lives on a modu
 
 The leaky integrate-and-fire (LIF) step reproduces ``snntorch.Leaky`` (subtract reset, ``reset_delay=True``,
 the default) exactly, and uses snnTorch's own spike function with its arc-tangent surrogate gradient
-(``snntorch.surrogate.atan``). ``tests/test_neurons.py`` checks it against ``snntorch.Leaky`` number for
-number, so a core built on :func:`leaky_step` *is* an snnTorch Leaky layer, only without the per-call
+(``snntorch.surrogate.atan``). ``tests/test_cores.py::test_membrane_is_snntorch_leaky`` checks it against
+``snntorch.Leaky`` number for number, so a core built on :func:`leaky_step` *is* an snnTorch Leaky layer, only without the per-call
 bookkeeping that ``snntorch.Leaky.forward`` does on its module attributes.
 """
 
@@ -19,8 +19,15 @@ __all__ = ["atan_spike", "leaky_step", "gated_current_step", "GATE_INPUTS"]
 #: What may drive the GRSN gates (see :func:`gated_current_step` and :class:`grsn_edu.cores.GRSNCore`).
 GATE_INPUTS = ("spikes", "input", "both")
 
-#: snnTorch's default surrogate: Heaviside forward, d/dU (1/pi) arctan(pi U alpha/2) backward, alpha = 2.
-atan_spike = surrogate.atan(alpha=2.0)
+_snntorch_atan = surrogate.atan(alpha=2.0)
+
+
+def atan_spike(u: torch.Tensor) -> torch.Tensor:
+    """snnTorch's default spike function: Heaviside step forward, the derivative of
+    ``1/2 + arctan(pi/2 * alpha * u) / pi`` backward (alpha = 2), returned in ``u``'s dtype
+    (snnTorch's own returns float32 whatever the input).
+    """
+    return _snntorch_atan(u).to(u.dtype)
 
 
 def leaky_step(

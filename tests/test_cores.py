@@ -54,6 +54,7 @@ def test_shapes_and_dtypes(name, options):
     for v in final.values():
         assert v.shape == (4, H) and v.dtype == torch.float32
     if core.spiking and getattr(core, "readout", getattr(getattr(core, "inner", None), "readout", None)) == "spikes":
+        assert out.sum() > 0, "a spiking core must be able to spike"
         if core.substeps == 1:
             assert set(out.unique().tolist()) <= {0.0, 1.0}
         else:  # rate code: multiples of 1/S in [0, 1]
@@ -93,11 +94,16 @@ def _snntorch_leaky_reference(core, x):
     return torch.stack(spks), torch.stack(mems)
 
 
-@pytest.mark.parametrize("name,options", [("lif", {}), ("grsn", {"gates": False})], ids=["lif", "grsn-gates-off"])
-def test_membrane_is_snntorch_leaky(name, options):
+@pytest.mark.parametrize(
+    "name,options,betas",
+    [("lif", {}, (0.3, 0.95)), ("grsn", {"gates": False}, (0.3, 0.95)),
+     ("lif", {"threshold": 0.5}, (0.5, 1.3)), ("grsn", {"gates": False, "threshold": 0.5}, (0.5, 1.3))],
+    ids=["lif", "grsn-gates-off", "lif-thr0.5-beta>1", "grsn-gates-off-thr0.5-beta>1"],
+)
+def test_membrane_is_snntorch_leaky(name, options, betas):
     core = build(name, **options)
     with torch.no_grad():
-        core.beta.copy_(torch.linspace(0.3, 0.95, H))  # per-neuron decay, as learned
+        core.beta.copy_(torch.linspace(*betas, H))  # per-neuron decay, as learned (may leave [0, 1]: clamped)
     x = drive(30, 4)
     trace = Trace()
     out, _ = core(x, core.initial_state(4), trace=trace)
@@ -118,6 +124,43 @@ def test_grsn_gates_off_matches_snntorch_gradients_too():
     (ref_spk * torch.arange(H)).sum().backward()
     for n in ("encoder.weight", "encoder.bias"):
         assert torch.allclose(grads[n], dict(core.named_parameters())[n].grad, atol=1e-6)
+
+
+def test_gates_carry_the_surrogate_gradient_of_the_previous_spikes():
+    # with spike-driven gates the gated current depends on the encoder only through o_{t-1}: a detached spike
+    # (or a spike without surrogate) would cut this gradient
+    core = build("grsn", gate_input="spikes")
+    _, final = core(drive(12, 4))
+    (grad,) = torch.autograd.grad(final["cur"].sum(), core.encoder.weight)
+    assert grad.abs().sum() > 0
+
+
+def test_grsn_init_and_readout_order():
+    core = build("grsn", forget_bias=2.5, readout="both")
+    assert torch.all(core.gate_o.bias[:H] == 2.5) and not torch.all(core.gate_o.bias[H:] == 2.5)
+    trace = Trace()
+    out, _ = core(drive(5, 2), trace=trace)
+    assert torch.equal(out[..., :H], trace["spk"]) and torch.equal(out[..., H:], trace["mem"])
+
+
+def test_no_graph_left_on_the_modules_after_a_call():
+    for name in ("lif", "grsn", "rleaky", "slstm"):
+        core = build(name)
+        out, _ = core(drive(5, 2))
+        out.sum().backward()
+        for bname, buf in core.named_buffers():
+            assert not buf.requires_grad and buf.grad_fn is None, f"{name}: buffer {bname} holds a graph"
+
+
+def test_float64_cores_and_inputs():
+    core = build("grsn").double()
+    out, state = core(drive(4, 2).double())
+    assert out.dtype == torch.float64 and state["mem"].dtype == torch.float64
+    with pytest.raises(ValueError, match="x is torch.float64 .* parameters are torch.float32"):
+        build("lif")(drive(4, 2).double())
+    with pytest.raises(ValueError, match=r"state\['mem'\] is torch.float64"):
+        core32 = build("lif")
+        core32(drive(4, 2), {"mem": torch.zeros(2, H, dtype=torch.float64)})
 
 
 def test_grsn_gated_current_follows_its_equations():
@@ -319,10 +362,17 @@ def test_bad_shapes_and_states(name):
 
 
 def test_bad_sizes():
+    import numpy as np
+
     with pytest.raises(ValueError, match="hidden_size must be a positive int"):
         make_core("gru", I, 0)
     with pytest.raises(ValueError, match="input_size must be a positive int"):
         make_core("lif", 2.5, H)
+    assert make_core("lif", np.int64(3), np.int64(4)).hidden_size == 4  # numpy integers are fine
+    with pytest.raises(ValueError, match="beta and threshold must be numbers"):
+        make_core("lif", I, H, beta="high")
+    with pytest.raises(ValueError, match="substeps must be an int >= 1"):
+        SubstepCore(make_core("lif", I, H), 0)
 
 
 def test_grsn_docstring_states_what_is_a_choice():

@@ -107,6 +107,25 @@ def test_grsn_input_gates_are_macs_by_hand():
     assert (rows["gates"].mac, rows["gates"].ac) == (1 * 4, 4)  # I x 2H MAC + 2H bias
 
 
+def test_grsn_both_gates_by_hand():
+    core, x = _grsn_by_hand("both")
+    rows = {row.layer: row for row in count_core_ops(core, x).rows}
+    H = 2
+    assert (rows["gates (input)"].mac, rows["gates (input)"].ac) == (1 * 2 * H, 2 * H)  # I x 2H MAC + bias
+    # 2 previous spikes over 3 steps drive 2H targets each; the spike side has no bias of its own
+    assert (rows["gates (spikes)"].mac, rows["gates (spikes)"].ac) == (0.0, pytest.approx(2 * 2 * H / 3))
+
+
+def test_grsn_without_gates_costs_what_lif_costs():
+    torch.manual_seed(0)
+    grsn = make_core("grsn", 3, 5, gates=False)
+    lif = make_core("lif", 3, 5)
+    lif.load_state_dict({k: v for k, v in grsn.state_dict().items() if k.startswith(("encoder", "leaky"))})
+    x = 3 * torch.randn(20, 2, 3)
+    a, b = count_core_ops(grsn, x), count_core_ops(lif, x)
+    assert (a.total_mac, a.total_ac) == (b.total_mac, b.total_ac)
+
+
 def test_grsn_spike_gates_cheaper_than_gru_at_equal_size():
     x = torch.randn(50, 4, 8)
     torch.manual_seed(0)
