@@ -1,0 +1,108 @@
+"""What matters for GRSN on partially observable CartPole: one setting changed at a time, same budget and seeds.
+
+    .venv/bin/python scripts/cartpole_ablation.py                       # every variant, seeds 0 1, 100k steps
+    .venv/bin/python scripts/cartpole_ablation.py --variants readout=spikes gate_input=input --seeds 0
+
+The reference is the grid's GRSN agent (``grsn_edu.reproduce.AGENTS["grsn"]``: readout="both", gate_input="spikes",
+beta 0.9, threshold 1, forget_bias 1, hidden 128, lr 1e-3) on CartPole-P. Each variant changes one thing. Runs go to
+``runs/ablation/VARIANT-sSEED`` (finished runs are skipped, interrupted ones resumed); after each run
+``data/cartpole_ablation/summary.csv`` and ``eval_curves.csv`` are rewritten atomically from all finished runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, summarize, train
+from grsn_edu.reproduce import agent_config
+from grsn_edu.runs import read_csv, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: variant name -> (core option overrides, PPOConfig overrides)
+VARIANTS = {
+    "reference": ({}, {}),
+    "readout=spikes": ({"readout": "spikes"}, {}),
+    "readout=membrane": ({"readout": "membrane"}, {}),
+    "gate_input=input": ({"gate_input": "input"}, {}),
+    "gates=off": ({"gates": False}, {}),
+    "beta=0.5": ({"beta": 0.5}, {}),
+    "forget_bias=3": ({"forget_bias": 3.0}, {}),
+    "hidden=64": ({}, {"hidden_size": 64}),
+    "lr=3e-4": ({}, {"learning_rate": 3e-4}),
+}
+SUMMARY_COLUMNS = ["variant", "env", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",
+                   "steps_to_target_eval", "steps_to_target_train", "wall_time_s", "firing_rate"]
+
+
+def config(variant: str, env_id: str, seed: int, steps: int):
+    core_over, cfg_over = VARIANTS[variant]
+    cfg = agent_config(env_id, "grsn", seed, steps)
+    cfg.core_options = {**cfg.core_options, **core_over}
+    return dataclasses.replace(cfg, **cfg_over).validate()
+
+
+def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
+    rows, evals = [], []
+    for run in sorted(runs_dir.glob("*-s*")):
+        meta = run / "variant.json"
+        if not meta.is_file() or not (run / "eval_curve.csv").is_file():
+            continue
+        info = json.loads(meta.read_text())
+        cfg = json.loads((run / "config.json").read_text())
+        ev = read_csv(run / "eval_curve.csv", EVAL_COLUMNS)
+        batch = cfg["num_envs"] * cfg["num_steps"]
+        if int(ev["global_step"].iloc[-1]) < (cfg["total_steps"] // batch) * batch:
+            continue  # unfinished
+        tr = read_csv(run / "train_curve.csv", TRAIN_COLUMNS)
+        key = {"variant": info["variant"], "env": cfg["env_id"], "seed": cfg["seed"]}
+        evals.append(ev.assign(**key))
+        rows.append({**key, "total_steps": cfg["total_steps"], **summarize(tr, ev)})
+    if not rows:
+        raise SystemExit(f"no finished ablation runs under {runs_dir}")
+    write_csv(data_dir / "eval_curves.csv", pd.concat(evals)[["variant", "env", "seed"] + EVAL_COLUMNS])
+    summary = pd.DataFrame(rows)[SUMMARY_COLUMNS]
+    write_csv(data_dir / "summary.csv", summary)
+    return summary
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v != "reference"],
+                   help=f"any of: {', '.join(VARIANTS)} (default: all but 'reference', which is the grid's grsn run)")
+    p.add_argument("--env", default="CartPole-P")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--steps", type=int, default=100_000)
+    p.add_argument("--runs-dir", default=str(ROOT / "runs" / "ablation"))
+    p.add_argument("--data-dir", default=str(ROOT / "data" / "cartpole_ablation"))
+    args = p.parse_args(argv)
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    runs_dir, data_dir = Path(args.runs_dir), Path(args.data_dir)
+    cells = [(v, s) for s in args.seeds for v in args.variants]
+    for i, (variant, seed) in enumerate(cells):
+        run = runs_dir / f"{variant}-s{seed}"
+        cfg = config(variant, args.env, seed, args.steps)
+        done = False
+        if (run / "eval_curve.csv").is_file():
+            ev = pd.read_csv(run / "eval_curve.csv")
+            batch = cfg.num_envs * cfg.num_steps
+            done = len(ev) > 0 and int(ev["global_step"].iloc[-1]) >= (cfg.total_steps // batch) * batch
+        if done:
+            print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
+        else:
+            run.mkdir(parents=True, exist_ok=True)
+            (run / "variant.json").write_text(json.dumps({"variant": variant}) + "\n")
+            print(f"[{i + 1}/{len(cells)}] {run}")
+            train(cfg, run, resume=(run / "checkpoint.pt").is_file())
+        collect(runs_dir, data_dir)
+
+
+if __name__ == "__main__":
+    main()
