@@ -1,0 +1,308 @@
+"""Chapter 03 (GRSN): the hand-built layer, the trainer that keeps its network, the figures, the exercise checks,
+and the gate-input sweep (script and saved data)."""
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import snntorch as snn
+import torch
+from matplotlib.figure import Figure
+
+from grsn_edu import count_core_ops, make_core
+from grsn_edu.checks import ch03 as checks
+from grsn_edu.cores import Trace
+from grsn_edu.energy import E_AC_PJ, E_MAC_PJ
+from grsn_edu.grsn_parts import (HandBuiltGRSN, accuracy_after, cue_selective_neurons, max_abs_difference,
+                                 record_internals, train_on_cue_recall)
+from grsn_edu.plots import grsn as plots
+from grsn_edu.solutions import ch03 as solutions
+from grsn_edu.tasks import RESULT_DTYPES, CueRecallTask, load_memory_results, train_memory_task
+
+ROOT = Path(__file__).resolve().parents[1]
+torch.set_num_threads(1)  # small tensors; the machine is shared
+
+
+# -- the hand-built layer ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("gate_input", ["spikes", "input", "both"])
+def test_hand_built_grsn_reproduces_the_core(gate_input):
+    torch.manual_seed(1)
+    core = make_core("grsn", 5, 16, gate_input=gate_input)
+    with torch.no_grad():
+        core.beta.copy_(torch.linspace(0.5, 1.0, 16))
+    x = 1.5 * torch.randn(30, 8, 5, generator=torch.Generator().manual_seed(2))
+    reference = record_internals(core, x)
+    with torch.no_grad():
+        rebuilt = HandBuiltGRSN.from_core(core)(x)
+    assert reference["spk"].sum() > 100  # the recurrent path through the spikes is exercised
+    assert torch.equal(rebuilt["spk"], reference["spk"])
+    for key in ("forget", "candidate", "cur", "mem"):
+        assert torch.allclose(rebuilt[key], reference[key], atol=1e-5), key
+
+
+def test_hand_built_grsn_uses_the_textbook_formula_and_snn_leaky():
+    parts = HandBuiltGRSN(3, 4)
+    assert isinstance(parts.membrane, snn.Leaky)
+    out = parts.step(torch.zeros(2, 3), torch.zeros(2, 4), torch.full((2, 4), 0.5), torch.zeros(2, 4))
+    forget, cand = out["forget"], out["candidate"]
+    assert torch.allclose(out["cur"], forget * 0.5 + (1 - forget) * cand)
+
+
+def test_hand_built_grsn_refuses_what_it_cannot_copy():
+    with pytest.raises(ValueError, match="gates=True"):
+        HandBuiltGRSN.from_core(make_core("grsn", 3, 4, gates=False))
+    with pytest.raises(ValueError, match="gates=True"):
+        HandBuiltGRSN.from_core(make_core("lif", 3, 4))
+    with pytest.raises(ValueError, match="gate_input"):
+        HandBuiltGRSN(3, 4, gate_input="membrane")
+
+
+def test_max_abs_difference():
+    assert max_abs_difference(torch.ones(3), torch.ones(3)) == 0.0
+    assert max_abs_difference(torch.tensor([1.0, 2.0]), torch.tensor([1.5, 0.0])) == 2.0
+
+
+# -- training and probing ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("core_name,options", [("grsn", {"gate_input": "input"}), ("lif", {})])
+def test_train_on_cue_recall_is_train_memory_task(core_name, options):
+    kwargs = dict(delay=2, seed=3, hidden_size=8, steps=6, batch_size=16, lr=1e-2, test_size=64, **options)
+    net = train_on_cue_recall(core_name, **kwargs)
+    run = train_memory_task(core_name, **kwargs)
+    assert net.run.losses == run.losses
+    assert net.run.accuracy == run.accuracy and net.run.test_loss == run.test_loss
+    assert net.run.as_row().keys() == run.as_row().keys()
+    x, y = net.test_set()
+    assert x.shape == (3, 64, 5) and y.shape == (64,)
+    state = net.state_dict()
+    assert set(state) == {"core", "readout", "run", "options", "losses"} and state["options"] == options
+
+
+def test_record_internals_and_accuracy_after_leave_the_network_alone():
+    net = train_on_cue_recall("grsn", delay=3, seed=0, hidden_size=8, steps=3, batch_size=8, test_size=32)
+    x, y = net.test_set()
+    rec = record_internals(net.core, x)
+    assert {"x", "forget", "candidate", "cur", "mem", "spk", "spk_prev", "drive"} <= set(rec)
+    assert rec["cur"].shape == (4, 32, 8)
+    before = {k: v.clone() for k, v in net.core.state_dict().items()}
+    zeroed = accuracy_after(net, lambda c: c.gate_o.weight.zero_(), x, y)
+    assert 0.0 <= zeroed <= 1.0
+    assert all(torch.equal(before[k], v) for k, v in net.core.state_dict().items())
+    assert accuracy_after(net, lambda c: None, x, y) == net.run.accuracy
+
+
+def test_cue_selective_neurons_finds_the_neuron_that_depends_on_the_cue():
+    labels = torch.arange(40) % 4
+    spk = torch.zeros(6, 40, 5)
+    spk[1:, :, 3] = (labels == 2).float()  # neuron 3 fires after cue 2 only
+    spk[1:, :, 1] = (labels >= 2).float() * (torch.rand(5, 40) < 0.5)  # neuron 1: weaker, noisy dependence
+    spk[:, :, 0] = 1.0  # neuron 0 always fires: no information
+    order = cue_selective_neurons({"spk": spk}, labels, n=2)
+    assert order == [3, 1]
+
+
+# -- solutions and checks ----------------------------------------------------------------------------------------
+def test_solutions_by_hand():
+    assert float(solutions.gated_current(torch.tensor(0.8), torch.tensor(0.5), torch.tensor(2.0))) == pytest.approx(1.7)
+    assert float(solutions.gated_current(torch.tensor(1.0), torch.tensor(0.5), torch.tensor(2.0))) == 2.0
+    assert float(solutions.gated_current(torch.tensor(0.0), torch.tensor(0.5), torch.tensor(2.0))) == 0.5
+    # H = 4: 8 targets. spikes: 3 spikes x 8 + 8 bias ACs; input: 2 x 8 MACs + 8 bias ACs; both: the sum, one bias
+    assert solutions.gate_energy_pj("spikes", 3, 2, 4) == pytest.approx(E_AC_PJ * 32)
+    assert solutions.gate_energy_pj("input", 3, 2, 4) == pytest.approx(E_MAC_PJ * 16 + E_AC_PJ * 8)
+    assert solutions.gate_energy_pj("both", 3, 2, 4) == pytest.approx(E_MAC_PJ * 16 + E_AC_PJ * 32)
+
+
+def test_plain_leaky_solution_is_the_gateless_core():
+    torch.manual_seed(0)
+    core = make_core("grsn", 3, 6, gates=False)
+    with torch.no_grad():
+        core.beta.copy_(torch.linspace(0.3, 1.0, 6))
+    x = 2 * torch.randn(12, 4, 3)
+    trace = Trace()
+    with torch.no_grad():
+        core(x, trace=trace)
+        spk, mem = solutions.plain_leaky(core.encoder, core.beta.detach().clone(), 1.0, x)
+    assert trace["spk"].sum() > 5
+    assert torch.equal(spk, trace["spk"]) and torch.allclose(mem, trace["mem"], atol=1e-6)
+
+
+def test_check_gated_current(capsys):
+    checks.check_gated_current(solutions.gated_current)
+    assert "Correct" in capsys.readouterr().out
+    checks.check_gated_current(lambda f, i, c: None)
+    assert "still returns None" in capsys.readouterr().out
+    wrong = {
+        "swapped": lambda f, i, c: f * i + (1 - f) * c,
+        "weighted by \\(1 - F\\)": lambda f, i, c: f * c + i,
+        "candidate current is missing": lambda f, i, c: f * c,
+        "element by element": lambda f, i, c: c,
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_gated_current(fn)
+    with pytest.raises(AssertionError, match="pass your function"):
+        checks.check_gated_current(None)
+
+
+def _leaky_with(**options):
+    def run(encoder, beta, threshold, x):
+        lif = snn.Leaky(beta=options.get("beta", beta), threshold=threshold, reset_mechanism=options.get("reset", "subtract"))
+        mem, spikes, membranes = torch.zeros(x.shape[1], beta.shape[0]), [], []
+        for x_t in x:
+            spk, mem = lif(encoder(x_t), mem)
+            spikes.append(spk)
+            membranes.append(mem)
+        return torch.stack(spikes), torch.stack(membranes)
+    return run
+
+
+def test_check_plain_leaky(capsys):
+    checks.check_plain_leaky(solutions.plain_leaky)
+    assert "Correct" in capsys.readouterr().out
+    checks.check_plain_leaky(lambda e, b, t, x: None)
+    assert "still returns None" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="its own beta"):
+        checks.check_plain_leaky(_leaky_with(beta=0.8))
+    with pytest.raises(AssertionError, match="subtract reset"):
+        checks.check_plain_leaky(_leaky_with(reset="zero"))
+    with pytest.raises(AssertionError, match="stack the steps"):
+        checks.check_plain_leaky(lambda e, b, t, x: tuple(v[-1] for v in solutions.plain_leaky(e, b, t, x)))
+    with pytest.raises(AssertionError, match="spikes do not"):
+        checks.check_plain_leaky(lambda e, b, t, x: (torch.zeros_like(solutions.plain_leaky(e, b, t, x)[0]),
+                                                     solutions.plain_leaky(e, b, t, x)[1]))
+
+
+def test_check_gate_energy(capsys):
+    checks.check_gate_energy(solutions.gate_energy_pj)
+    assert "Correct" in capsys.readouterr().out
+    checks.check_gate_energy(lambda g, n, i, h: None)
+    assert "still returns None" in capsys.readouterr().out
+    ref = solutions.gate_energy_pj
+    wrong = {
+        "bias is missing": lambda g, n, i, h: ref(g, n, i, h) - E_AC_PJ * 2 * h,
+        "2H targets": lambda g, n, i, h: ref(g, n, i, h) / 2,
+        "not multiplied": lambda g, n, i, h: E_MAC_PJ * 2 * h * n + E_AC_PJ * 2 * h if g == "spikes" else ref(g, n, i, h),
+        "must be multiplied": lambda g, n, i, h: E_AC_PJ * 2 * h * (i + 1) if g == "input" else ref(g, n, i, h),
+        "one bias, not two": lambda g, n, i, h: ref(g, n, i, h) + (E_AC_PJ * 2 * h if g == "both" else 0.0),
+        "no spikes reach the gates": lambda g, n, i, h: E_AC_PJ * 2 * h * (n + 1),
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_gate_energy(fn)
+
+
+def test_measured_gate_energy_is_count_core_ops_and_the_formula():
+    for gate_input in ("spikes", "input", "both"):
+        spikes, energy = checks.measured_gate_energy(gate_input, 16, 4, seed=5)
+        assert spikes > 0
+        assert energy == pytest.approx(solutions.gate_energy_pj(gate_input, spikes, 4, 16))
+    # spike-driven gates contain no MACs at all
+    torch.manual_seed(0)
+    core = make_core("grsn", 4, 16, gate_input="spikes")
+    rows = [r for r in count_core_ops(core, torch.randn(10, 2, 4)).rows if r.layer == "gates"]
+    assert len(rows) == 1 and rows[0].mac == 0 and rows[0].note == "spike-driven"
+
+
+# -- figures -----------------------------------------------------------------------------------------------------
+def _labelled(fig: Figure) -> bool:
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    has_title = bool(fig._suptitle and fig._suptitle.get_text()) or all(ax.get_title() for ax in axes)
+    def y_labelled(ax):  # its own label, or a label on an axis sharing its y scale
+        return any(a.get_ylabel() for a in ax.get_shared_y_axes().get_siblings(ax))
+
+    return has_title and all(y_labelled(ax) for ax in axes) and any(ax.get_xlabel() for ax in axes)
+
+
+def test_gated_current_pulse_figure_matches_the_formula():
+    fig = plots.plot_gated_current_pulse([0.5, 0.9], steps=12)
+    assert _labelled(fig)
+    ax = fig.axes[0]
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    for f, line in zip([0.5, 0.9], dots):
+        assert np.allclose(line.get_ydata(), (1 - f) * f ** np.arange(12), atol=1e-6)
+
+
+def test_toy_neuron_keeps_the_cue_difference_as_f_to_the_t():
+    forget_bias, f = 2.0, 1 / (1 + math.exp(-2.0))
+    plus = plots.simulate_toy_neuron(forget_bias, 0.9, 1.0, steps=15)
+    minus = plots.simulate_toy_neuron(forget_bias, 0.9, -1.0, steps=15)
+    assert np.allclose(plus["forget"], f)
+    # the distractors are the same in both runs and c is linear in the candidates: only the cue's share differs
+    written = (1 - f) * (math.tanh(2.0) - math.tanh(-2.0))
+    assert np.allclose(plus["cur"] - minus["cur"], written * f ** np.arange(15), atol=1e-5)
+    assert np.array_equal(plus["x"][1:], minus["x"][1:])
+    fig = plots.plot_toy_neuron()
+    assert _labelled(fig)
+
+
+def test_internals_and_parameter_figures():
+    net = train_on_cue_recall("grsn", delay=4, seed=0, hidden_size=8, steps=2, batch_size=8, test_size=40)
+    x, y = net.test_set()
+    rec = record_internals(net.core, x)
+    for fig in (
+        plots.plot_grsn_internals(rec, y, index=0),
+        plots.plot_cue_means(rec, y, [0, 1]),
+        plots.plot_learned_parameters(net.core.beta.detach(), 0.9, net.core.gate_o.bias.detach()[:8], 1.0),
+        plots.plot_hand_vs_package(rec["mem"], rec["mem"].clone(), neurons=(0, 1)),
+    ):
+        assert isinstance(fig, Figure) and _labelled(fig)
+
+
+def test_cost_and_accuracy_figures():
+    torch.manual_seed(0)
+    x = torch.randn(6, 3, 5)
+    reports = {g: count_core_ops(make_core("grsn", 5, 8, gate_input=g), x) for g in ("spikes", "input", "both")}
+    fig = plots.plot_energy_by_layer(reports)
+    assert _labelled(fig)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "gate synapses, spike-driven (AC)" in legend and "gate synapses, input-driven (MAC)" in legend
+    fig = plots.plot_gate_energy_vs_spikes(solutions.gate_energy_pj, 5, 32, measured={"spikes": (10.0, 500.0)})
+    assert _labelled(fig)
+    assert any("25.6 spikes" in t.get_text() for t in fig.legends[0].get_texts())
+    rows = pd.DataFrame([{"options": f"gate_input={g}", "delay": d, "seed": s, "accuracy": 0.5}
+                         for g in ("spikes", "input") for d in (1, 5) for s in (0, 1)])
+    fig = plots.plot_gate_input_accuracy(rows, reference=rows.assign(accuracy=0.3), chance=0.25)
+    assert _labelled(fig) and "2 seeds" in fig.axes[0].get_title()
+
+
+# -- the sweep ---------------------------------------------------------------------------------------------------
+def _load_script():
+    spec = importlib.util.spec_from_file_location("gate_input_sweep", ROOT / "scripts" / "gate_input_sweep.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sweep_script_writes_resumes_and_matches_the_schema(tmp_path, capsys):
+    sweep = _load_script()
+    out = tmp_path / "gate.csv"
+    args = ["--delays", "1", "--seeds", "0", "--steps", "2", "--hidden-size", "4", "--test-size", "8", "--out", str(out)]
+    assert sweep.main(args) == 0
+    df = load_memory_results(out)
+    assert list(df.columns) == list(RESULT_DTYPES)
+    assert sorted(df["options"]) == ["gate_input=both", "gate_input=input", "gate_input=spikes"]
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+    capsys.readouterr()
+    assert sweep.main(args) == 0
+    assert "3 of 3 runs done, 0 to do" in capsys.readouterr().out
+    assert len(load_memory_results(out)) == 3
+
+
+def test_saved_gate_input_sweep():
+    path = ROOT / "data" / "gate_input" / "results.csv"
+    readme = (ROOT / "data" / "gate_input" / "README.md").read_text()
+    assert "scripts/gate_input_sweep.py" in readme
+    df = load_memory_results(path)
+    assert (df["core"] == "grsn").all()
+    grid = df.groupby(["options", "delay"])["seed"].nunique()
+    assert set(df["options"]) == {"gate_input=spikes", "gate_input=input", "gate_input=both"}
+    assert (grid == 3).all() and sorted(df["delay"].unique()) == [1, 2, 5, 10, 20, 40]
+    assert (df[["steps", "lr", "hidden_size", "test_size"]].drop_duplicates().values.tolist() == [[800, 0.01, 32, 1024]])
+    # the spike-driven runs repeat chapter 02's grsn runs (same protocol, deterministic on CPU)
+    memory = load_memory_results(ROOT / "data" / "memory_task" / "results.csv")
+    protocol = ["delay", "seed", "steps", "lr", "hidden_size", "test_size"]
+    same = df[df["options"] == "gate_input=spikes"].merge(memory[memory["core"] == "grsn"], on=protocol, suffixes=("", "_02"))
+    if len(same):
+        assert np.allclose(same["accuracy"], same["accuracy_02"])
