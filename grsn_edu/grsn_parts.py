@@ -23,16 +23,14 @@ What drives the gates (:math:`g_t`) is a documented choice of this package, not 
 from __future__ import annotations
 
 import copy
-import math
-import time
 
 import snntorch as snn
 import torch
 from torch import nn
 
-from .cores import GRSNCore, Trace, make_core, unregister_neuron
+from .cores import GRSNCore, Trace, unregister_neuron
 from .neurons import GATE_INPUTS, atan_spike
-from .tasks import TEST_SEED, CueRecallTask, MemoryRun, evaluate_accuracy
+from .tasks import TEST_SEED, CueRecallTask, MemoryRun, evaluate_accuracy, train_memory_network
 
 __all__ = [
     "HandBuiltGRSN",
@@ -176,41 +174,12 @@ def train_on_cue_recall(
     grad_clip: float = 1.0,
     **core_options,
 ) -> TrainedNet:
-    """:func:`grsn_edu.tasks.train_memory_task`'s protocol, returning the trained network as well.
-
-    Same arguments, same seeding, same batches, same optimiser, so the same losses and accuracy
-    (``tests/test_ch03.py`` checks it against ``train_memory_task``); the difference is that the core and
-    readout come back, for looking inside.
+    """:func:`grsn_edu.tasks.train_memory_network` (the protocol of ``train_memory_task``), wrapped with the
+    trained core and readout for looking inside (``tests/test_ch03.py`` checks it against ``train_memory_task``).
     """
-    task = CueRecallTask(n_cues=n_cues, delay=delay, noise=noise)
-    torch.manual_seed(seed)
-    core = make_core(core_name, task.input_size, hidden_size, **core_options)
-    readout = nn.Linear(core.output_size, task.n_cues)
-    params = list(core.parameters()) + list(readout.parameters())
-    optimizer = torch.optim.Adam(params, lr=lr)
-    batches = torch.Generator().manual_seed(seed)
-    losses: list[float] = []
-    start = time.perf_counter()
-    for _ in range(steps):
-        x, labels = task.sample(batch_size, batches)
-        out, _ = core(x, core.initial_state(batch_size))
-        loss = nn.functional.cross_entropy(readout(out[task.decision_step]), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if math.isfinite(grad_clip):
-            nn.utils.clip_grad_norm_(params, grad_clip)
-        optimizer.step()
-        losses.append(loss.item())
-    wall_time = time.perf_counter() - start
-    x_test, y_test = task.sample(test_size, torch.Generator().manual_seed(TEST_SEED))
-    accuracy, test_loss = evaluate_accuracy(core, readout, x_test, y_test)
-    tail = losses[-max(1, steps // 10):]
-    run = MemoryRun(
-        core=core_name, delay=delay, seed=seed, accuracy=accuracy, test_loss=test_loss,
-        final_loss=sum(tail) / len(tail), wall_time_s=wall_time, steps=steps, batch_size=batch_size, lr=float(lr),
-        hidden_size=hidden_size, n_cues=n_cues, noise=float(noise), test_size=test_size,
-        options=dict(core_options), n_params=sum(p.numel() for p in params if p.requires_grad),
-        chance=task.chance, losses=losses,
+    run, core, readout, task = train_memory_network(
+        core_name, delay, seed=seed, hidden_size=hidden_size, steps=steps, batch_size=batch_size, lr=lr,
+        n_cues=n_cues, noise=noise, test_size=test_size, grad_clip=grad_clip, **core_options,
     )
     return TrainedNet(core, readout, run, task)
 

@@ -37,6 +37,7 @@ __all__ = [
     "CueRecallTask",
     "MemoryRun",
     "train_memory_task",
+    "train_memory_network",
     "evaluate_accuracy",
     "format_options",
     "load_memory_results",
@@ -202,7 +203,7 @@ def evaluate_accuracy(core: nn.Module, readout: nn.Module, x: torch.Tensor, labe
     return float(accuracy), float(loss)
 
 
-def train_memory_task(
+def train_memory_network(
     core_name: str,
     delay: int,
     seed: int = 0,
@@ -245,7 +246,8 @@ def train_memory_task(
         **core_options: passed to :func:`grsn_edu.make_core`, e.g. ``readout="membrane"``, ``forget_bias=2.0``.
 
     Returns:
-        A :class:`MemoryRun` with the accuracy, the loss curve and the wall time.
+        ``(run, core, readout, task)``: a :class:`MemoryRun` with the accuracy, the loss curve and the wall time,
+        the trained core and readout, and the task. :func:`train_memory_task` returns the run alone.
 
     Example:
         >>> run = train_memory_task("gru", delay=1, seed=0, hidden_size=8, steps=5, test_size=32)
@@ -290,7 +292,7 @@ def train_memory_task(
     x_test, y_test = task.sample(test_size, torch.Generator().manual_seed(TEST_SEED))
     accuracy, test_loss = evaluate_accuracy(core, readout, x_test, y_test)
     tail = losses[-max(1, steps // 10):]
-    return MemoryRun(
+    run = MemoryRun(
         core=core_name,
         delay=delay,
         seed=seed,
@@ -310,6 +312,12 @@ def train_memory_task(
         chance=task.chance,
         losses=losses,
     )
+    return run, core, readout, task
+
+
+def train_memory_task(*args, **kwargs) -> MemoryRun:
+    """:func:`train_memory_network` (same arguments and protocol), returning only its :class:`MemoryRun`."""
+    return train_memory_network(*args, **kwargs)[0]
 
 
 #: The columns of ``data/memory_task/*.csv`` (written by ``scripts/memory_sweep.py``) and their dtypes.
