@@ -349,15 +349,23 @@ class GRUCore(Core):
         return out, {"h": h}
 
     def op_counts(self, trace: Trace) -> list[OpCount]:
-        x, H = trace["x"], self.hidden_size
-        n = x.shape[0] * x.shape[1]
-        return [
-            linear_ops("input weights", x, 3 * H),
-            OpCount("recurrent weights", mac=float(n * H * 3 * H), ac=float(n * 3 * H), note="real-valued h_{t-1}"),
-            # r*(W_hn h + b_hn), z*h, (1-z)*n are multiplies; r, z, n pre-activation sums, 1-z, final sum are adds
-            OpCount("gating", mac=float(n * 3 * H), ac=float(n * 5 * H), note="element-wise"),
-        ]
+        # r*(W_hn h + b_hn), z*h, (1-z)*n are 3 multiplies; r, z, n pre-activation sums, 1-z, final sum are 5 adds
+        return _gated_rnn_ops(trace["x"], self.hidden_size, gates=3, recurrent_note="real-valued h_{t-1}")
 
+
+
+def _gated_rnn_ops(x: torch.Tensor, H: int, gates: int, recurrent_note: str) -> list[OpCount]:
+    """Operations of a gated RNN cell (GRU: 3 gate blocks, LSTM: 4) over every step of ``x`` ``(T, B, I)``.
+
+    Input and recurrent weights are dense (the recurrent input is real-valued), each with a bias; element-wise,
+    both cells have 3 multiplies and 5 adds per unit and step.
+    """
+    n = x.shape[0] * x.shape[1]
+    return [
+        linear_ops("input weights", x, gates * H),
+        OpCount("recurrent weights", mac=float(n * H * gates * H), ac=float(n * gates * H), note=recurrent_note),
+        OpCount("gating", mac=float(n * 3 * H), ac=float(n * 5 * H), note="element-wise"),
+    ]
 
 
 class _SpikingCore(Core):
@@ -385,6 +393,19 @@ class _SpikingCore(Core):
         self.beta_init = float(beta)
         self.threshold = float(threshold)
         self.learn_beta = bool(learn_beta)
+
+    def _leaky_membrane(self) -> snn.Leaky:
+        """The layer's snnTorch ``Leaky``: per-neuron beta, threshold, subtract reset, atan surrogate; kept out of
+        snnTorch's instance registry. The cores use its parameters with :func:`~grsn_edu.neurons.leaky_step`."""
+        leaky = snn.Leaky(
+            beta=torch.full((self.hidden_size,), self.beta_init),
+            threshold=self.threshold,
+            learn_beta=self.learn_beta,
+            reset_mechanism="subtract",
+            spike_grad=atan_spike,
+        )
+        unregister_neuron(leaky)
+        return leaky
 
     def _readout(self, spk, mem):
         if self.readout == "spikes":
@@ -428,14 +449,7 @@ class LIFCore(_SpikingCore):
         super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
         self.encoder = nn.Linear(input_size, hidden_size)
         # The membrane's parameters live in a real snnTorch Leaky (per-neuron learnable beta, threshold, surrogate).
-        self.leaky = snn.Leaky(
-            beta=torch.full((hidden_size,), self.beta_init),
-            threshold=self.threshold,
-            learn_beta=self.learn_beta,
-            reset_mechanism="subtract",
-            spike_grad=atan_spike,
-        )
-        unregister_neuron(self.leaky)
+        self.leaky = self._leaky_membrane()
 
     @property
     def beta(self) -> torch.Tensor:
@@ -553,14 +567,7 @@ class GRSNCore(_SpikingCore):
         self.gates = bool(gates)
         self.forget_bias = float(forget_bias)
         self.encoder = nn.Linear(input_size, hidden_size)
-        self.leaky = snn.Leaky(
-            beta=torch.full((hidden_size,), self.beta_init),
-            threshold=self.threshold,
-            learn_beta=self.learn_beta,
-            reset_mechanism="subtract",
-            spike_grad=atan_spike,
-        )
-        unregister_neuron(self.leaky)
+        self.leaky = self._leaky_membrane()
         if self.gates:
             # Forget gate and candidate share one weight matrix: rows [0, H) are W_F, rows [H, 2H) are W_I.
             if gate_input in ("input", "both"):
@@ -768,14 +775,8 @@ class SLSTMCore(_SpikingCore):
         return torch.stack(outs), {"mem": mem, "syn": syn}
 
     def op_counts(self, trace: Trace) -> list[OpCount]:
-        x, H = trace["x"], self.hidden_size
-        n = x.shape[0] * x.shape[1]
-        return [
-            linear_ops("input weights", x, 4 * H),
-            OpCount("recurrent weights", mac=float(n * H * 4 * H), ac=float(n * 4 * H), note="real-valued membrane U_{t-1}"),
-            # f*c, i*g, o*tanh(c) are multiplies; the four gate sums and c's sum are adds
-            OpCount("gating", mac=float(n * 3 * H), ac=float(n * 5 * H), note="element-wise"),
-        ]
+        # f*c, i*g, o*tanh(c) are 3 multiplies; the four gate sums and c's sum are 5 adds
+        return _gated_rnn_ops(trace["x"], self.hidden_size, gates=4, recurrent_note="real-valued membrane U_{t-1}")
 
 
 
