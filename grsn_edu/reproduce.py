@@ -4,8 +4,10 @@
     grsn-edu reproduce cartpole --envs CartPole-V --agents gru grsn --seeds 0 1
 
 Each run goes to its own folder under ``--runs-dir``; a finished run is skipped and an interrupted one resumed,
-so the grid can be run in pieces. After every run the data files are rewritten (atomically) from all finished
-runs:
+so the grid can be run in pieces. ``data/`` is the lasting record (run folders are scratch, not committed): a
+cell already in ``summary.csv`` at the same budget is skipped, and after every run the finished runs under
+``--runs-dir`` are merged into the data files (atomically), replacing rows of the same (env, agent, seed) and
+keeping the rest:
 
 * ``eval_curves.csv``: env, agent, seed + :data:`grsn_edu.ppo.EVAL_COLUMNS` (greedy evaluations);
 * ``train_curves.csv``: env, agent, seed + :data:`grsn_edu.ppo.TRAIN_COLUMNS` (training episodes);
@@ -69,9 +71,13 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
     cells = [(e, a, s) for s in seeds for e in envs for a in agents]
     for e, a, s in cells:
         agent_config(e, a, s, steps)  # validate the whole grid before spending hours on it
+    recorded = _recorded(Path(data_dir) / "summary.csv", SUMMARY_COLUMNS, ["env", "agent", "seed"],
+                         "total_steps", steps)
     for i, (env_id, agent, seed) in enumerate(cells):
-        run = runs_dir / f"{env_id}-{agent}-s{seed}"
-        if _finished(run, steps):
+        run = Path(runs_dir) / f"{env_id}-{agent}-s{seed}"
+        if (env_id, agent, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {env_id} {agent} seed {seed} already in {data_dir}, skipped")
+        elif _finished(run, steps):
             print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
         else:
             cfg = agent_config(env_id, agent, seed, steps)
@@ -81,10 +87,53 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
         collect(runs_dir, data_dir)
 
 
-def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
-    """Gather every *finished* run folder under ``runs_dir`` into the data files; returns the summary.
+def _recorded(summary_path: Path, columns: list[str], key: list[str], budget_column: str, budget: int) -> set:
+    """Keys of the cells already recorded in a data summary at the given budget (empty if there is none yet)."""
+    if not summary_path.is_file():
+        return set()
+    summary = read_csv(summary_path, columns)
+    done = summary[summary[budget_column] == budget]
+    return set(done[key].itertuples(index=False, name=None))
 
-    Runs still in progress (or interrupted) are left out, so the data never mixes budgets.
+
+def _merge(path: Path, new: pd.DataFrame, key: list[str], columns: list[str]) -> pd.DataFrame:
+    """Write ``new`` into the CSV at ``path``: its rows replace the rows of the same ``key``, all others are kept."""
+    if path.is_file():
+        old = read_csv(path, columns)[columns]
+        if len(new):
+            fresh = set(new[key].itertuples(index=False, name=None))
+            keep = [k not in fresh for k in old[key].itertuples(index=False, name=None)]
+            new = pd.concat([old[keep], new[columns]])
+        else:
+            new = old
+    elif not len(new):
+        return pd.DataFrame(columns=columns)
+    merged = new[columns].sort_values(key, kind="stable").reset_index(drop=True)
+    write_csv(path, merged)
+    return merged
+
+
+def _save_agents(summary: pd.DataFrame, group_key: list[str], run_name, data_dir: Path, payload) -> None:
+    """Save the lowest seed of each group as ``agents/<group>.pt`` when its run folder is here.
+
+    When that run folder is gone (an earlier session's scratch), the agent file already in ``data_dir`` stays.
+    """
+    for group, rows in summary.groupby(group_key):
+        group = group if isinstance(group, tuple) else (group,)
+        seed = int(rows["seed"].min())
+        ckpt_path = run_name(*group, seed) / "checkpoint.pt"
+        target = data_dir / "agents" / ("-".join(group) + ".pt")
+        if ckpt_path.is_file():
+            save_checkpoint(target, {**payload(load_checkpoint(ckpt_path)), "seed": seed})
+        elif not target.is_file():
+            print(f"note: no checkpoint for {'-'.join(group)} seed {seed} under the runs folder and none in {target}")
+
+
+def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
+    """Merge every *finished* run folder under ``runs_dir`` into the data files; returns the merged summary.
+
+    Runs still in progress (or interrupted) are left out, so the data never mixes budgets. Rows already in
+    ``data_dir`` for runs that are not under ``runs_dir`` are kept.
     """
     evals, trains, rows = [], [], []
     for run in sorted(Path(runs_dir).glob("*-s*")):
@@ -100,20 +149,17 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
         evals.append(ev.assign(**key))
         trains.append(tr.assign(**key))
         rows.append({**key, "total_steps": cfg["total_steps"], **summarize(tr, ev)})
-    if not rows:
-        raise FileNotFoundError(f"no finished runs under {runs_dir}")
     first = ["env", "agent", "seed"]
     data_dir = Path(data_dir)
-    write_csv(data_dir / "eval_curves.csv", pd.concat(evals)[first + EVAL_COLUMNS])
-    write_csv(data_dir / "train_curves.csv", pd.concat(trains)[first + TRAIN_COLUMNS])
-    summary = pd.DataFrame(rows)[SUMMARY_COLUMNS]
-    write_csv(data_dir / "summary.csv", summary)
-    for (env_id, agent), group in summary.groupby(["env", "agent"]):
-        seed = int(group["seed"].min())
-        ckpt = load_checkpoint(Path(runs_dir) / f"{env_id}-{agent}-s{seed}" / "checkpoint.pt")
-        save_checkpoint(data_dir / "agents" / f"{env_id}-{agent}.pt", {
-            "config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"], "seed": seed,
-        })
+    if not rows and not (data_dir / "summary.csv").is_file():
+        raise FileNotFoundError(f"no finished runs under {runs_dir} and no {data_dir / 'summary.csv'} to keep")
+    new_summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    empty = pd.DataFrame(columns=first)
+    _merge(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + EVAL_COLUMNS)
+    _merge(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + TRAIN_COLUMNS)
+    summary = _merge(data_dir / "summary.csv", new_summary, first, SUMMARY_COLUMNS)
+    _save_agents(summary, ["env", "agent"], lambda e, a, s: Path(runs_dir) / f"{e}-{a}-s{s}", data_dir,
+                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"]})
     return summary
 
 
@@ -182,12 +228,16 @@ def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, d
         if a not in MARL_AGENTS:
             raise ValueError(f"unknown agent {a!r}; known agents: {', '.join(MARL_AGENTS)}")
         MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes).validate()
+    recorded = _recorded(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "mixer", "seed"],
+                         "episodes", episodes)
     for i, (env_id, agent, mixer, seed) in enumerate(cells):
         run = Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}"
         cfg = MARLConfig(env_id=env_id, core=MARL_AGENTS[agent]["core"], mixer=mixer, seed=seed, episodes=episodes,
                          core_options=dict(MARL_AGENTS[agent]["core_options"]))
         done = (run / "eval_curve.csv").is_file() and int(pd.read_csv(run / "eval_curve.csv")["episode"].iloc[-1]) >= episodes
-        if done:
+        if (env_id, agent, mixer, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {env_id} {agent} {mixer} seed {seed} already in {data_dir}, skipped")
+        elif done:
             print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
         else:
             resume = (run / "checkpoint.pt").is_file()
@@ -197,7 +247,8 @@ def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, d
 
 
 def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
-    """Gather finished multi-agent runs (and a random baseline per task) into ``data_dir``."""
+    """Merge finished multi-agent runs (and a random baseline per task) into ``data_dir``; rows of runs that are
+    not under ``runs_dir`` are kept."""
     from .qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
 
     evals, trains, rows = [], [], []
@@ -225,16 +276,13 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
                      "final_train_ma20": float(rand.mean()), "spikes_per_decision": float("nan"), "wall_time_s": 0.0})
     first = ["env", "agent", "mixer", "seed"]
     data_dir = Path(data_dir)
-    if evals:
-        write_csv(data_dir / "eval_curves.csv", pd.concat(evals)[first + MARL_EVAL_COLUMNS])
-        write_csv(data_dir / "train_curves.csv", pd.concat(trains)[first + MARL_TRAIN_COLUMNS])
-    summary = pd.DataFrame(rows)[MARL_SUMMARY_COLUMNS]
-    write_csv(data_dir / "summary.csv", summary)
-    learned = summary[summary["agent"] != "random"]
-    for (env_id, agent, mixer), group in learned.groupby(["env", "agent", "mixer"]):
-        seed = int(group["seed"].min())
-        ckpt = load_checkpoint(Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}" / "checkpoint.pt")
-        save_checkpoint(data_dir / "agents" / f"{env_id}-{agent}-{mixer}.pt",
-                        {"config": ckpt["config"], "model": ckpt["model"], "mixer": ckpt["mixer"],
-                         "episode": ckpt["episode"], "seed": seed})
+    empty = pd.DataFrame(columns=first)
+    _merge(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + MARL_EVAL_COLUMNS)
+    _merge(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + MARL_TRAIN_COLUMNS)
+    summary = _merge(data_dir / "summary.csv", pd.DataFrame(rows, columns=MARL_SUMMARY_COLUMNS), first,
+                     MARL_SUMMARY_COLUMNS)
+    _save_agents(summary[summary["agent"] != "random"], ["env", "agent", "mixer"],
+                 lambda e, a, m, s: Path(runs_dir) / f"{e}-{a}-{m}-s{s}", data_dir,
+                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "mixer": ckpt["mixer"],
+                               "episode": ckpt["episode"]})
     return summary

@@ -152,3 +152,25 @@ def test_collect_and_summary_table(tmp_path):
     assert cfg.core == "gru" and not agent.training
     returns, rate = ppo.evaluate(agent, "CartPole-P", episodes=2)
     assert returns.shape == (2,) and np.isnan(rate)
+
+
+def test_collect_merges_into_existing_data(tmp_path, capsys):
+    """Run folders are scratch: a later session's runs are added to data/, earlier rows are kept."""
+    train(PPOConfig(env_id="CartPole-P", core="mlp", **TINY), tmp_path / "a" / "CartPole-P-mlp-s0", progress=False)
+    collect(tmp_path / "a", tmp_path / "data")
+    before = (tmp_path / "data" / "agents" / "CartPole-P-mlp.pt").read_bytes()
+    train(PPOConfig(env_id="CartPole-P", core="mlp", **{**TINY, "seed": 1}), tmp_path / "b" / "CartPole-P-mlp-s1",
+          progress=False)
+    summary = collect(tmp_path / "b", tmp_path / "data")
+    assert sorted(summary["seed"]) == [0, 1]
+    ev = pd.read_csv(tmp_path / "data" / "eval_curves.csv")
+    assert sorted(ev["seed"].unique()) == [0, 1]
+    # the agent file of the lowest seed stays although its run folder is not under the new runs folder
+    assert (tmp_path / "data" / "agents" / "CartPole-P-mlp.pt").read_bytes() == before
+    # collecting the same runs again replaces their rows instead of duplicating them
+    assert len(collect(tmp_path / "b", tmp_path / "data")) == 2
+    assert len(pd.read_csv(tmp_path / "data" / "eval_curves.csv")) == len(ev)
+    # reproduce skips a cell that data/ already records at the same budget
+    from grsn_edu.reproduce import reproduce_cartpole
+    reproduce_cartpole(["CartPole-P"], ["mlp"], [0, 1], TINY["total_steps"], tmp_path / "c", tmp_path / "data")
+    assert "already in" in capsys.readouterr().out and not (tmp_path / "c").exists()
