@@ -27,13 +27,16 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Sequence
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import register, registry
 
-__all__ = ["KeepDims", "Flicker", "POMDP_IDS", "make_env", "make_vector_env", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env"]
+__all__ = ["KeepDims", "Flicker", "POMDP_IDS", "make_env", "make_vector_env", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env",
+           "spread_world", "spread_controller_actions"]
 
 #: The partially observable CartPole ids registered here, with the dims they keep and the flicker probability.
 POMDP_IDS = {
@@ -300,3 +303,44 @@ def make_marl_env(env_id: str, render_mode: str | None = None):
     if env_id == "spread_memory":
         return SpreadMemoryEnv(N=3, max_cycles=25, visible_steps=1, render_mode=render_mode)
     raise ValueError(f"unknown multi-agent task {env_id!r}; known tasks: {', '.join(MARL_IDS)}")
+
+
+def spread_world(env):
+    """The mpe2 ``World`` (agents' and landmarks' true positions and velocities) behind a ``MARL_IDS`` task."""
+    inner = env.unwrapped
+    if isinstance(inner, SpreadMemoryEnv):
+        inner = inner._env.unwrapped
+    if not hasattr(inner, "world"):
+        raise TypeError(f"{type(env).__name__} is not an mpe2 spread task; make it with make_marl_env")
+    return inner.world
+
+
+def spread_controller_actions(env, gain: float = 5.0) -> dict:
+    """A hand-written, full-state controller for the spread tasks: the reference a learned team is measured against.
+
+    It cheats twice, by design: it reads the true positions of every agent and landmark (so the memory task's
+    hidden landmarks are no obstacle), and it assigns agents to landmarks jointly (the assignment with the least
+    total distance, by trying all permutations). Each agent then steers towards its landmark: the desired velocity
+    is ``gain * (landmark - position)``, and the discrete action is the push along the axis with the larger
+    velocity error (no-op when both errors are below 0.05). Not optimal, but a clear ceiling for N = 3.
+
+    Returns ``{agent: action}`` for the agents still in the episode (actions: 0 no-op, 1 left, 2 right, 3 down,
+    4 up).
+    """
+    world = spread_world(env)
+    pos = np.array([a.state.p_pos for a in world.agents])
+    vel = np.array([a.state.p_vel for a in world.agents])
+    landmarks = np.array([lm.state.p_pos for lm in world.landmarks])
+    assignment = min(itertools.permutations(range(len(landmarks))),
+                     key=lambda perm: sum(np.linalg.norm(pos[i] - landmarks[j]) for i, j in enumerate(perm)))
+    actions = {}
+    for i, agent in enumerate(env.agents):
+        error = gain * (landmarks[assignment[i]] - pos[i]) - vel[i]
+        axis = int(np.argmax(np.abs(error)))
+        if np.abs(error).max() < 0.05:
+            actions[agent] = 0
+        elif axis == 0:
+            actions[agent] = 1 if error[0] < 0 else 2
+        else:
+            actions[agent] = 3 if error[1] < 0 else 4
+    return actions

@@ -28,7 +28,7 @@ from .ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
 from .runs import load_checkpoint, read_csv, save_checkpoint, write_csv
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
-           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "reproduce_marl", "collect_marl"]
+           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns", "reproduce_marl", "collect_marl"]
 
 #: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
 #: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
@@ -199,16 +199,29 @@ MARL_SUMMARY_COLUMNS = ["env", "agent", "mixer", "seed", "episodes", "final_eval
 
 def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns (summed over agents and steps) of uniformly random actions: the floor of every task."""
+    rng = np.random.default_rng(seed)
+    return _baseline_returns(env_id, episodes, seed,
+                             lambda env: {a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
+
+
+def scripted_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns of :func:`grsn_edu.environments.spread_controller_actions`, a full-state hand-written controller:
+    a ceiling for the learned teams (it sees what the agents cannot)."""
+    from .environments import spread_controller_actions
+
+    return _baseline_returns(env_id, episodes, seed, spread_controller_actions)
+
+
+def _baseline_returns(env_id: str, episodes: int, seed: int, policy) -> np.ndarray:
     from .environments import make_marl_env
 
     env = make_marl_env(env_id)
-    rng = np.random.default_rng(seed)
     out = []
     for k in range(episodes):
         env.reset(seed=seed + k)
         total = 0.0
         while env.agents:
-            _, rewards, *_ = env.step({a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
+            _, rewards, *_ = env.step(policy(env))
             total += float(sum(rewards.values()))
         out.append(total)
     env.close()
@@ -218,7 +231,8 @@ def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.n
 def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, data_dir: Path) -> None:
     """Run (or resume, or skip) every (task, agent, mixer, seed); rewrite ``data_dir`` after each run.
 
-    Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus rows with agent ``random``), ``eval_curves.csv``
+    Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus baseline rows with mixer ``none``: agent ``random``
+    (uniform actions, the floor) and ``scripted`` (a full-state hand-written controller, a ceiling)), ``eval_curves.csv``
     and ``train_curves.csv`` (task, agent, mixer, seed + the run's curve columns), ``agents/TASK-AGENT-MIXER.pt``.
     """
     from .qmix import MARLConfig, train_marl
@@ -270,10 +284,11 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
                      "spikes_per_decision": float(ev["spikes_per_decision"].iloc[-1]),
                      "wall_time_s": float(ev["wall_time_s"].iloc[-1])})
     for env_id in envs:
-        rand = random_team_returns(env_id)
-        rows.append({"env": env_id, "agent": "random", "mixer": "none", "seed": 0, "episodes": 0,
-                     "final_eval_return": float(rand.mean()), "best_eval_return": float(rand.mean()),
-                     "final_train_ma20": float(rand.mean()), "spikes_per_decision": float("nan"), "wall_time_s": 0.0})
+        for name, baseline in (("random", random_team_returns), ("scripted", scripted_team_returns)):
+            mean = float(baseline(env_id).mean())
+            rows.append({"env": env_id, "agent": name, "mixer": "none", "seed": 0, "episodes": 0,
+                         "final_eval_return": mean, "best_eval_return": mean, "final_train_ma20": mean,
+                         "spikes_per_decision": float("nan"), "wall_time_s": 0.0})
     first = ["env", "agent", "mixer", "seed"]
     data_dir = Path(data_dir)
     empty = pd.DataFrame(columns=first)
@@ -281,7 +296,7 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
     _merge(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + MARL_TRAIN_COLUMNS)
     summary = _merge(data_dir / "summary.csv", pd.DataFrame(rows, columns=MARL_SUMMARY_COLUMNS), first,
                      MARL_SUMMARY_COLUMNS)
-    _save_agents(summary[summary["agent"] != "random"], ["env", "agent", "mixer"],
+    _save_agents(summary[summary["mixer"] != "none"], ["env", "agent", "mixer"],
                  lambda e, a, m, s: Path(runs_dir) / f"{e}-{a}-{m}-s{s}", data_dir,
                  lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "mixer": ckpt["mixer"],
                                "episode": ckpt["episode"]})

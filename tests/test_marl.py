@@ -3,6 +3,7 @@
 import json
 import warnings
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ import torch
 from pettingzoo.test import parallel_api_test
 
 from grsn_edu.cli import main
-from grsn_edu.environments import SpreadMemoryEnv, make_marl_env
+from grsn_edu.environments import MARL_IDS, SpreadMemoryEnv, make_marl_env
 from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, AgentNetwork, MARLConfig, QMixer, VDNMixer, load_marl_agent, train_marl
 
 TINY = dict(episodes=12, batch_size=4, buffer_episodes=20, eval_interval=6, eval_episodes=2, hidden_size=8,
@@ -108,6 +109,7 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     import grsn_edu.reproduce as rep
 
     monkeypatch.setattr(rep, "random_team_returns", lambda env_id: np.array([-100.0, -120.0]))
+    monkeypatch.setattr(rep, "scripted_team_returns", lambda env_id: np.array([-20.0]))
     import grsn_edu.qmix as qmix
 
     real = qmix.MARLConfig
@@ -115,8 +117,33 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn"], [0], 6, tmp_path / "runs", tmp_path / "data")
     summary = pd.read_csv(tmp_path / "data" / "summary.csv")
     assert list(summary.columns) == rep.MARL_SUMMARY_COLUMNS
-    assert sorted(summary["agent"]) == ["mlp", "random"]
+    assert sorted(summary["agent"]) == ["mlp", "random", "scripted"]
     assert summary.loc[summary.agent == "random", "final_eval_return"].item() == -110.0
+    assert summary.loc[summary.agent == "scripted", "final_eval_return"].item() == -20.0
     assert (tmp_path / "data" / "agents" / "spread_memory-mlp-vdn.pt").is_file()
     with pytest.raises(SystemExit, match="unknown agent 'lstm'"):
         main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir", str(tmp_path / "d")])
+
+
+@pytest.mark.parametrize("env_id", MARL_IDS)
+def test_scripted_controller_is_far_above_random(env_id):
+    from grsn_edu.reproduce import random_team_returns, scripted_team_returns
+
+    scripted, rand = scripted_team_returns(env_id, episodes=10), random_team_returns(env_id, episodes=10)
+    assert scripted.shape == rand.shape == (10,)
+    assert scripted.mean() > rand.mean() + 30  # measured: about -23 vs -82 over 100 episodes
+
+
+def test_spread_controller_covers_every_landmark():
+    from grsn_edu.environments import spread_controller_actions, spread_world
+
+    env = make_marl_env("spread_memory")
+    env.reset(seed=3)
+    while env.agents:
+        env.step(spread_controller_actions(env))
+    world = spread_world(env)
+    pos = np.array([a.state.p_pos for a in world.agents])
+    for landmark in world.landmarks:
+        assert np.linalg.norm(pos - landmark.state.p_pos, axis=1).min() < 0.2
+    with pytest.raises(TypeError, match="make_marl_env"):
+        spread_world(gym.make("CartPole-v1"))
