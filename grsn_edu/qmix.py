@@ -47,7 +47,8 @@ from .environments import MARL_IDS, make_marl_env
 from .runs import load_checkpoint, save_checkpoint, write_csv, write_json
 
 __all__ = ["MARLConfig", "AgentNetwork", "QMixer", "VDNMixer", "train_marl", "evaluate_marl", "load_marl_agent",
-           "MARL_TRAIN_COLUMNS", "MARL_EVAL_COLUMNS", "MIXERS"]
+           "MARL_TRAIN_COLUMNS", "MARL_EVAL_COLUMNS", "MIXERS", "TeamEpisode", "record_team_episode",
+           "SCRIPTED_POLICIES", "scripted_team_returns"]
 
 MIXERS = ("qmix", "vdn")
 #: Columns of ``train_curve.csv``: one row per training episode.
@@ -72,6 +73,7 @@ class MARLConfig:
     lr: float = 5e-4
     gamma: float = 0.99
     batch_size: int = 32
+    updates_per_episode: int = 1  # gradient steps on fresh batches after each episode (the replay ratio)
     buffer_episodes: int = 5000
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
@@ -91,7 +93,8 @@ class MARLConfig:
             raise ValueError(f"unknown mixer {self.mixer!r}; known mixers: {', '.join(MIXERS)}")
         if self.env_id not in MARL_IDS:
             raise ValueError(f"unknown multi-agent task {self.env_id!r}; known tasks: {', '.join(MARL_IDS)}")
-        for name in ("episodes", "hidden_size", "substeps", "batch_size", "buffer_episodes", "epsilon_anneal_episodes",
+        for name in ("episodes", "hidden_size", "substeps", "batch_size", "updates_per_episode", "buffer_episodes",
+                     "epsilon_anneal_episodes",
                      "target_update_interval", "eval_interval", "eval_episodes", "threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -327,8 +330,8 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
         recent = (recent + [ep["return"]])[-20:]
 
         # 3. Learn ------------------------------------------------------------------------------------------------
-        loss_value = float("nan")
-        if buffer.size >= cfg.batch_size:
+        losses = []
+        for _ in range(cfg.updates_per_episode if buffer.size >= cfg.batch_size else 0):
             b = buffer.sample(cfg.batch_size, gen)
             B = cfg.batch_size
             obs = b["obs"].transpose(0, 1)  # (T+1, B, N, O)
@@ -352,7 +355,8 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
             loss.backward()
             nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             optimizer.step()
-            loss_value = loss.item()
+            losses.append(loss.item())
+        loss_value = float(np.mean(losses)) if losses else float("nan")
         if (episode + 1) % cfg.target_update_interval == 0:
             target_net.load_state_dict(net.state_dict())
             target_mixer.load_state_dict(mixer.state_dict())
@@ -399,3 +403,189 @@ def load_marl_agent(path: str | Path):
     net.load_state_dict(ckpt["model"])
     net.eval()
     return net, cfg
+
+
+# -- recording one team episode (notebook 06) ---------------------------------------------------------------------
+@dataclass
+class TeamEpisode:
+    """One recorded greedy episode of a team. T = decisions (environment steps), N = agents, S = spiking
+    updates per decision, H = hidden units per agent.
+
+    Attributes:
+        env_id, seed: the task and its ``reset`` seed.
+        actions: ``(T, N)`` each agent's action (0 no-op, 1 left, 2 right, 3 down, 4 up).
+        rewards: ``(T, N)`` each agent's reward; the team reward of a step is the sum over agents.
+        agent_pos: ``(T + 1, N, 2)`` agent positions before each step (and after the last).
+        landmark_pos: ``(N_landmarks, 2)`` landmark positions (they do not move).
+        spikes: ``(T * S, N, H)`` the agents' spikes (row ``t * S + k`` is sub-step k of decision t), or None
+            for a non-spiking core.
+        substeps: S (1 under TAP).
+        frames: ``(F, height, width, 3)`` uint8 rendered frames, or None when not rendered.
+        frame_steps: ``(F,)`` the step each frame shows (frame at step t: before the actions of step t; the
+            last may be T, after the final step).
+    """
+
+    env_id: str
+    seed: int
+    actions: np.ndarray
+    rewards: np.ndarray
+    agent_pos: np.ndarray
+    landmark_pos: np.ndarray
+    spikes: np.ndarray | None = None
+    substeps: int = 1
+    frames: np.ndarray | None = None
+    frame_steps: np.ndarray | None = None
+
+    @property
+    def length(self) -> int:
+        """T, the number of decisions each agent made."""
+        return len(self.actions)
+
+    @property
+    def team_return(self) -> float:
+        """The team return: rewards summed over agents and over the episode's steps."""
+        return float(self.rewards.sum())
+
+    def spikes_per_decision(self) -> np.ndarray:
+        """``(N,)`` spikes of each agent per decision: all its units, all S sub-steps (NaN without spikes)."""
+        if self.spikes is None:
+            return np.full(self.actions.shape[1], np.nan)
+        return self.spikes.sum(axis=(0, 2)) / self.length
+
+    def firing_rate(self) -> np.ndarray:
+        """``(N,)`` fraction of each agent's units that spiked, averaged over its spiking updates."""
+        if self.spikes is None:
+            return np.full(self.actions.shape[1], np.nan)
+        return self.spikes.mean(axis=(0, 2))
+
+
+def _positions(state: np.ndarray, n_agents: int, obs_size: int) -> tuple[np.ndarray, np.ndarray]:
+    # mpe2's state is the agents' full observations side by side: [vel(2), pos(2), landmark_rel(2N), ...] each
+    obs = np.asarray(state, dtype=np.float64).reshape(n_agents, obs_size)
+    pos = obs[:, 2:4]
+    landmarks = pos[0] + obs[0, 4:4 + 2 * n_agents].reshape(n_agents, 2)
+    return pos, landmarks
+
+
+def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: bool | int = False) -> TeamEpisode:
+    """Play one greedy episode of ``env_id`` with a trained team and record what each agent did and spent.
+
+    The agents act as in :func:`evaluate_marl` (argmax of their own Q_i, the shared network's state carried from
+    step to step, one core call per step); only decentralised execution is needed, no mixer.
+
+    Args:
+        net: an :class:`AgentNetwork` (e.g. from :func:`load_marl_agent`); its sizes must match the task.
+        env_id: one of :data:`grsn_edu.environments.MARL_IDS`.
+        seed: the environment's ``reset`` seed.
+        render: False for no frames; True for a frame at every step (and after the last); an int k for every
+            k-th step. A frame is 700 x 700 x 3 bytes (1.5 MB).
+
+    Returns:
+        A :class:`TeamEpisode`.
+
+    Example:
+        >>> net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=8)
+        >>> ep = record_team_episode(net, "spread_memory", seed=0)
+        >>> ep.actions.shape, ep.spikes.shape, ep.spikes_per_decision().shape
+        ((25, 3), (25, 3, 8), (3,))
+    """
+    every = int(render) if not isinstance(render, bool) else (1 if render else 0)
+    if every < 0:
+        raise ValueError(f"render must be a bool or an int k >= 1 (a frame every k steps), got {render!r}")
+    env = make_marl_env(env_id, render_mode="rgb_array" if every else None)  # unknown ids raise here
+    agents, obs_size, n_actions, _ = _env_sizes(env)
+    N = len(agents)
+    if (obs_size, N, n_actions) != (net.obs_size, net.n_agents, net.n_actions):
+        env.close()
+        raise ValueError(f"the network expects {net.n_agents} agents with {net.obs_size} observations and "
+                         f"{net.n_actions} actions, but {env_id} has {N}, {obs_size} and {n_actions}: load an agent "
+                         "trained on this task")
+    obs_d, _ = env.reset(seed=seed)
+    trace = Trace() if net.core.spiking else None
+    h = net.initial_state(1)
+    prev = torch.full((1, 1, N), -1, dtype=torch.long)
+    actions, rewards, positions, frames, frame_steps = [], [], [], [], []
+    pos, landmarks = _positions(env.state(), N, obs_size)
+    positions.append(pos)
+    t = 0
+    with torch.no_grad():
+        while env.agents:
+            if every and t % every == 0:
+                frames.append(env.render())
+                frame_steps.append(t)
+            obs = torch.as_tensor(np.stack([obs_d[a] for a in agents]), dtype=torch.float32).view(1, 1, N, -1)
+            q, h = net(net.build_inputs(obs, prev), h, trace=trace)
+            act = q[0].argmax(-1)
+            obs_d, rew_d, term_d, trunc_d, _ = env.step({a: int(act[i]) for i, a in enumerate(agents)})
+            actions.append(act.numpy().copy())
+            rewards.append([float(rew_d[a]) for a in agents])
+            positions.append(_positions(env.state(), N, obs_size)[0])
+            prev = act.view(1, 1, N)
+            t += 1
+            if any(term_d.values()) or all(trunc_d.values()):
+                break
+    if every:
+        frames.append(env.render())  # where the team ended up
+        frame_steps.append(t)
+    env.close()
+    spikes = trace["spk"].numpy() if trace is not None else None  # (T*S, N, H): the batch is the N agents
+    return TeamEpisode(env_id=env_id, seed=seed, actions=np.array(actions), rewards=np.array(rewards),
+                       agent_pos=np.array(positions), landmark_pos=landmarks, spikes=spikes,
+                       substeps=net.core.substeps, frames=np.array(frames) if every else None,
+                       frame_steps=np.array(frame_steps) if every else None)
+
+
+#: Hand-written team policies for reference lines: ``"noop"`` (nobody moves) and ``"assign"`` (each agent heads
+#: for its landmark under the assignment of agents to landmarks with the smallest total distance).
+SCRIPTED_POLICIES = ("noop", "assign")
+
+
+def _assign_actions(state: np.ndarray, n_agents: int, obs_size: int) -> list[int]:
+    from itertools import permutations
+
+    obs = np.asarray(state, dtype=np.float64).reshape(n_agents, obs_size)
+    pos, landmarks = _positions(state, n_agents, obs_size)
+    vel = obs[:, 0:2]
+    best = min(permutations(range(n_agents)),
+               key=lambda p: sum(np.linalg.norm(pos[i] - landmarks[p[i]]) for i in range(n_agents)))
+    actions = []
+    for i in range(n_agents):
+        push = 2.0 * (landmarks[best[i]] - pos[i]) - vel[i]  # towards the landmark, braking as it gets close
+        if np.abs(push).max() < 0.05:
+            actions.append(0)
+        elif abs(push[0]) > abs(push[1]):
+            actions.append(2 if push[0] > 0 else 1)  # mpe2: 1 left, 2 right, 3 down, 4 up
+        else:
+            actions.append(4 if push[1] > 0 else 3)
+    return actions
+
+
+def scripted_team_returns(env_id: str, policy: str, episodes: int = 50, seed: int = 0) -> np.ndarray:
+    """Team returns ``(episodes,)`` of a hand-written policy, for reference lines next to learned agents.
+
+    ``"noop"``: no agent moves. ``"assign"``: every step, the agents are matched to the landmarks so that the
+    total distance is smallest, and each pushes towards its own landmark (braking near it). ``"assign"`` reads
+    the *true* state (:meth:`state`), so on ``spread_memory`` it sees the landmarks an agent has to remember:
+    a rough ceiling for a team that has learned both to spread out and to remember, not a learned policy.
+
+    Args:
+        env_id: one of :data:`grsn_edu.environments.MARL_IDS`.
+        policy: one of :data:`SCRIPTED_POLICIES`.
+        episodes: how many episodes (reset seeds ``seed`` to ``seed + episodes - 1``).
+        seed: the first reset seed.
+    """
+    if policy not in SCRIPTED_POLICIES:
+        raise ValueError(f"unknown scripted policy {policy!r}; known: {', '.join(SCRIPTED_POLICIES)}")
+    env = make_marl_env(env_id)
+    agents, obs_size, _, _ = _env_sizes(env)
+    out = []
+    for k in range(episodes):
+        env.reset(seed=seed + k)
+        total = 0.0
+        while env.agents:
+            acts = [0] * len(agents) if policy == "noop" else _assign_actions(env.state(), len(agents), obs_size)
+            _, rewards, *_ = env.step({a: acts[i] for i, a in enumerate(agents)})
+            total += float(sum(rewards.values()))
+        out.append(total)
+    env.close()
+    return np.array(out)
