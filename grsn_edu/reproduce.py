@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
-from .runs import load_checkpoint, read_csv, save_checkpoint, write_csv
+from .runs import load_checkpoint, merge_csv, read_csv, recorded_keys, save_checkpoint
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
            "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns", "reproduce_marl", "collect_marl"]
@@ -71,7 +71,7 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
     cells = [(e, a, s) for s in seeds for e in envs for a in agents]
     for e, a, s in cells:
         agent_config(e, a, s, steps)  # validate the whole grid before spending hours on it
-    recorded = _recorded(Path(data_dir) / "summary.csv", SUMMARY_COLUMNS, ["env", "agent", "seed"],
+    recorded = recorded_keys(Path(data_dir) / "summary.csv", SUMMARY_COLUMNS, ["env", "agent", "seed"],
                          "total_steps", steps)
     for i, (env_id, agent, seed) in enumerate(cells):
         run = Path(runs_dir) / f"{env_id}-{agent}-s{seed}"
@@ -85,32 +85,6 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
             print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
             train(cfg, run, resume=resume)
         collect(runs_dir, data_dir)
-
-
-def _recorded(summary_path: Path, columns: list[str], key: list[str], budget_column: str, budget: int) -> set:
-    """Keys of the cells already recorded in a data summary at the given budget (empty if there is none yet)."""
-    if not summary_path.is_file():
-        return set()
-    summary = read_csv(summary_path, columns)
-    done = summary[summary[budget_column] == budget]
-    return set(done[key].itertuples(index=False, name=None))
-
-
-def _merge(path: Path, new: pd.DataFrame, key: list[str], columns: list[str]) -> pd.DataFrame:
-    """Write ``new`` into the CSV at ``path``: its rows replace the rows of the same ``key``, all others are kept."""
-    if path.is_file():
-        old = read_csv(path, columns)[columns]
-        if len(new):
-            fresh = set(new[key].itertuples(index=False, name=None))
-            keep = [k not in fresh for k in old[key].itertuples(index=False, name=None)]
-            new = pd.concat([old[keep], new[columns]])
-        else:
-            new = old
-    elif not len(new):
-        return pd.DataFrame(columns=columns)
-    merged = new[columns].sort_values(key, kind="stable").reset_index(drop=True)
-    write_csv(path, merged)
-    return merged
 
 
 def _save_agents(summary: pd.DataFrame, group_key: list[str], run_name, data_dir: Path, payload) -> None:
@@ -155,9 +129,9 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
         raise FileNotFoundError(f"no finished runs under {runs_dir} and no {data_dir / 'summary.csv'} to keep")
     new_summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     empty = pd.DataFrame(columns=first)
-    _merge(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + EVAL_COLUMNS)
-    _merge(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + TRAIN_COLUMNS)
-    summary = _merge(data_dir / "summary.csv", new_summary, first, SUMMARY_COLUMNS)
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + EVAL_COLUMNS)
+    merge_csv(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + TRAIN_COLUMNS)
+    summary = merge_csv(data_dir / "summary.csv", new_summary, first, SUMMARY_COLUMNS)
     _save_agents(summary, ["env", "agent"], lambda e, a, s: Path(runs_dir) / f"{e}-{a}-s{s}", data_dir,
                  lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"]})
     return summary
@@ -242,7 +216,7 @@ def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, d
         if a not in MARL_AGENTS:
             raise ValueError(f"unknown agent {a!r}; known agents: {', '.join(MARL_AGENTS)}")
         MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes).validate()
-    recorded = _recorded(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "mixer", "seed"],
+    recorded = recorded_keys(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "mixer", "seed"],
                          "episodes", episodes)
     for i, (env_id, agent, mixer, seed) in enumerate(cells):
         run = Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}"
@@ -292,9 +266,9 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
     first = ["env", "agent", "mixer", "seed"]
     data_dir = Path(data_dir)
     empty = pd.DataFrame(columns=first)
-    _merge(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + MARL_EVAL_COLUMNS)
-    _merge(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + MARL_TRAIN_COLUMNS)
-    summary = _merge(data_dir / "summary.csv", pd.DataFrame(rows, columns=MARL_SUMMARY_COLUMNS), first,
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + MARL_EVAL_COLUMNS)
+    merge_csv(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + MARL_TRAIN_COLUMNS)
+    summary = merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=MARL_SUMMARY_COLUMNS), first,
                      MARL_SUMMARY_COLUMNS)
     _save_agents(summary[summary["mixer"] != "none"], ["env", "agent", "mixer"],
                  lambda e, a, m, s: Path(runs_dir) / f"{e}-{a}-{m}-s{s}", data_dir,

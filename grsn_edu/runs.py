@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-__all__ = ["atomic_write", "write_csv", "write_json", "save_checkpoint", "load_checkpoint", "read_csv"]
+__all__ = ["atomic_write", "write_csv", "write_json", "save_checkpoint", "load_checkpoint", "read_csv", "merge_csv",
+           "recorded_keys"]
 
 
 def atomic_write(path: str | os.PathLike, write) -> None:
@@ -83,3 +84,39 @@ def read_csv(path, columns: list[str]) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path} lacks columns {missing}; regenerate it with the command in its README.md")
     return frame
+
+
+def recorded_keys(summary_path, columns: list[str], key: list[str], budget_column: str, budget: int) -> set:
+    """Keys (tuples of ``key`` columns) of the rows of a summary CSV whose ``budget_column`` equals ``budget``.
+
+    Empty if the file does not exist yet. Experiment grids use it to skip cells that ``data/`` already holds.
+    """
+    summary_path = Path(summary_path)
+    if not summary_path.is_file():
+        return set()
+    summary = read_csv(summary_path, columns)
+    done = summary[summary[budget_column] == budget]
+    return set(done[key].itertuples(index=False, name=None))
+
+
+def merge_csv(path, new: pd.DataFrame, key: list[str], columns: list[str]) -> pd.DataFrame:
+    """Merge ``new`` into the CSV at ``path`` (atomically) and return the result, sorted by ``key``.
+
+    Rows of ``new`` replace the file's rows with the same ``key``; the file's other rows are kept; ``columns`` is
+    the schema (checked on the file, and the column order written). Run folders are scratch, ``data/`` lasts:
+    this is how results from several sessions accumulate.
+    """
+    path = Path(path)
+    if path.is_file():
+        old = read_csv(path, columns)[columns]
+        if len(new):
+            fresh = set(new[key].itertuples(index=False, name=None))
+            keep = [k not in fresh for k in old[key].itertuples(index=False, name=None)]
+            new = pd.concat([old[keep], new[columns]])
+        else:
+            new = old
+    elif not len(new):
+        return pd.DataFrame(columns=columns)
+    merged = new[columns].sort_values(key, kind="stable").reset_index(drop=True)
+    write_csv(path, merged)
+    return merged

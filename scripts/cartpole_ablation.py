@@ -5,8 +5,9 @@
 
 The reference is the grid's GRSN agent (``grsn_edu.reproduce.AGENTS["grsn"]``: readout="both", gate_input="spikes",
 beta 0.9, threshold 1, forget_bias 1, hidden 128, lr 1e-3) on CartPole-P. Each variant changes one thing. Runs go to
-``runs/ablation/VARIANT-sSEED`` (finished runs are skipped, interrupted ones resumed); after each run
-``data/cartpole_ablation/summary.csv`` and ``eval_curves.csv`` are rewritten atomically from all finished runs.
+``runs/ablation/ENV-VARIANT-sSEED`` (scratch: finished runs are skipped, interrupted ones resumed); a cell that
+``data/cartpole_ablation/summary.csv`` already holds at the same budget is skipped, and after each run the
+finished runs are merged (atomically) into ``summary.csv`` and ``eval_curves.csv``, keeping earlier rows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 
 from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, summarize, train
 from grsn_edu.reproduce import agent_config
-from grsn_edu.runs import read_csv, write_csv
+from grsn_edu.runs import merge_csv, read_csv, recorded_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,12 +64,10 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
         key = {"variant": info["variant"], "env": cfg["env_id"], "seed": cfg["seed"]}
         evals.append(ev.assign(**key))
         rows.append({**key, "total_steps": cfg["total_steps"], **summarize(tr, ev)})
-    if not rows:
-        raise SystemExit(f"no finished ablation runs under {runs_dir}")
-    write_csv(data_dir / "eval_curves.csv", pd.concat(evals)[["variant", "env", "seed"] + EVAL_COLUMNS])
-    summary = pd.DataFrame(rows)[SUMMARY_COLUMNS]
-    write_csv(data_dir / "summary.csv", summary)
-    return summary
+    key = ["variant", "env", "seed"]
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else pd.DataFrame(columns=key), key,
+              key + EVAL_COLUMNS)
+    return merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS), key, SUMMARY_COLUMNS)
 
 
 def main(argv=None):
@@ -86,9 +85,14 @@ def main(argv=None):
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     runs_dir, data_dir = Path(args.runs_dir), Path(args.data_dir)
     cells = [(v, s) for s in args.seeds for v in args.variants]
+    recorded = recorded_keys(data_dir / "summary.csv", SUMMARY_COLUMNS, ["variant", "env", "seed"], "total_steps",
+                             args.steps)
     for i, (variant, seed) in enumerate(cells):
-        run = runs_dir / f"{variant}-s{seed}"
+        run = runs_dir / f"{args.env}-{variant}-s{seed}"
         cfg = config(variant, args.env, seed, args.steps)
+        if (variant, args.env, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {variant} {args.env} seed {seed} already in {data_dir}, skipped")
+            continue
         done = False
         if (run / "eval_curve.csv").is_file():
             ev = pd.read_csv(run / "eval_curve.csv")

@@ -174,3 +174,21 @@ def test_collect_merges_into_existing_data(tmp_path, capsys):
     from grsn_edu.reproduce import reproduce_cartpole
     reproduce_cartpole(["CartPole-P"], ["mlp"], [0, 1], TINY["total_steps"], tmp_path / "c", tmp_path / "data")
     assert "already in" in capsys.readouterr().out and not (tmp_path / "c").exists()
+
+
+def test_merge_csv_replaces_same_keys_and_keeps_the_rest(tmp_path):
+    from grsn_edu.runs import merge_csv, recorded_keys
+
+    path = tmp_path / "summary.csv"
+    cols = ["env", "seed", "steps", "value"]
+    merge_csv(path, pd.DataFrame({"env": ["a", "b"], "seed": [0, 0], "steps": [10, 10], "value": [1.0, 2.0]}),
+              ["env", "seed"], cols)
+    out = merge_csv(path, pd.DataFrame({"env": ["b", "a"], "seed": [0, 1], "steps": [10, 5], "value": [3.0, 4.0]}),
+                    ["env", "seed"], cols)
+    assert out.values.tolist() == [["a", 0, 10, 1.0], ["a", 1, 5, 4.0], ["b", 0, 10, 3.0]]
+    assert pd.read_csv(path).equals(out)
+    assert recorded_keys(path, cols, ["env", "seed"], "steps", 10) == {("a", 0), ("b", 0)}
+    assert recorded_keys(tmp_path / "none.csv", cols, ["env", "seed"], "steps", 10) == set()
+    path.write_text("env,seed\nx,0\n")
+    with pytest.raises(ValueError, match="lacks columns"):
+        merge_csv(path, pd.DataFrame(columns=cols), ["env", "seed"], cols)
