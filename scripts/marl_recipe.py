@@ -1,0 +1,125 @@
+"""What limits QMIX on simple_spread at this budget: one training setting changed at a time, the rest as in data/marl.
+
+    .venv/bin/python scripts/marl_recipe.py                                   # every variant, gru + qmix, seed 0
+    .venv/bin/python scripts/marl_recipe.py --variants lr=1e-3 --core grsn --seeds 0 1
+    .venv/bin/python scripts/marl_recipe.py --table                           # print the table of what is in data/
+
+The reference is the grid's run (``grsn_edu.qmix.MARLConfig`` defaults: 3000 episodes, hidden 64, Adam lr 5e-4, one
+update of 32 episodes per episode, target network refreshed every 100 episodes, epsilon annealed over 1000
+episodes); it is taken from ``data/marl/summary.csv``, not rerun. Runs go to ``runs/marl_recipe/`` (scratch); cells
+already in ``data/marl_recipe/summary.csv`` are skipped, and after each run the finished runs are merged into it and
+into ``eval_curves.csv`` atomically. Returns are team returns (summed over the 3 agents and 25 steps), greedy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARLConfig, train_marl
+from grsn_edu.reproduce import MARL_AGENTS, MARL_SUMMARY_COLUMNS
+from grsn_edu.runs import merge_csv, read_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: variant name -> MARLConfig overrides
+VARIANTS = {
+    "lr=1e-3": {"lr": 1e-3},
+    "updates_per_episode=4": {"updates_per_episode": 4},
+    "hidden=128": {"hidden_size": 128},
+    "target_update=200": {"target_update_interval": 200},
+    "epsilon_anneal=300": {"epsilon_anneal_episodes": 300},
+    "episodes=9000": {"episodes": 9000},
+}
+KEY = ["variant", "env", "agent", "mixer", "seed"]
+SUMMARY_COLUMNS = KEY + ["episodes", "final_eval_return", "best_eval_return", "final_train_ma20", "wall_time_s"]
+
+
+def config(variant: str, env_id: str, agent: str, mixer: str, seed: int) -> MARLConfig:
+    """The grid's config of (task, agent, mixer, seed) with the variant's one change."""
+    spec = MARL_AGENTS[agent]
+    cfg = MARLConfig(env_id=env_id, core=spec["core"], mixer=mixer, seed=seed, core_options=dict(spec["core_options"]))
+    return dataclasses.replace(cfg, **VARIANTS[variant]).validate()
+
+
+def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
+    """Merge the finished runs under ``runs_dir`` into ``data_dir``; returns the merged summary."""
+    rows, evals = [], []
+    for run in sorted(runs_dir.glob("*-s*")):
+        if not (run / "variant.json").is_file() or not (run / "eval_curve.csv").is_file():
+            continue
+        cfg = json.loads((run / "config.json").read_text())
+        ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
+        if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
+            continue  # unfinished
+        info = json.loads((run / "variant.json").read_text())
+        key = {"variant": info["variant"], "env": cfg["env_id"], "agent": info["agent"], "mixer": cfg["mixer"],
+               "seed": cfg["seed"]}
+        train = pd.read_csv(run / "train_curve.csv")
+        evals.append(ev.assign(**key))
+        rows.append({**key, "episodes": cfg["episodes"], "final_eval_return": float(ev["eval_return_mean"].iloc[-1]),
+                     "best_eval_return": float(ev["eval_return_mean"].max()),
+                     "final_train_ma20": float(train["team_return"].tail(20).mean()),
+                     "wall_time_s": float(ev["wall_time_s"].iloc[-1])})
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else pd.DataFrame(columns=KEY), KEY,
+              KEY + MARL_EVAL_COLUMNS)
+    return merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS), KEY, SUMMARY_COLUMNS)
+
+
+def table(data_dir: Path, grid_summary: Path) -> pd.DataFrame:
+    """Per (task, agent, mixer, variant): seeds and the median final and best greedy team return; the grid's run of
+    the same seeds as ``reference``."""
+    summary = read_csv(data_dir / "summary.csv", SUMMARY_COLUMNS)
+    grid = read_csv(grid_summary, MARL_SUMMARY_COLUMNS)
+    ref = grid.merge(summary[["env", "agent", "mixer", "seed"]].drop_duplicates(), on=["env", "agent", "mixer", "seed"])
+    both = pd.concat([ref.assign(variant="reference (grid)")[SUMMARY_COLUMNS], summary])
+    return (both.groupby(["env", "agent", "mixer", "variant"], sort=False)
+            .agg(seeds=("seed", "count"), median_final_eval=("final_eval_return", "median"),
+                 median_best_eval=("best_eval_return", "median"), median_wall_time_s=("wall_time_s", "median"))
+            .reset_index())
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), help=f"any of: {', '.join(VARIANTS)}")
+    p.add_argument("--env", default="simple_spread", choices=["simple_spread", "spread_memory"])
+    p.add_argument("--agent", default="gru", choices=list(MARL_AGENTS))
+    p.add_argument("--mixer", default="qmix", choices=["qmix", "vdn"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--runs-dir", default=str(ROOT / "runs" / "marl_recipe"))
+    p.add_argument("--data-dir", default=str(ROOT / "data" / "marl_recipe"))
+    p.add_argument("--table", action="store_true", help="only print the table of what data/ holds")
+    args = p.parse_args(argv)
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    runs_dir, data_dir = Path(args.runs_dir), Path(args.data_dir)
+    if args.table:
+        print(table(data_dir, ROOT / "data" / "marl" / "summary.csv").to_string(index=False, float_format="%.1f"))
+        return 0
+    cells = [(v, s) for s in args.seeds for v in args.variants]
+    configs = {cell: config(cell[0], args.env, args.agent, args.mixer, cell[1]) for cell in cells}  # validate first
+    summary_path = data_dir / "summary.csv"  # a variant fixes its budget, so any recorded row is a finished cell
+    recorded = (set(read_csv(summary_path, SUMMARY_COLUMNS)[KEY].itertuples(index=False, name=None))
+                if summary_path.is_file() else set())
+    for i, (variant, seed) in enumerate(cells):
+        name = f"{args.env}-{args.agent}-{args.mixer}-{variant}-s{seed}"
+        if (variant, args.env, args.agent, args.mixer, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {name} already in {data_dir}, skipped")
+            continue
+        run = runs_dir / name
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "variant.json").write_text(json.dumps({"variant": variant, "agent": args.agent}) + "\n")
+        print(f"[{i + 1}/{len(cells)}] {run}", flush=True)
+        train_marl(configs[(variant, seed)], run, resume=(run / "checkpoint.pt").is_file())
+        collect(runs_dir, data_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

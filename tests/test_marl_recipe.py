@@ -1,0 +1,46 @@
+"""scripts/marl_recipe.py: variants are one change from the grid's config; runs merge into data/; bad input errors."""
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from grsn_edu.qmix import MARLConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("marl_recipe", ROOT / "scripts" / "marl_recipe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_variant_changes_exactly_its_settings():
+    script = _script()
+    base = MARLConfig(env_id="simple_spread", core="gru", mixer="qmix", seed=0)
+    for variant, overrides in script.VARIANTS.items():
+        cfg = script.config(variant, "simple_spread", "gru", "qmix", 0)
+        changed = {k for k, v in vars(cfg).items() if vars(base)[k] != v}
+        assert changed == set(overrides), variant
+
+
+def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, capsys):
+    script = _script()
+    monkeypatch.setitem(script.VARIANTS, "tiny", {"episodes": 6, "batch_size": 2, "eval_interval": 3, "eval_episodes": 1,
+                                                  "hidden_size": 8, "buffer_episodes": 10})
+    args = ["--variants", "tiny", "--runs-dir", str(tmp_path / "runs"), "--data-dir", str(tmp_path / "data")]
+    assert script.main(args) == 0
+    summary = pd.read_csv(tmp_path / "data" / "summary.csv")
+    assert list(summary.columns) == script.SUMMARY_COLUMNS and summary["variant"].tolist() == ["tiny"]
+    assert summary["episodes"].item() == 6
+    script.main(args)
+    assert "already in" in capsys.readouterr().out
+
+
+def test_unknown_variant_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit):
+        _script().main(["--variants", "lr=1"])
+    assert "unknown variants" in capsys.readouterr().err
