@@ -1,9 +1,7 @@
 """data/cartpole_ablation/ loads and matches its schema (written by scripts/cartpole_ablation.py)."""
 
-import importlib.util
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from grsn_edu.ppo import EVAL_COLUMNS
@@ -14,19 +12,12 @@ DATA = ROOT / "data" / "cartpole_ablation"
 KEY = ["variant", "env", "seed"]
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("cartpole_ablation", ROOT / "scripts" / "cartpole_ablation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_readme_gives_the_regenerating_command():
     assert "scripts/cartpole_ablation.py" in (DATA / "README.md").read_text()
 
 
-def test_summary_and_curves_schema():
-    script = _script()
+def test_summary_and_curves_schema(load_script):
+    script = load_script("cartpole_ablation")
     summary = read_csv(DATA / "summary.csv", script.SUMMARY_COLUMNS)
     evals = read_csv(DATA / "eval_curves.csv", KEY + EVAL_COLUMNS)
     assert list(summary.columns) == script.SUMMARY_COLUMNS and list(evals.columns) == KEY + EVAL_COLUMNS
@@ -39,7 +30,7 @@ def test_summary_and_curves_schema():
         assert len(ev) >= 5 and ev["eval_return_mean"].iloc[-1] == pytest.approx(row.final_eval_return)
 
 
-def test_unknown_variant_is_a_clear_error(capsys):
+def test_unknown_variant_is_a_clear_error(load_script, capsys):
     with pytest.raises(SystemExit):
-        _script().main(["--variants", "beta=0.1"])
+        load_script("cartpole_ablation").main(["--variants", "beta=0.1"])
     assert "unknown variants" in capsys.readouterr().err

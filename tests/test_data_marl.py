@@ -61,3 +61,18 @@ def test_one_loadable_agent_per_learned_group():
         net, cfg = load_marl_agent(DATA / "agents" / f"{env_id}-{agent}-{mixer}.pt")
         assert (cfg.env_id, cfg.core, cfg.mixer) == (env_id, MARL_AGENTS[agent]["core"], mixer)
         assert not net.training
+
+
+def test_recipe_data_schema(load_script):
+    recipe = DATA.parent / "marl_recipe"
+    assert "scripts/marl_recipe.py" in (recipe / "README.md").read_text()
+    if not (recipe / "summary.csv").is_file():
+        pytest.skip("data/marl_recipe has no runs yet (scripts/marl_recipe.py makes them)")
+    script = load_script("marl_recipe")
+    summary = read_csv(recipe / "summary.csv", script.SUMMARY_COLUMNS)
+    evals = read_csv(recipe / "eval_curves.csv", script.KEY + MARL_EVAL_COLUMNS)
+    assert set(summary["variant"]) <= set(script.VARIANTS) and not summary.duplicated(script.KEY).any()
+    for _, row in summary.iterrows():
+        ev = evals[(evals.variant == row.variant) & (evals.seed == row.seed) & (evals.agent == row.agent)]
+        assert ev["episode"].iloc[-1] == row.episodes
+        assert ev["eval_return_mean"].iloc[-1] == pytest.approx(row.final_eval_return)

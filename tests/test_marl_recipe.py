@@ -1,25 +1,14 @@
 """scripts/marl_recipe.py: variants are one change from the grid's config; runs merge into data/; bad input errors."""
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from grsn_edu.qmix import MARLConfig
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("marl_recipe", ROOT / "scripts" / "marl_recipe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_each_variant_changes_exactly_its_settings():
-    script = _script()
+def test_each_variant_changes_exactly_its_settings(load_script):
+    script = load_script("marl_recipe")
     base = MARLConfig(env_id="simple_spread", core="gru", mixer="qmix", seed=0)
     for variant, overrides in script.VARIANTS.items():
         cfg = script.config(variant, "simple_spread", "gru", "qmix", 0)
@@ -27,8 +16,8 @@ def test_each_variant_changes_exactly_its_settings():
         assert changed == set(overrides), variant
 
 
-def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, capsys):
-    script = _script()
+def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, capsys, load_script):
+    script = load_script("marl_recipe")
     monkeypatch.setitem(script.VARIANTS, "tiny", {"episodes": 6, "batch_size": 2, "eval_interval": 3, "eval_episodes": 1,
                                                   "hidden_size": 8, "buffer_episodes": 10})
     args = ["--variants", "tiny", "--runs-dir", str(tmp_path / "runs"), "--data-dir", str(tmp_path / "data")]
@@ -40,7 +29,7 @@ def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, c
     assert "already in" in capsys.readouterr().out
 
 
-def test_unknown_variant_is_a_clear_error(capsys):
+def test_unknown_variant_is_a_clear_error(capsys, load_script):
     with pytest.raises(SystemExit):
-        _script().main(["--variants", "lr=1"])
+        load_script("marl_recipe").main(["--variants", "lr=1"])
     assert "unknown variants" in capsys.readouterr().err
