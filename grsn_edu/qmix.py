@@ -47,8 +47,7 @@ from .environments import MARL_IDS, make_marl_env
 from .runs import load_checkpoint, save_checkpoint, write_csv, write_json
 
 __all__ = ["MARLConfig", "AgentNetwork", "QMixer", "VDNMixer", "train_marl", "evaluate_marl", "load_marl_agent",
-           "MARL_TRAIN_COLUMNS", "MARL_EVAL_COLUMNS", "MIXERS", "TeamEpisode", "record_team_episode",
-           "SCRIPTED_POLICIES", "scripted_team_returns"]
+           "MARL_TRAIN_COLUMNS", "MARL_EVAL_COLUMNS", "MIXERS", "TeamEpisode", "record_team_episode"]
 
 MIXERS = ("qmix", "vdn")
 #: Columns of ``train_curve.csv``: one row per training episode.
@@ -68,6 +67,7 @@ class MARLConfig:
     seed: int = 0
     episodes: int = 3000
     hidden_size: int = 64
+    obs_clip: float | None = None  # clamp observations and the mixer's state to [-obs_clip, obs_clip] (None: off)
     substeps: int = 1
     core_options: dict = field(default_factory=dict)
     lr: float = 5e-4
@@ -103,6 +103,8 @@ class MARLConfig:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.obs_clip is not None and not self.obs_clip > 0:
+            raise ValueError(f"obs_clip must be None or > 0, got {self.obs_clip}")
         return self
 
     @property
@@ -116,13 +118,16 @@ class AgentNetwork(nn.Module):
     Args:
         obs_size, n_agents, n_actions: task sizes.
         core, hidden_size, **core_options: the recurrent core by name (see :func:`grsn_edu.make_core`).
+        obs_clip: clamp the observation to ``[-obs_clip, obs_clip]`` before the core (None: no clamp). In the spread
+            tasks nothing bounds the positions, so an agent that wanders off feeds ever larger numbers to the core.
 
     ``forward(inputs (T, B*N, I), state)`` -> ``(q (T, B*N, A), state)``.
     """
 
-    def __init__(self, obs_size: int, n_agents: int, n_actions: int, core: str, hidden_size: int, **core_options):
+    def __init__(self, obs_size: int, n_agents: int, n_actions: int, core: str, hidden_size: int,
+                 obs_clip: float | None = None, **core_options):
         super().__init__()
-        self.obs_size, self.n_agents, self.n_actions = obs_size, n_agents, n_actions
+        self.obs_size, self.n_agents, self.n_actions, self.obs_clip = obs_size, n_agents, n_actions, obs_clip
         self.input_size = obs_size + n_agents + n_actions
         self.core = make_core(core, self.input_size, hidden_size, **core_options)
         self.q_head = nn.Linear(self.core.output_size, n_actions)
@@ -130,6 +135,8 @@ class AgentNetwork(nn.Module):
     def build_inputs(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
         """``obs`` ``(T, B, N, O)`` and ``prev_actions`` ``(T, B, N)`` (long, -1 = none) -> ``(T, B*N, I)``."""
         T, B, N, _ = obs.shape
+        if self.obs_clip is not None:
+            obs = obs.clamp(-self.obs_clip, self.obs_clip)
         ids = torch.eye(N).expand(T, B, N, N)
         prev = F.one_hot(prev_actions.clamp(min=0), self.n_actions).float() * (prev_actions >= 0).unsqueeze(-1)
         return torch.cat([obs, ids, prev], dim=-1).reshape(T, B * N, self.input_size)
@@ -289,9 +296,11 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
     env = make_marl_env(cfg.env_id)
     agents, obs_size, n_actions, state_size = _env_sizes(env)
     N, T = len(agents), 25
-    net = AgentNetwork(obs_size, N, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, **cfg.core_options)
+    net = AgentNetwork(obs_size, N, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, obs_clip=cfg.obs_clip,
+                       **cfg.core_options)
     mixer = QMixer(N, state_size, cfg.mixing_embed_dim, cfg.hypernet_hidden) if cfg.mixer == "qmix" else VDNMixer()
-    target_net = AgentNetwork(obs_size, N, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, **cfg.core_options)
+    target_net = AgentNetwork(obs_size, N, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, obs_clip=cfg.obs_clip,
+                       **cfg.core_options)
     target_mixer = QMixer(N, state_size, cfg.mixing_embed_dim, cfg.hypernet_hidden) if cfg.mixer == "qmix" else VDNMixer()
     params = list(net.parameters()) + list(mixer.parameters())
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
@@ -345,6 +354,8 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
                 best_next = q[1:].argmax(-1, keepdim=True)  # double Q: online network picks, target evaluates
                 next_q = q_target[1:].gather(-1, best_next).squeeze(-1)  # (T, B, N)
                 states = b["state"].transpose(0, 1)  # (T+1, B, S)
+                if cfg.obs_clip is not None:
+                    states = states.clamp(-cfg.obs_clip, cfg.obs_clip)
                 target_tot = target_mixer(next_q, states[1:])  # (T, B)
                 y = b["reward"].T + cfg.gamma * (1 - b["terminated"].T) * target_tot
             chosen = q[:-1].gather(-1, b["actions"].transpose(0, 1).unsqueeze(-1)).squeeze(-1)  # (T, B, N)
@@ -399,7 +410,7 @@ def load_marl_agent(path: str | Path):
     agents, obs_size, n_actions, _ = _env_sizes(env)
     env.close()
     net = AgentNetwork(obs_size, len(agents), n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps,
-                       **cfg.core_options)
+                       obs_clip=cfg.obs_clip, **cfg.core_options)
     net.load_state_dict(ckpt["model"])
     net.eval()
     return net, cfg
@@ -459,12 +470,13 @@ class TeamEpisode:
         return self.spikes.mean(axis=(0, 2))
 
 
-def _positions(state: np.ndarray, n_agents: int, obs_size: int) -> tuple[np.ndarray, np.ndarray]:
-    # mpe2's state is the agents' full observations side by side: [vel(2), pos(2), landmark_rel(2N), ...] each
-    obs = np.asarray(state, dtype=np.float64).reshape(n_agents, obs_size)
-    pos = obs[:, 2:4]
-    landmarks = pos[0] + obs[0, 4:4 + 2 * n_agents].reshape(n_agents, 2)
-    return pos, landmarks
+def _positions(env) -> tuple[np.ndarray, np.ndarray]:
+    """``(agent positions (N, 2), landmark positions (L, 2))`` from the true world of a spread task."""
+    from .environments import spread_world
+
+    world = spread_world(env)
+    return (np.array([a.state.p_pos for a in world.agents], dtype=np.float64),
+            np.array([lm.state.p_pos for lm in world.landmarks], dtype=np.float64))
 
 
 def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: bool | int = False) -> TeamEpisode:
@@ -505,7 +517,7 @@ def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: b
     h = net.initial_state(1)
     prev = torch.full((1, 1, N), -1, dtype=torch.long)
     actions, rewards, positions, frames, frame_steps = [], [], [], [], []
-    pos, landmarks = _positions(env.state(), N, obs_size)
+    pos, landmarks = _positions(env)
     positions.append(pos)
     t = 0
     with torch.no_grad():
@@ -519,7 +531,7 @@ def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: b
             obs_d, rew_d, term_d, trunc_d, _ = env.step({a: int(act[i]) for i, a in enumerate(agents)})
             actions.append(act.numpy().copy())
             rewards.append([float(rew_d[a]) for a in agents])
-            positions.append(_positions(env.state(), N, obs_size)[0])
+            positions.append(_positions(env)[0])
             prev = act.view(1, 1, N)
             t += 1
             if any(term_d.values()) or all(trunc_d.values()):
@@ -534,58 +546,3 @@ def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: b
                        substeps=net.core.substeps, frames=np.array(frames) if every else None,
                        frame_steps=np.array(frame_steps) if every else None)
 
-
-#: Hand-written team policies for reference lines: ``"noop"`` (nobody moves) and ``"assign"`` (each agent heads
-#: for its landmark under the assignment of agents to landmarks with the smallest total distance).
-SCRIPTED_POLICIES = ("noop", "assign")
-
-
-def _assign_actions(state: np.ndarray, n_agents: int, obs_size: int) -> list[int]:
-    from itertools import permutations
-
-    obs = np.asarray(state, dtype=np.float64).reshape(n_agents, obs_size)
-    pos, landmarks = _positions(state, n_agents, obs_size)
-    vel = obs[:, 0:2]
-    best = min(permutations(range(n_agents)),
-               key=lambda p: sum(np.linalg.norm(pos[i] - landmarks[p[i]]) for i in range(n_agents)))
-    actions = []
-    for i in range(n_agents):
-        push = 2.0 * (landmarks[best[i]] - pos[i]) - vel[i]  # towards the landmark, braking as it gets close
-        if np.abs(push).max() < 0.05:
-            actions.append(0)
-        elif abs(push[0]) > abs(push[1]):
-            actions.append(2 if push[0] > 0 else 1)  # mpe2: 1 left, 2 right, 3 down, 4 up
-        else:
-            actions.append(4 if push[1] > 0 else 3)
-    return actions
-
-
-def scripted_team_returns(env_id: str, policy: str, episodes: int = 50, seed: int = 0) -> np.ndarray:
-    """Team returns ``(episodes,)`` of a hand-written policy, for reference lines next to learned agents.
-
-    ``"noop"``: no agent moves. ``"assign"``: every step, the agents are matched to the landmarks so that the
-    total distance is smallest, and each pushes towards its own landmark (braking near it). ``"assign"`` reads
-    the *true* state (:meth:`state`), so on ``spread_memory`` it sees the landmarks an agent has to remember:
-    a rough ceiling for a team that has learned both to spread out and to remember, not a learned policy.
-
-    Args:
-        env_id: one of :data:`grsn_edu.environments.MARL_IDS`.
-        policy: one of :data:`SCRIPTED_POLICIES`.
-        episodes: how many episodes (reset seeds ``seed`` to ``seed + episodes - 1``).
-        seed: the first reset seed.
-    """
-    if policy not in SCRIPTED_POLICIES:
-        raise ValueError(f"unknown scripted policy {policy!r}; known: {', '.join(SCRIPTED_POLICIES)}")
-    env = make_marl_env(env_id)
-    agents, obs_size, _, _ = _env_sizes(env)
-    out = []
-    for k in range(episodes):
-        env.reset(seed=seed + k)
-        total = 0.0
-        while env.agents:
-            acts = [0] * len(agents) if policy == "noop" else _assign_actions(env.state(), len(agents), obs_size)
-            _, rewards, *_ = env.step({a: acts[i] for i, a in enumerate(agents)})
-            total += float(sum(rewards.values()))
-        out.append(total)
-    env.close()
-    return np.array(out)

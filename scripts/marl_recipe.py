@@ -27,13 +27,15 @@ from grsn_edu.runs import merge_csv, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: variant name -> MARLConfig overrides
+#: variant name -> MARLConfig overrides (``core_options`` entries are merged into the agent's core options)
 VARIANTS = {
-    "lr=1e-3": {"lr": 1e-3},
+    "obs_clip=3": {"obs_clip": 3.0},
+    "readout=spikes": {"core_options": {"readout": "spikes"}},
+    "lr=2e-4": {"lr": 2e-4},
+    "gamma=0.95": {"gamma": 0.95},
+    "target_update=200": {"target_update_interval": 200},
     "updates_per_episode=4": {"updates_per_episode": 4},
     "hidden=128": {"hidden_size": 128},
-    "target_update=200": {"target_update_interval": 200},
-    "epsilon_anneal=300": {"epsilon_anneal_episodes": 300},
     "episodes=9000": {"episodes": 9000},
 }
 KEY = ["variant", "env", "agent", "mixer", "seed"]
@@ -43,8 +45,10 @@ SUMMARY_COLUMNS = KEY + ["episodes", "final_eval_return", "best_eval_return", "f
 def config(variant: str, env_id: str, agent: str, mixer: str, seed: int) -> MARLConfig:
     """The grid's config of (task, agent, mixer, seed) with the variant's one change."""
     spec = MARL_AGENTS[agent]
-    cfg = MARLConfig(env_id=env_id, core=spec["core"], mixer=mixer, seed=seed, core_options=dict(spec["core_options"]))
-    return dataclasses.replace(cfg, **VARIANTS[variant]).validate()
+    overrides = dict(VARIANTS[variant])
+    options = {**spec["core_options"], **overrides.pop("core_options", {})}
+    cfg = MARLConfig(env_id=env_id, core=spec["core"], mixer=mixer, seed=seed, core_options=options)
+    return dataclasses.replace(cfg, **overrides).validate()
 
 
 def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:

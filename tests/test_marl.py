@@ -147,3 +147,16 @@ def test_spread_controller_covers_every_landmark():
         assert np.linalg.norm(pos - landmark.state.p_pos, axis=1).min() < 0.2
     with pytest.raises(TypeError, match="make_marl_env"):
         spread_world(gym.make("CartPole-v1"))
+
+
+def test_obs_clip_bounds_what_the_agents_and_the_mixer_see(tmp_path):
+    net = AgentNetwork(obs_size=2, n_agents=3, n_actions=4, core="gru", hidden_size=5, obs_clip=3.0)
+    obs = torch.tensor([100.0, -0.5]).expand(1, 1, 3, 2)
+    inputs = net.build_inputs(obs, torch.full((1, 1, 3), -1))
+    assert inputs[..., :2].tolist() == [[[3.0, -0.5]] * 3]
+    with pytest.raises(ValueError, match="obs_clip"):
+        MARLConfig(obs_clip=0.0).validate()
+    cfg = MARLConfig(env_id="simple_spread", core="mlp", mixer="qmix", obs_clip=3.0, **TINY)
+    train_marl(cfg, tmp_path, progress=False)
+    loaded, loaded_cfg = load_marl_agent(tmp_path / "checkpoint.pt")
+    assert loaded.obs_clip == 3.0 and loaded_cfg.obs_clip == 3.0

@@ -11,9 +11,13 @@ def test_each_variant_changes_exactly_its_settings(load_script):
     script = load_script("marl_recipe")
     base = MARLConfig(env_id="simple_spread", core="gru", mixer="qmix", seed=0)
     for variant, overrides in script.VARIANTS.items():
+        if "core_options" in overrides:
+            continue
         cfg = script.config(variant, "simple_spread", "gru", "qmix", 0)
         changed = {k for k, v in vars(cfg).items() if vars(base)[k] != v}
         assert changed == set(overrides), variant
+    cfg = script.config("readout=spikes", "simple_spread", "grsn", "qmix", 0)
+    assert cfg.core_options == {"readout": "spikes"}
 
 
 def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, capsys, load_script):
