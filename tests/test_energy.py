@@ -1,5 +1,6 @@
 """Operation counts on tiny networks whose counts can be worked out by hand."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -174,3 +175,188 @@ def test_decisions_must_be_positive():
     core(x, trace=trace)
     with pytest.raises(ValueError, match="decisions must be >= 1"):
         ops_from_trace(core, trace, decisions=0)
+
+
+# -- mixed inputs, agents over real episodes, formulas ------------------------------------------------------------
+from grsn_edu.energy import (analytic_ops, core_ops_with_binary_inputs, input_layer_widths, marl_agent_energy,
+                             normaliser_ops, ppo_agent_energy, rate_for_energy)
+
+
+def test_linear_ops_mixed_features_by_hand():
+    x = torch.tensor([[0.5, -2.0, 1.0, 0.0, 0.0], [1.5, 0.0, 0.0, 1.0, 1.0]])  # 2 real features, 3 one-hot features
+    op = linear_ops("enc", x, out_features=4, binary_features=slice(2, None))
+    assert op.mac == 2 * 2 * 4  # 2 vectors x 2 real features x 4 targets
+    assert op.ac == 3 * 4 + 2 * 4  # 3 nonzero one-hot entries x 4 targets + bias adds
+    with pytest.raises(ValueError, match="declared binary"):
+        linear_ops("enc", x, 4, binary_features=slice(1, None))  # feature 1 holds -2
+    with pytest.raises(ValueError, match="slice"):
+        linear_ops("enc", x, 4, binary_features=[2, 3])
+
+
+@pytest.mark.parametrize("name,options", [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}),
+                                          ("grsn", {"gate_input": "input"}), ("grsn", {"gate_input": "both"}),
+                                          ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 2})])
+def test_input_layers_recount_like_the_core(name, options):
+    """With no binary features the recount is the core's own count; with k one-hot features it saves k*width MACs."""
+    torch.manual_seed(0)
+    core = make_core(name, 5, 6, **options)
+    x = torch.cat([torch.randn(4, 2, 3), torch.eye(2).expand(4, 2, 2)], dim=-1)  # 3 real + 2 one-hot features
+    trace = Trace()
+    with torch.no_grad():
+        core(x, trace=trace)
+    plain = {r.layer: r for r in core.op_counts(trace)}
+    assert {r.layer: (r.mac, r.ac) for r in core_ops_with_binary_inputs(core, trace, None)} == \
+        {k: (r.mac, r.ac) for k, r in plain.items()}
+    split = {r.layer: r for r in core_ops_with_binary_inputs(core, trace, slice(3, None))}
+    steps = trace["x"].shape[0] * trace["x"].shape[1]
+    for layer, width in input_layer_widths(core).items():
+        assert split[layer].mac == plain[layer].mac - steps * 2 * width
+        assert split[layer].ac == plain[layer].ac + steps * 1 * width  # one nonzero one-hot entry per vector
+    for layer in set(plain) - set(input_layer_widths(core)):
+        assert (split[layer].mac, split[layer].ac) == (plain[layer].mac, plain[layer].ac)
+
+
+def test_normaliser_ops():
+    op = normaliser_ops(10, 4)
+    assert (op.layer, op.mac, op.ac) == ("normaliser", 40.0, 40.0)
+
+
+@pytest.mark.parametrize("name,options", [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}),
+                                          ("grsn", {"gate_input": "input"}), ("grsn", {"gate_input": "both"}),
+                                          ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 3})])
+def test_analytic_ops_equal_counts_at_the_measured_rate(name, options):
+    torch.manual_seed(1)
+    core = make_core(name, 3, 16, **options)
+    x = 3 * torch.randn(20, 2, 3)
+    trace = Trace()
+    with torch.no_grad():
+        core(x, trace=trace)
+    rate = float(trace["spk_prev"].mean()) if "spk_prev" in trace else 0.0
+    counted = ops_from_trace(core, trace, decisions=40)
+    formula = analytic_ops(name, 3, 16, rate, **options)
+    assert formula.total_mac == pytest.approx(counted.total_mac)
+    assert formula.total_ac == pytest.approx(counted.total_ac, rel=1e-6)
+    assert set(formula.by_layer()) == set(counted.by_layer())
+
+
+def test_analytic_readout_and_spike_input():
+    H, A = 8, 3
+    assert analytic_ops("gru", 2, H, head_outputs=A).by_layer()["readout"] == pytest.approx(H * A * 4.6 + A * 0.9)
+    both = {r.layer: r for r in analytic_ops("grsn", 2, H, 0.5, head_outputs=A, readout="both").rows}["readout"]
+    assert (both.mac, both.ac) == (H * A, 0.5 * H * A + A)
+    notap = {r.layer: r for r in analytic_ops("grsn", 2, H, 0.5, head_outputs=A, readout="both", substeps=4).rows}
+    assert notap["readout"].mac == 2 * H * A  # rates are real-valued
+    spikes_in = {r.layer: r for r in analytic_ops("lif", 10, H, input_spikes=2).rows}["encoder"]
+    assert (spikes_in.mac, spikes_in.ac) == (0.0, 2 * H + H)
+
+
+def test_analytic_dense_hardware_ignores_spikes():
+    H = 8
+    dense = {r.layer: r for r in analytic_ops("grsn", 2, H, 0.25, event_driven=False, head_outputs=3).rows}
+    assert (dense["gates"].mac, dense["gates"].ac) == (2 * H * H, 2 * H)
+    assert dense["readout"].mac == H * 3
+    a = analytic_ops("grsn", 2, H, 0.0, event_driven=False).energy_pj()
+    b = analytic_ops("grsn", 2, H, 1.0, event_driven=False).energy_pj()
+    assert b - a == pytest.approx(H * 0.9)  # only the resets still depend on spikes
+    assert analytic_ops("lif", 10, H, input_spikes=2, event_driven=False).total_mac == 10 * H + H
+
+
+def test_analytic_ops_bad_arguments():
+    with pytest.raises(ValueError, match="unknown core"):
+        analytic_ops("lstm", 2, 4)
+    with pytest.raises(ValueError, match="firing_rate"):
+        analytic_ops("grsn", 2, 4, 1.5)
+    with pytest.raises(ValueError, match="gate_input"):
+        analytic_ops("grsn", 2, 4, gate_input="x")
+    with pytest.raises(ValueError, match="readout"):
+        analytic_ops("grsn", 2, 4, readout="rate")
+    with pytest.raises(ValueError, match="hidden_size"):
+        analytic_ops("grsn", 2, 0)
+
+
+def test_rate_for_energy_solves_the_line():
+    target = analytic_ops("grsn", 2, 32, 0.3).energy_pj()
+    assert rate_for_energy(target, "grsn", 2, 32) == pytest.approx(0.3)
+    assert rate_for_energy(0.5 * analytic_ops("gru", 2, 128).energy_pj(), "grsn", 2, 128) > 1
+    with pytest.raises(ValueError, match="does not depend"):
+        rate_for_energy(100.0, "gru", 2, 8)
+
+
+def _ppo_agent(core, **options):
+    from grsn_edu.agents import RecurrentActorCritic
+
+    torch.manual_seed(0)
+    return RecurrentActorCritic(obs_size=2, n_actions=2, core=core, hidden_size=8, **options)
+
+
+@pytest.mark.parametrize("core,options", [("gru", {}), ("grsn", {"readout": "both"}),
+                                          ("grsn", {"readout": "both", "substeps": 2})])
+def test_ppo_agent_energy_matches_evaluate_and_counts(core, options):
+    from grsn_edu.ppo import evaluate
+
+    agent = _ppo_agent(core, **options)
+    result = ppo_agent_energy(agent, "CartPole-V", episodes=3, seed=5)
+    returns, rate = evaluate(agent, "CartPole-V", episodes=3, seed=5)
+    assert np.array_equal(result.returns, returns)  # the same greedy episodes as the course's evaluation
+    assert result.decisions == int(returns.sum())  # CartPole pays 1 per step: one decision per step
+    layers = result.report.by_layer()
+    assert {"normaliser", "readout"} <= set(layers) and result.energy_pj > 0
+    assert result.report.decisions == result.decisions
+    assert result.dense_inputs_report.energy_pj() == pytest.approx(result.energy_pj)
+    if agent.core.spiking:
+        assert result.firing_rate == pytest.approx(rate)
+        assert result.spikes_per_decision == pytest.approx(rate * 8 * agent.core.substeps)
+    else:
+        assert np.isnan(result.firing_rate)
+
+
+def test_ppo_agent_energy_counts_only_the_policy_side():
+    """The value core does not act: removing it changes nothing; the readout of a TAP GRSN is mixed."""
+    agent = _ppo_agent("grsn", readout="both")
+    rows = {r.layer: r for r in ppo_agent_energy(agent, "CartPole-V", episodes=2, seed=0).report.rows}
+    assert rows["readout"].mac == 8 * 2  # membrane half: H x A MACs per decision
+    assert rows["normaliser"].mac == 2.0
+    agent.value_core = None  # training-only part gone: the same count
+    again = {r.layer: r for r in ppo_agent_energy(agent, "CartPole-V", episodes=2, seed=0).report.rows}
+    assert {k: (r.mac, r.ac) for k, r in rows.items()} == {k: (r.mac, r.ac) for k, r in again.items()}
+
+
+def test_ppo_agent_energy_bad_arguments():
+    agent = _ppo_agent("gru")
+    with pytest.raises(ValueError, match="episodes"):
+        ppo_agent_energy(agent, "CartPole-V", episodes=0)
+    with pytest.raises(ValueError, match="observation features"):
+        ppo_agent_energy(agent, "CartPole-v1", episodes=1)
+
+
+@pytest.mark.parametrize("core", ["gru", "grsn"])
+def test_marl_agent_energy_matches_evaluate_marl(core):
+    from grsn_edu.environments import make_marl_env
+    from grsn_edu.qmix import AgentNetwork, _env_sizes, evaluate_marl
+
+    env = make_marl_env("spread_memory")
+    agents, obs_size, n_actions, _ = _env_sizes(env)
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size, len(agents), n_actions, core, 16, **({"readout": "both"} if core == "grsn" else {}))
+    result = marl_agent_energy(net, "spread_memory", episodes=2, seed=3)
+    returns, rate, spikes = evaluate_marl(env, net, agents, 2, 3, 25)
+    env.close()
+    assert np.allclose(result.returns, returns)
+    assert result.decisions == 2 * 25 * len(agents)
+    width = input_layer_widths(net.core)
+    first = next(iter(width))
+    split = {r.layer: r for r in result.report.rows}[first]
+    dense = {r.layer: r for r in result.dense_inputs_report.rows}[first]
+    n_onehot = len(agents) + n_actions
+    assert dense.mac - split.mac == pytest.approx(n_onehot * width[first])  # per decision
+    assert result.energy_pj < result.dense_inputs_report.energy_pj()
+    if core == "grsn":
+        assert result.spikes_per_decision == pytest.approx(spikes)
+
+
+def test_marl_agent_energy_rejects_another_task():
+    from grsn_edu.qmix import AgentNetwork
+
+    net = AgentNetwork(5, 2, 3, "gru", 8)
+    with pytest.raises(ValueError, match="built for"):
+        marl_agent_energy(net, "simple_spread", episodes=1)

@@ -1,0 +1,217 @@
+"""Notebook 06: value decomposition on matrix games, recording a team episode, the MARL figures and the
+exercise checks (pass on the solutions, fail with a hint on wrong answers)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
+
+from grsn_edu.checks import ch06 as checks
+from grsn_edu.plots import marl as plots
+from grsn_edu.qmix import AgentNetwork, QMixer, record_team_episode, run_episode
+from grsn_edu.solutions import ch06 as sol
+from grsn_edu.environments import make_marl_env
+from grsn_edu.value_decomposition import MATRIX_GAMES, fit_matrix_game, joint_q_inputs
+
+torch.set_num_threads(1)
+
+
+# -- value decomposition -----------------------------------------------------------------------------------------
+def test_joint_q_inputs_pairs_every_joint_action():
+    q = torch.tensor([[1.0, 2.0], [10.0, 20.0]])
+    x = joint_q_inputs(q)
+    assert x.shape == (2, 2, 2) and x[1, 0].tolist() == [2.0, 10.0]
+    with pytest.raises(ValueError, match=r"shape \(2, A\)"):
+        joint_q_inputs(torch.zeros(3, 2))
+
+
+def test_vdn_is_exact_on_an_additive_game_and_igm_holds():
+    fit = fit_matrix_game(MATRIX_GAMES["additive"], "vdn", steps=1500)
+    assert fit.loss < 1e-3
+    assert fit.greedy_joint == fit.decentralised_greedy == (1, 1)
+    np.testing.assert_allclose(fit.q_tot, fit.agent_qs[0][:, None] + fit.agent_qs[1][None, :], atol=1e-5)
+
+
+def test_qmix_represents_coordination_that_vdn_cannot():
+    vdn = fit_matrix_game(MATRIX_GAMES["coordination"], "vdn", steps=800)
+    qmix = fit_matrix_game(MATRIX_GAMES["coordination"], "qmix", steps=1500)
+    assert vdn.loss > 1.0 and qmix.loss < 0.2 * vdn.loss
+    assert qmix.decentralised_greedy == qmix.greedy_joint == (2, 2)  # individual-global-max
+    assert abs(qmix.q_tot[2, 2] - 10.0) < 1.0
+
+
+def test_neither_mix_finds_the_penalty_games_best_joint_action():
+    for mixer in ("vdn", "qmix"):
+        fit = fit_matrix_game(MATRIX_GAMES["penalty"], mixer, steps=800)
+        assert fit.payoff_of_greedy < 8.0 and fit.loss > 10.0
+
+
+def test_fit_matrix_game_rejects_bad_inputs():
+    with pytest.raises(ValueError, match="known mixers: qmix, vdn"):
+        fit_matrix_game(MATRIX_GAMES["additive"], "qtran")
+    with pytest.raises(ValueError, match="square"):
+        fit_matrix_game(np.zeros((2, 3)), "vdn")
+    with pytest.raises(ValueError, match="steps"):
+        fit_matrix_game(MATRIX_GAMES["additive"], "vdn", steps=0)
+
+
+# -- recording a team episode --------------------------------------------------------------------------------------
+def test_record_team_episode_matches_run_episode_and_records_spikes():
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="grsn", hidden_size=8, readout="both")
+    ep = record_team_episode(net, "spread_memory", seed=3, render=5)
+    env = make_marl_env("spread_memory")
+    ref = run_episode(env, net, env.possible_agents, 0.0, 3, np.random.default_rng(0), 25)
+    assert ep.length == 25 and ep.actions.shape == (25, 3) and ep.rewards.shape == (25, 3)
+    np.testing.assert_array_equal(ep.actions, ref["actions"].numpy())
+    assert ep.team_return == pytest.approx(ref["return"], abs=1e-3)
+    assert ep.spikes.shape == (25, 3, 8) and set(np.unique(ep.spikes)) <= {0.0, 1.0}
+    np.testing.assert_allclose(ep.spikes_per_decision(), ep.spikes.sum((0, 2)) / 25)
+    np.testing.assert_allclose(ep.firing_rate(), ep.spikes_per_decision() / 8)
+    assert ep.frames.shape[0] == len(ep.frame_steps) and list(ep.frame_steps) == [0, 5, 10, 15, 20, 25]
+    assert ep.agent_pos.shape == (26, 3, 2) and ep.landmark_pos.shape == (3, 2)
+    # the positions are the true ones: agent 0's own position is entries 2:4 of its first observation
+    first, _ = make_marl_env("spread_memory").reset(seed=3)
+    np.testing.assert_allclose(ep.agent_pos[0, 0], first["agent_0"][2:4], atol=1e-6)
+    np.testing.assert_allclose(ep.landmark_pos[0], first["agent_0"][2:4] + first["agent_0"][4:6], atol=1e-5)
+
+
+def test_record_team_episode_non_spiking_and_bad_inputs():
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="gru", hidden_size=4)
+    ep = record_team_episode(net, "simple_spread", seed=0)
+    assert ep.spikes is None and ep.frames is None and np.isnan(ep.spikes_per_decision()).all()
+    with pytest.raises(ValueError, match="known tasks"):
+        record_team_episode(net, "simple_tag")
+    with pytest.raises(ValueError, match="load an agent trained on this task"):
+        record_team_episode(AgentNetwork(10, 3, 5, "gru", 4), "simple_spread")
+    with pytest.raises(ValueError, match="render"):
+        record_team_episode(net, "simple_spread", render=-1)
+
+
+# -- figures -----------------------------------------------------------------------------------------------------
+def _curves():
+    rows = []
+    for agent in ("gru", "grsn"):
+        for seed in (0, 1):
+            for ep in (200, 400):
+                rows.append({"env": "spread_memory", "agent": agent, "mixer": "qmix", "seed": seed, "episode": ep,
+                             "env_steps": 25 * ep, "eval_return_mean": -100.0 + ep / 10 + seed})
+    return pd.DataFrame(rows)
+
+
+def test_plot_marl_curves():
+    summary = pd.DataFrame([{"env": "spread_memory", "agent": a, "mixer": "none", "seed": 0, "final_eval_return": r}
+                            for a, r in (("random", -81.0), ("scripted", -23.0))])
+    fig = plots.plot_marl_curves(_curves(), summary, "spread_memory", references={"my policy": -30.0})
+    assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any("2 seeds" in lab for lab in labels) and any("random" in lab for lab in labels)
+    assert any("scripted" in lab for lab in labels) and any("my policy" in lab for lab in labels)
+    with pytest.raises(ValueError, match="no evaluation curves"):
+        plots.plot_marl_curves(_curves(), None, "simple_spread")
+    with pytest.raises(ValueError, match="x must be one of"):
+        plots.plot_marl_curves(_curves(), None, "spread_memory", x="time")
+    with pytest.raises(ValueError, match="eval_return_mean"):
+        plots.plot_marl_curves(_curves().drop(columns="eval_return_mean"), None, "spread_memory")
+
+
+def test_episode_figures():
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=6)
+    ep = record_team_episode(net, "simple_spread", seed=1, render=12)
+    assert isinstance(plots.plot_team_frames(ep, n=3), Figure)
+    anim = plots.team_episode_animation(ep)
+    assert isinstance(anim, FuncAnimation)
+    anim.to_jshtml()  # renders every frame
+    assert isinstance(plots.plot_team_trajectories(ep), Figure)
+    fig = plots.plot_team_spikes(ep, agent=1)
+    assert all(ax.get_xlabel() or ax.get_ylabel() for ax in fig.axes)
+    with pytest.raises(ValueError, match="agent must be in"):
+        plots.plot_team_spikes(ep, agent=3)
+    quiet = record_team_episode(AgentNetwork(18, 3, 5, "gru", 4), "simple_spread")
+    with pytest.raises(ValueError, match="no frames"):
+        plots.plot_team_frames(quiet)
+    with pytest.raises(ValueError, match="no spikes"):
+        plots.plot_team_spikes(quiet)
+
+
+def test_plot_task_view_and_matrix_game():
+    frame = np.zeros((40, 40, 3), dtype=np.uint8)
+    fig = plots.plot_task_view(frame, {"step 0": np.arange(18.0), "step 1": np.zeros(18)})
+    assert isinstance(fig, Figure)
+    with pytest.raises(ValueError, match="18 numbers"):
+        plots.plot_task_view(frame, {"bad": np.zeros(5)})
+    fits = [fit_matrix_game(MATRIX_GAMES["coordination"], m, steps=50) for m in ("vdn", "qmix")]
+    assert len(plots.plot_matrix_game_fits(fits).axes) == 3
+    with pytest.raises(ValueError, match="at least one"):
+        plots.plot_matrix_game_fits([])
+
+
+# -- exercise checks -----------------------------------------------------------------------------------------------
+def test_solutions_by_hand():
+    q = torch.tensor([[1.0, 2.0, 3.0]])
+    assert sol.vdn_mix(q).tolist() == [6.0]
+    w1 = -torch.ones(1, 3, 2)  # negative raw weights: the mix takes their absolute value
+    out = sol.monotonic_mix(q, w1, torch.zeros(1, 2), -torch.ones(1, 2), torch.tensor([0.5]))
+    assert out.item() == pytest.approx(2 * 6.0 + 0.5)
+    spk = np.zeros((4, 2, 3))
+    spk[:, 0, 0] = 1  # agent 0: one spike per update
+    spk[0, 1, :] = 1  # agent 1: three spikes once
+    np.testing.assert_allclose(sol.spikes_per_decision(spk, 2), [2.0, 1.5])  # 2 decisions of 2 sub-steps
+
+
+def test_solution_monotonic_mix_equals_qmixer():
+    torch.manual_seed(2)
+    mixer = QMixer(n_agents=3, state_size=4, embed_dim=5, hypernet_hidden=7)
+    s, q = torch.randn(9, 4), torch.randn(9, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(sol.monotonic_mix(q, *checks.hypernet_outputs(mixer, s)), mixer(q, s))
+
+
+def test_check_vdn_mix(capsys):
+    checks.check_vdn_mix(sol.vdn_mix)
+    assert "Correct" in capsys.readouterr().out
+    checks.check_vdn_mix(lambda q: None)
+    assert "still returns None" in capsys.readouterr().out
+    for hint, fn in {"mean": lambda q: q.mean(-1), "LAST dimension": lambda q: q.sum(0),
+                     "kept dimension": lambda q: q.sum(-1, keepdim=True)}.items():
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_vdn_mix(fn)
+
+
+def test_check_monotonic_mix(capsys):
+    import torch.nn.functional as F
+
+    checks.check_monotonic_mix(sol.monotonic_mix)
+    assert "Correct" in capsys.readouterr().out
+    checks.check_monotonic_mix(lambda *a: None)
+    assert "still returns None" in capsys.readouterr().out
+    no_abs = lambda q, w1, b1, w2, b2: (F.elu(torch.einsum("bn,bne->be", q, w1) + b1) * w2).sum(-1) + b2
+    relu = lambda q, w1, b1, w2, b2: (F.relu(torch.einsum("bn,bne->be", q, w1.abs()) + b1) * w2.abs()).sum(-1) + b2
+    linear = lambda q, w1, b1, w2, b2: ((torch.einsum("bn,bne->be", q, w1.abs()) + b1) * w2.abs()).sum(-1) + b2
+    keep = lambda q, w1, b1, w2, b2: (F.elu(torch.einsum("bn,bne->be", q, w1.abs()) + b1) * w2.abs())
+    for hint, fn in {".abs()": no_abs, "not ReLU": relu, "apply ELU": linear, "shape": keep}.items():
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_monotonic_mix(fn)
+
+
+def test_check_spikes_per_decision(capsys):
+    checks.check_spikes_per_decision(sol.spikes_per_decision)
+    assert "Correct" in capsys.readouterr().out
+    checks.check_spikes_per_decision(lambda spk, T: None)
+    assert "still returns None" in capsys.readouterr().out
+    wrong = {
+        "firing rate": lambda spk, T: np.asarray(spk).mean(axis=(0, 2)) * len(spk) / T,
+        "not by the T \\* S": lambda spk, T: np.asarray(spk).sum(axis=(0, 2)) / len(spk),
+        "one number per agent": lambda spk, T: np.asarray(spk).sum() / T,
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_spikes_per_decision(fn)
+
+
+def test_example_team_spikes_fire():
+    ep = checks.example_team_spikes(substeps=1)
+    assert ep.spikes.sum() > 0 and ep.spikes.shape == (25, 3, 32)
