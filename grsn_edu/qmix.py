@@ -78,7 +78,7 @@ class MARLConfig:
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
     epsilon_anneal_episodes: int = 1000
-    target_update_interval: int = 100  # episodes
+    target_update_interval: int = 200  # episodes (PyMARL's default; 100 let GRSN+QMIX runs diverge)
     mixing_embed_dim: int = 32
     hypernet_hidden: int = 64
     grad_clip: float = 10.0

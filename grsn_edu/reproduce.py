@@ -160,12 +160,14 @@ def summary_table(summary: pd.DataFrame, target: float = 475.0) -> pd.DataFrame:
 
 # -- cooperative multi-agent grid (data/marl/) ------------------------------------------------------------------------
 
-#: Agents of the multi-agent grid: core and core options (spiking agents read spikes and membrane).
+#: Agents of the multi-agent grid: core and core options. Spiking agents' Q heads read the spikes only: reading the
+#: membrane too (as on CartPole) let GRSN+QMIX runs diverge, the membrane being unbounded in the spread tasks'
+#: unbounded world (``scripts/marl_recipe.py`` and ``data/marl_recipe/`` show it).
 MARL_AGENTS = {
     "mlp": {"core": "mlp", "core_options": {}},
     "gru": {"core": "gru", "core_options": {}},
-    "lif": {"core": "lif", "core_options": {"readout": "both"}},
-    "grsn": {"core": "grsn", "core_options": {"readout": "both"}},
+    "lif": {"core": "lif", "core_options": {"readout": "spikes"}},
+    "grsn": {"core": "grsn", "core_options": {"readout": "spikes"}},
 }
 MARL_SUMMARY_COLUMNS = ["env", "agent", "mixer", "seed", "episodes", "final_eval_return", "best_eval_return",
                         "final_train_ma20", "spikes_per_decision", "wall_time_s"]

@@ -9,15 +9,15 @@ from grsn_edu.qmix import MARLConfig
 
 def test_each_variant_changes_exactly_its_settings(load_script):
     script = load_script("marl_recipe")
-    base = MARLConfig(env_id="simple_spread", core="gru", mixer="qmix", seed=0)
+    base = script.config("reference", "simple_spread", "grsn", "qmix", 0)
+    assert base.target_update_interval == 100 and base.core_options == {"readout": "both"}  # the first recipe
+    assert MARLConfig().target_update_interval == 200  # what the grid uses now
     for variant, overrides in script.VARIANTS.items():
-        if "core_options" in overrides:
-            continue
-        cfg = script.config(variant, "simple_spread", "gru", "qmix", 0)
+        cfg = script.config(variant, "simple_spread", "grsn", "qmix", 0)
         changed = {k for k, v in vars(cfg).items() if vars(base)[k] != v}
         assert changed == set(overrides), variant
-    cfg = script.config("readout=spikes", "simple_spread", "grsn", "qmix", 0)
-    assert cfg.core_options == {"readout": "spikes"}
+    assert script.config("readout=spikes", "simple_spread", "grsn", "qmix", 0).core_options == {"readout": "spikes"}
+    assert script.config("reference", "simple_spread", "gru", "qmix", 0).core_options == {}
 
 
 def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, capsys, load_script):
