@@ -19,3 +19,24 @@ def load_script():
         return module
 
     return load
+
+
+@pytest.fixture
+def check_contract(capsys):
+    """``check_contract(check, solution, stub, wrong)`` asserts what every exercise check promises the reader.
+
+    The reference solution prints a confirmation ("Correct"); the notebook's stub (it returns None) is named as
+    such and the reference used instead; and each wrong answer in ``wrong`` (``{hint regex: answer}``) raises an
+    ``AssertionError`` whose message matches its hint.
+    """
+
+    def run(check, solution, stub, wrong: dict):
+        check(solution)
+        assert "Correct" in capsys.readouterr().out
+        check(stub)
+        assert "still returns None" in capsys.readouterr().out
+        for hint, answer in wrong.items():
+            with pytest.raises(AssertionError, match=hint):
+                check(answer)
+
+    return run

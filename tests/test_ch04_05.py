@@ -26,20 +26,13 @@ def test_gate_acs_solution_by_hand():
     assert sol04.gate_acs([1, 2, 0, 5], 16) == 32 * (8 + 4)
 
 
-def test_check_gate_acs(capsys):
-    checks04.check_gate_acs(sol04.gate_acs)
-    assert "Correct" in capsys.readouterr().out
-    checks04.check_gate_acs(lambda counts, H: None)  # the stub: falls back to the reference
-    assert "still returns None" in capsys.readouterr().out
-    wrong = {
+def test_check_gate_acs(check_contract):
+    check_contract(checks04.check_gate_acs, sol04.gate_acs, lambda counts, H: None, {
         "bias": lambda c, H: 2 * H * sum(c),
         "2H targets": lambda c, H: H * (sum(c) + len(c)),
         "every spiking update": lambda c, H: 2 * H * (sum(c) + 1),
         "dense": lambda c, H: 2 * H * H * len(c) + 2 * H * len(c),
-    }
-    for hint, fn in wrong.items():
-        with pytest.raises(AssertionError, match=hint):
-            checks04.check_gate_acs(fn)
+    })
 
 
 def test_measured_gate_acs_is_count_core_ops():
@@ -95,39 +88,23 @@ class _Stub(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         return None
 
 
-def test_check_angle_only(capsys):
-    checks05.check_angle_only(sol05.AngleOnly)
-    assert "Correct" in capsys.readouterr().out
-    checks05.check_angle_only(_Stub)
-    assert "still returns None" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="shape"):
-        checks05.check_angle_only(_NoSpace)
-    with pytest.raises(AssertionError, match="true pole angle"):
-        checks05.check_angle_only(_WrongIndex)
-    with pytest.raises(AssertionError, match="bounds"):
-        checks05.check_angle_only(_WrongBounds)
+def test_check_angle_only(check_contract):
+    check_contract(checks05.check_angle_only, sol05.AngleOnly, _Stub,
+                   {"shape": _NoSpace, "true pole angle": _WrongIndex, "bounds": _WrongBounds})
 
 
-def test_check_velocity_from_positions(capsys):
-    checks05.check_velocity_from_positions(sol05.velocity_from_positions)
-    assert "Correct" in capsys.readouterr().out
-    checks05.check_velocity_from_positions(lambda a, b, tau=0.02: None)
-    assert "still returns None" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="divide by tau"):
-        checks05.check_velocity_from_positions(lambda a, b: np.asarray(b) - np.asarray(a))
-    with pytest.raises(AssertionError, match="sign"):
-        checks05.check_velocity_from_positions(lambda a, b: (np.asarray(a, float) - np.asarray(b, float)) / 0.02)
+def test_check_velocity_from_positions(check_contract):
+    check_contract(checks05.check_velocity_from_positions, sol05.velocity_from_positions, lambda a, b, tau=0.02: None, {
+        "divide by tau": lambda a, b: np.asarray(b) - np.asarray(a),
+        "sign": lambda a, b: (np.asarray(a, float) - np.asarray(b, float)) / 0.02,
+    })
 
 
-def test_check_angle_from_velocities(capsys):
-    checks05.check_angle_from_velocities(sol05.angle_from_velocities)
-    assert "Correct" in capsys.readouterr().out
-    checks05.check_angle_from_velocities(lambda v, a0, tau=0.02: None)
-    assert "still returns None" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="off by one"):
-        checks05.check_angle_from_velocities(lambda v, a0: a0 + 0.02 * np.cumsum(v))
-    with pytest.raises(AssertionError, match="initial angle"):
-        checks05.check_angle_from_velocities(lambda v, a0: 0.02 * np.concatenate([[0.0], np.cumsum(v)[:-1]]))
+def test_check_angle_from_velocities(check_contract):
+    check_contract(checks05.check_angle_from_velocities, sol05.angle_from_velocities, lambda v, a0, tau=0.02: None, {
+        "off by one": lambda v, a0: a0 + 0.02 * np.cumsum(v),
+        "initial angle": lambda v, a0: 0.02 * np.concatenate([[0.0], np.cumsum(v)[:-1]]),
+    })
 
 
 def test_solutions_agree_with_cartpole_physics():
