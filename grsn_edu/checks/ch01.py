@@ -18,19 +18,9 @@ from snntorch import surrogate
 from ..cores import unregister_neuron
 from ..lif import simulate_leaky, spike_function_curves
 from ..solutions import ch01 as solutions
+from . import choose
 
 __all__ = ["check_lif_step", "check_min_firing_current", "check_atan_surrogate_grad"]
-
-
-def _choose(name: str, answer: Callable, reference: Callable, probe: tuple) -> tuple[Callable, bool]:
-    """The function to check: the reader's, or the reference if the reader's is still the stub."""
-    if answer(*probe) is None:
-        print(
-            f"`{name}` still returns None (the stub): using the reference solution - "
-            "replace the stub to check your own."
-        )
-        return reference, False
-    return answer, True
 
 
 def _as_tensor(value, name: str) -> torch.Tensor:
@@ -97,7 +87,7 @@ def check_lif_step(lif_step: Callable) -> None:
     Tested on random currents for three (beta, threshold) settings, 40 steps each, from the same previous
     membrane as snnTorch's, so a mistake is reported at the first step where it shows.
     """
-    fn, own = _choose("lif_step", lif_step, solutions.lif_step, (torch.zeros(1), torch.zeros(1), 0.9, 1.0))
+    fn, own = choose("lif_step", lif_step, solutions.lif_step, (torch.zeros(1), torch.zeros(1), 0.9, 1.0))
     _verify_lif_step(fn)
     if own:
         print("Correct: your lif_step matches snn.Leaky (subtract reset, one step late) on 360 steps.")
@@ -149,7 +139,7 @@ def check_min_firing_current(min_firing_current: Callable) -> None:
     For four settings, a neuron driven at 0.97 x the answer must never fire and one at 1.03 x must fire
     (``snn.Leaky``, 1000 steps), and the answer must equal the exact value.
     """
-    fn, own = _choose("min_firing_current", min_firing_current, solutions.min_firing_current, (0.9, 1.0))
+    fn, own = choose("min_firing_current", min_firing_current, solutions.min_firing_current, (0.9, 1.0))
     _verify_min_firing_current(fn)
     if own:
         print("Correct: below your current the neuron never fires, just above it always does (4 settings).")
@@ -188,7 +178,7 @@ def check_atan_surrogate_grad(atan_surrogate_grad: Callable) -> None:
 
     Compared with autograd through ``snntorch.surrogate.atan(alpha)`` on 601 points in [-3, 3], for alpha = 2, 5, 0.5.
     """
-    fn, own = _choose("atan_surrogate_grad", atan_surrogate_grad, solutions.atan_surrogate_grad, (torch.zeros(1), 2.0))
+    fn, own = choose("atan_surrogate_grad", atan_surrogate_grad, solutions.atan_surrogate_grad, (torch.zeros(1), 2.0))
     _verify_atan_surrogate_grad(fn)
     if own:
         print("Correct: your formula equals snnTorch's backward pass for alpha = 2, 5 and 0.5.")

@@ -19,19 +19,13 @@ from ..cores import Trace, make_core
 from ..energy import E_AC_PJ, E_MAC_PJ, count_core_ops
 from ..neurons import GATE_INPUTS, gated_current_step
 from ..solutions import ch03 as solutions
+from . import choose
 
 __all__ = ["check_gated_current", "check_plain_leaky", "check_gate_energy", "measured_gate_energy"]
 
 
 def _choose(name: str, answer: Callable, probe: tuple) -> tuple[Callable, bool]:
-    """The function to check: the reader's, or the reference if the reader's is still the stub."""
-    if not callable(answer):
-        raise AssertionError(f"pass your function itself, e.g. check_{name}({name}), not {type(answer).__name__}")
-    if answer(*probe) is None:
-        print(f"`{name}` still returns None (the stub): using the reference solution - replace the stub to check "
-              "your own.")
-        return getattr(solutions, name), False
-    return answer, True
+    return choose(name, answer, getattr(solutions, name), probe)
 
 
 def _tensor(value, what: str) -> torch.Tensor:

@@ -18,13 +18,9 @@ from gymnasium.utils.env_checker import check_env
 
 from ..rollouts import scripted_episode
 from ..solutions import ch05 as solutions
+from . import stub_note
 
 __all__ = ["check_angle_only", "check_velocity_from_positions", "check_angle_from_velocities", "true_episode"]
-
-
-def _stub_note(name: str) -> None:
-    print(f"`{name}` still returns None (the stub): using the reference solution - replace the stub to check "
-          "your own.")
 
 
 def true_episode(env_id: str, seed: int, steps: int = 120) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +44,7 @@ def check_angle_only(wrapper_class: type) -> None:
     obs, _ = env.reset(seed=0)
     own = obs is not None
     if not own:
-        _stub_note(wrapper_class.__name__)
+        stub_note(wrapper_class.__name__)
         env = solutions.AngleOnly(gym.make("CartPole-v1"))
     base = env.env.observation_space
     space = env.observation_space
@@ -98,7 +94,7 @@ def check_velocity_from_positions(velocity_from_positions: Callable) -> None:
     probe = np.zeros(2, dtype=np.float32)
     fn, own = velocity_from_positions, True
     if fn(probe, probe) is None:
-        _stub_note("velocity_from_positions")
+        stub_note("velocity_from_positions")
         fn, own = solutions.velocity_from_positions, False
     for seed in (0, 1, 2):
         obs, states = true_episode("CartPole-P", seed)
@@ -141,7 +137,7 @@ def check_angle_from_velocities(angle_from_velocities: Callable) -> None:
     """
     fn, own = angle_from_velocities, True
     if fn(np.zeros(3, dtype=np.float32), 0.0) is None:
-        _stub_note("angle_from_velocities")
+        stub_note("angle_from_velocities")
         fn, own = solutions.angle_from_velocities, False
     for seed in (0, 1, 2):
         obs, states = true_episode("CartPole-V", seed)

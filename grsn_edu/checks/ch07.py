@@ -18,15 +18,11 @@ import torch
 from ..cores import make_core
 from ..energy import E_AC_PJ, E_MAC_PJ, analytic_ops, count_core_ops, linear_ops, rate_for_energy
 from ..solutions import ch07 as solutions
+from . import stub_note
 
 __all__ = ["check_gru_ops", "check_layer_energy", "check_break_even_rate", "reference_break_even_rate"]
 
 _SIZES = [(2, 8), (4, 128), (26, 64)]
-
-
-def _stub_note(name: str) -> None:
-    print(f"`{name}` still returns None (the stub): using the reference solution - replace the stub to check "
-          "your own.")
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
@@ -35,7 +31,7 @@ def check_gru_ops(gru_ops: Callable) -> None:
     on a real ``torch.nn.GRU`` forward pass, for three sizes."""
     fn, own = gru_ops, True
     if fn(2, 8) is None:
-        _stub_note("gru_ops")
+        stub_note("gru_ops")
         fn, own = solutions.gru_ops, False
     for I, H in _SIZES:
         torch.manual_seed(0)
@@ -72,7 +68,7 @@ def check_layer_energy(layer_energy_pj: Callable) -> None:
     fn, own = layer_energy_pj, True
     probe = np.zeros((2, 3), dtype=np.float32)
     if fn(probe, 4) is None:
-        _stub_note("layer_energy_pj")
+        stub_note("layer_energy_pj")
         fn, own = solutions.layer_energy_pj, False
     rng = np.random.default_rng(7)
     for T, n_in, n_out, rate in [(10, 16, 8, 0.2), (50, 128, 256, 0.05), (3, 4, 2, 0.5)]:
@@ -113,7 +109,7 @@ def check_break_even_rate(break_even_rate: Callable) -> None:
     :func:`grsn_edu.energy.analytic_ops` make a GRSN core cost ``fraction`` of a GRU core (4 cases)."""
     fn, own = break_even_rate, True
     if fn(2, 8, 1.0) is None:
-        _stub_note("break_even_rate")
+        stub_note("break_even_rate")
         fn, own = solutions.break_even_rate, False
     for I, H, fraction in [(2, 128, 0.1), (2, 128, 0.5), (26, 64, 0.2), (4, 16, 1.0)]:
         truth = reference_break_even_rate(I, H, fraction)
