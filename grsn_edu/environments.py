@@ -36,7 +36,8 @@ import numpy as np
 from gymnasium.envs.registration import register, registry
 
 __all__ = ["KeepDims", "Flicker", "POMDP_IDS", "make_env", "make_vector_env", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env",
-           "spread_world", "spread_controller_actions"]
+           "spread_world", "spread_controller_actions",
+           "spread_formation_actions", "FORMATION_POINTS"]
 
 #: The partially observable CartPole ids registered here, with the dims they keep and the flicker probability.
 POMDP_IDS = {
@@ -329,13 +330,35 @@ def spread_controller_actions(env, gain: float = 5.0) -> dict:
     """
     world = spread_world(env)
     pos = np.array([a.state.p_pos for a in world.agents])
-    vel = np.array([a.state.p_vel for a in world.agents])
     landmarks = np.array([lm.state.p_pos for lm in world.landmarks])
     assignment = min(itertools.permutations(range(len(landmarks))),
                      key=lambda perm: sum(np.linalg.norm(pos[i] - landmarks[j]) for i, j in enumerate(perm)))
+    return _steer(env, world, [landmarks[j] for j in assignment], gain)
+
+
+#: The fixed points of :func:`spread_formation_actions` (agent i goes to point i), a triangle around the centre.
+FORMATION_POINTS = ((0.0, 0.4), (-0.35, -0.2), (0.35, -0.2))
+
+
+def spread_formation_actions(env, gain: float = 5.0) -> dict:
+    """A landmark-blind controller for the spread tasks: agent i steers to a fixed point of :data:`FORMATION_POINTS`.
+
+    It never looks at the landmarks, so it is what a team can score with no memory of them (and no coordination
+    beyond the agents' ids). A learned team on ``spread_memory`` that does no better than this has not used
+    what it saw at the first step. Steering as in :func:`spread_controller_actions`; N = 3 agents only.
+    """
+    world = spread_world(env)
+    if len(world.agents) != len(FORMATION_POINTS):
+        raise ValueError(f"the formation has {len(FORMATION_POINTS)} points; this world has {len(world.agents)} agents")
+    return _steer(env, world, [np.array(p) for p in FORMATION_POINTS], gain)
+
+
+def _steer(env, world, targets, gain: float) -> dict:
+    """Discrete pushes that steer agent i towards ``targets[i]`` (see :func:`spread_controller_actions`)."""
     actions = {}
     for i, agent in enumerate(env.agents):
-        error = gain * (landmarks[assignment[i]] - pos[i]) - vel[i]
+        state = world.agents[i].state
+        error = gain * (targets[i] - state.p_pos) - state.p_vel
         axis = int(np.argmax(np.abs(error)))
         if np.abs(error).max() < 0.05:
             actions[agent] = 0

@@ -28,7 +28,8 @@ from .ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
 from .runs import load_checkpoint, merge_csv, read_csv, recorded_keys, save_checkpoint
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
-           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns", "reproduce_marl", "collect_marl"]
+           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns",
+           "formation_team_returns", "reproduce_marl", "collect_marl"]
 
 #: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
 #: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
@@ -188,6 +189,14 @@ def scripted_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np
     return _baseline_returns(env_id, episodes, seed, spread_controller_actions)
 
 
+def formation_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns of :func:`grsn_edu.environments.spread_formation_actions`, a landmark-blind fixed formation:
+    what a team scores without using the landmarks at all."""
+    from .environments import spread_formation_actions
+
+    return _baseline_returns(env_id, episodes, seed, spread_formation_actions)
+
+
 def _baseline_returns(env_id: str, episodes: int, seed: int, policy) -> np.ndarray:
     from .environments import make_marl_env
 
@@ -208,7 +217,8 @@ def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, d
     """Run (or resume, or skip) every (task, agent, mixer, seed); rewrite ``data_dir`` after each run.
 
     Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus baseline rows with mixer ``none``: agent ``random``
-    (uniform actions, the floor) and ``scripted`` (a full-state hand-written controller, a ceiling)), ``eval_curves.csv``
+    (uniform actions, the floor), ``formation`` (a landmark-blind fixed formation: no use of the landmarks) and
+    ``scripted`` (a full-state hand-written controller, a ceiling)), ``eval_curves.csv``
     and ``train_curves.csv`` (task, agent, mixer, seed + the run's curve columns), ``agents/TASK-AGENT-MIXER.pt``.
     """
     from .qmix import MARLConfig, train_marl
@@ -260,7 +270,8 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
                      "spikes_per_decision": float(ev["spikes_per_decision"].iloc[-1]),
                      "wall_time_s": float(ev["wall_time_s"].iloc[-1])})
     for env_id in envs:
-        for name, baseline in (("random", random_team_returns), ("scripted", scripted_team_returns)):
+        for name, baseline in (("random", random_team_returns), ("formation", formation_team_returns),
+                               ("scripted", scripted_team_returns)):
             mean = float(baseline(env_id).mean())
             rows.append({"env": env_id, "agent": name, "mixer": "none", "seed": 0, "episodes": 0,
                          "final_eval_return": mean, "best_eval_return": mean, "final_train_ma20": mean,

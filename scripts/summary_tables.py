@@ -71,7 +71,7 @@ def marl() -> str:
                      "max": float("nan") if baseline else g["final_eval_return"].max(),
                      "gap closed, random -> scripted": f"{(median - base['random']) / (base['scripted'] - base['random']):.0%}",
                      "spikes per agent decision": g["spikes_per_decision"].median()})
-    order = {"random": 0, "scripted": 1, "mlp": 2, "lif": 3, "gru": 4, "grsn": 5}
+    order = {"random": 0, "formation": 1, "scripted": 2, "mlp": 3, "lif": 4, "gru": 5, "grsn": 6}
     table = pd.DataFrame(rows).sort_values(["task", "agent", "mixer"], key=lambda c: c.map(order) if c.name == "agent" else c)
     return _markdown(table)
 

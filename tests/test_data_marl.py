@@ -12,7 +12,7 @@ from grsn_edu.runs import read_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "marl"
 KEY = ["env", "agent", "mixer", "seed"]
-BASELINES = {"random", "scripted"}
+BASELINES = {"random", "formation", "scripted"}
 
 
 def test_readme_gives_the_regenerating_command():

@@ -2,6 +2,8 @@
 
 * :func:`plot_matrix_game_fits` shows a payoff table beside the joint values VDN and QMIX learn for it.
 * :func:`plot_marl_curves` draws the saved greedy-evaluation curves, one panel per mixer, seeds as bands.
+* :func:`plot_recipe_curves` draws the recipe experiment (``data/marl_recipe``): the first recipe's curve against
+  each variant that changed one of its settings.
 * :func:`plot_team_frames`, :func:`team_episode_animation` and :func:`plot_team_trajectories` show a recorded
   team episode (:class:`grsn_edu.qmix.TeamEpisode`).
 * :func:`plot_team_spikes` shows how many spikes each agent spends per decision, and one agent's raster.
@@ -22,12 +24,13 @@ from matplotlib.patches import Rectangle
 from . import core_color
 from .rl import SPIKE_COLOR, _figure, agent_label, seed_spread
 
-__all__ = ["MIXER_LABELS", "TEAM_RETURN_LABEL", "OBS_SEGMENTS", "plot_task_view", "plot_matrix_game_fits", "plot_marl_curves", "plot_team_frames",
+__all__ = ["MIXER_LABELS", "RECIPE_CURVE_COLUMNS", "TEAM_RETURN_LABEL", "OBS_SEGMENTS", "plot_task_view", "plot_matrix_game_fits", "plot_marl_curves", "plot_recipe_curves", "plot_team_frames",
            "team_episode_animation", "plot_team_trajectories", "plot_team_spikes"]
 
 MIXER_LABELS = {"vdn": "VDN (sum)", "qmix": "QMIX (monotonic mixer)"}
 #: Legend labels of the baseline rows of ``data/marl/summary.csv`` (mixer ``none``).
-BASELINE_LABELS = {"random": "random actions", "scripted": "scripted full-state controller"}
+BASELINE_LABELS = {"random": "random actions", "formation": "landmark-blind formation",
+                   "scripted": "scripted full-state controller"}
 TEAM_RETURN_LABEL = "team return\n(rewards summed over 3 agents and 25 steps)"
 X_LABELS = {"episode": "training episodes (25 steps each)", "env_steps": "training experience (environment steps)"}
 AGENT_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
@@ -187,6 +190,86 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
         ax.legend(fontsize=8, loc="best")
         ax.grid(alpha=0.3)
     fig.suptitle(title or f"Learning on {env_id} (line: median over seeds, band: min to max; higher is better)")
+    return fig
+
+
+#: Columns :func:`plot_recipe_curves` needs (rows of ``data/marl_recipe/eval_curves.csv``).
+RECIPE_CURVE_COLUMNS = ["variant", "env", "agent", "mixer", "seed", "episode", "eval_return_mean"]
+
+
+def plot_recipe_curves(curves: pd.DataFrame, env_id: str, agent: str, mixer: str = "qmix",
+                       reference: str = "reference", variants: Sequence[str] | None = None,
+                       baselines: Mapping[str, float] | None = None, ncols: int = 3,
+                       title: str | None = None) -> Figure:
+    """A one-change-at-a-time experiment: the reference recipe's greedy-evaluation curve beside each variant's.
+
+    One panel per variant (``variants``, or those present in the order they first appear), each drawing the
+    reference in grey and the variant in the agent's colour, both against training episodes; the panel title gives
+    both final returns. With several seeds a line is the median over seeds and a band spans the worst to the best seed. If
+    ``curves`` holds only the reference, a single panel shows it alone.
+
+    Args:
+        curves: rows of ``data/marl_recipe/eval_curves.csv``: ``variant``, ``env``, ``agent``, ``mixer``,
+            ``seed``, ``episode``, ``eval_return_mean`` (team return, summed over agents and steps).
+        env_id, agent, mixer: which cell of the experiment to draw.
+        reference: the name of the unchanged recipe among the variants.
+        variants: which variants to draw, in panel order (default: all present but the reference).
+        baselines: horizontal lines in every panel, ``{label: team return}`` (e.g. random actions).
+        ncols: panels per row.
+        title: the figure title (default names the cell).
+    """
+    missing = [c for c in RECIPE_CURVE_COLUMNS if c not in curves]
+    if missing:
+        raise ValueError(f"curves need columns {missing} (rows of data/marl_recipe/eval_curves.csv); "
+                         f"got {list(curves.columns)}")
+    if ncols < 1:
+        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    frame = curves[(curves["env"] == env_id) & (curves["agent"] == agent) & (curves["mixer"] == mixer)]
+    if frame.empty:
+        cells = sorted(set(zip(curves["env"], curves["agent"], curves["mixer"])))
+        raise ValueError(f"no curves for ({env_id!r}, {agent!r}, {mixer!r}); cells present: {cells}")
+    present = list(dict.fromkeys(frame["variant"]))
+    if reference not in present:
+        raise ValueError(f"no {reference!r} curve for ({env_id!r}, {agent!r}, {mixer!r}); variants: {present}")
+    if variants is not None:
+        absent = [v for v in variants if v not in present]
+        if absent:
+            raise ValueError(f"no curves for variants {absent}; present: {present}")
+    changed = [v for v in (variants if variants is not None else present) if v != reference] or [reference]
+    nrows = -(-len(changed) // ncols)
+    cols = min(ncols, len(changed))
+    fig = _figure(max(3.6 * cols + 0.6, 7.0), 3.0 * nrows + 0.9)  # one panel: room for the titles
+    axes = np.atleast_1d(fig.subplots(nrows, cols, sharex=True, sharey=True)).ravel()
+
+    def draw(ax, variant, color, label, lw):
+        rows = frame[frame["variant"] == variant]
+        stats = rows.groupby("episode")["eval_return_mean"].agg(["median", "min", "max"]).reset_index()
+        n = rows["seed"].nunique()
+        ax.plot(stats["episode"], stats["median"], color=color, lw=lw, marker="o", ms=2.5,
+                label=f"{label} ({n} seed{'s' if n != 1 else ''})")
+        if n > 1:
+            ax.fill_between(stats["episode"], stats["min"], stats["max"], color=color, alpha=0.15, lw=0)
+        return float(rows.sort_values("episode").groupby("seed")["eval_return_mean"].last().median())
+
+    for k, (ax, variant) in enumerate(zip(axes, changed)):
+        ref_final = draw(ax, reference, "#888888", f"{reference} (unchanged recipe)", 1.6)
+        if variant != reference:
+            final = draw(ax, variant, core_color(agent), variant, 2.0)
+            ax.set_title(f"{variant}: final {final:.1f}\n({reference}: final {ref_final:.1f})", fontsize=9)
+        else:
+            ax.set_title(f"{reference}: final {ref_final:.1f}", fontsize=9)
+        for j, (label, value) in enumerate((baselines or {}).items()):
+            ax.axhline(value, color=core_color("random") if j == 0 else "k", ls=[":", "--", "-."][j % 3], lw=1.5,
+                       label=f"{label} ({value:.1f})")
+        if k >= len(changed) - cols:
+            ax.set_xlabel(X_LABELS["episode"])
+        ax.legend(fontsize=7, loc="lower left")
+        ax.grid(alpha=0.3)
+    for ax in axes[len(changed):]:
+        ax.set_visible(False)
+    fig.supylabel(TEAM_RETURN_LABEL, fontsize=10)
+    fig.suptitle(title or f"{agent_label(agent)} + {MIXER_LABELS.get(mixer, mixer)} on {env_id}: greedy evaluation, "
+                 f"{reference} vs one change at a time (higher is better)", fontsize=11)
     return fig
 
 
