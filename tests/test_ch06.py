@@ -117,6 +117,39 @@ def test_plot_marl_curves():
         plots.plot_marl_curves(_curves().drop(columns="eval_return_mean"), None, "spread_memory")
 
 
+def _recipe_curves():
+    rows = []
+    for variant, slope in (("reference", -0.05), ("readout=spikes", 0.01), ("lr=2e-4", -0.04)):
+        for ep in (200, 400, 600):
+            rows.append({"variant": variant, "env": "simple_spread", "agent": "grsn", "mixer": "qmix", "seed": 0,
+                         "episode": ep, "env_steps": 25 * ep, "eval_return_mean": -90.0 + slope * ep})
+    rows.append({**rows[-1], "variant": "reference", "env": "spread_memory", "agent": "gru"})
+    return pd.DataFrame(rows)
+
+
+def test_plot_recipe_curves():
+    curves = _recipe_curves()
+    fig = plots.plot_recipe_curves(curves, "simple_spread", "grsn", baselines={"random actions": -81.6})
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert isinstance(fig, Figure) and len(shown) == 2  # one panel per variant that changed a setting
+    assert "readout=spikes: final -84.0" in shown[0].get_title() and "reference: final -120.0" in shown[0].get_title()
+    labels = shown[0].get_legend_handles_labels()[1]
+    assert any("reference" in lab for lab in labels) and any("random actions (-81.6)" in lab for lab in labels)
+    assert "summed over 3 agents and 25 steps" in fig.get_supylabel() and "training episodes" in shown[0].get_xlabel()
+    picked = plots.plot_recipe_curves(curves, "simple_spread", "grsn", variants=["lr=2e-4"])
+    assert "lr=2e-4" in [ax for ax in picked.axes if ax.get_visible()][0].get_title()
+    alone = plots.plot_recipe_curves(curves, "spread_memory", "gru")  # only the reference: one panel
+    assert [ax.get_title() for ax in alone.axes if ax.get_visible()] == ["reference: final -114.0"]
+    with pytest.raises(ValueError, match="no curves for"):
+        plots.plot_recipe_curves(curves, "spread_memory", "grsn")
+    with pytest.raises(ValueError, match="no 'reference' curve"):
+        plots.plot_recipe_curves(curves[curves["variant"] != "reference"], "simple_spread", "grsn")
+    with pytest.raises(ValueError, match=r"variants \['gamma=0.95'\]"):
+        plots.plot_recipe_curves(curves, "simple_spread", "grsn", variants=["gamma=0.95"])
+    with pytest.raises(ValueError, match="variant"):
+        plots.plot_recipe_curves(curves.drop(columns="variant"), "simple_spread", "grsn")
+
+
 def test_episode_figures():
     torch.manual_seed(0)
     net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=6)
