@@ -103,12 +103,17 @@ def _curves():
 
 def test_plot_marl_curves():
     summary = pd.DataFrame([{"env": "spread_memory", "agent": a, "mixer": "none", "seed": 0, "final_eval_return": r}
-                            for a, r in (("random", -81.0), ("scripted", -23.0))])
+                            for a, r in (("random", -81.0), ("formation", -66.7), ("scripted", -23.0))])
     fig = plots.plot_marl_curves(_curves(), summary, "spread_memory", references={"my policy": -30.0})
     assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
-    labels = fig.axes[0].get_legend_handles_labels()[1]
+    handles, labels = fig.axes[0].get_legend_handles_labels()
     assert any("2 seeds" in lab for lab in labels) and any("random" in lab for lab in labels)
     assert any("scripted" in lab for lab in labels) and any("my policy" in lab for lab in labels)
+    assert "landmark-blind formation (-66.7)" in labels
+    # every horizontal line (three baselines, one reference) looks different from the others
+    lines = [h for h, lab in zip(handles, labels) if "seed" not in lab]
+    assert len(lines) == 4
+    assert len({(h.get_color(), h.get_linestyle()) for h in lines}) == 4
     with pytest.raises(ValueError, match="no evaluation curves"):
         plots.plot_marl_curves(_curves(), None, "simple_spread")
     with pytest.raises(ValueError, match="x must be one of"):

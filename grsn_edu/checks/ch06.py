@@ -16,14 +16,10 @@ import torch
 
 from ..qmix import AgentNetwork, QMixer, TeamEpisode, VDNMixer, record_team_episode
 from ..solutions import ch06 as solutions
+from . import stub_note
 
 __all__ = ["check_vdn_mix", "check_monotonic_mix", "check_spikes_per_decision", "hypernet_outputs",
            "example_team_spikes"]
-
-
-def _stub_note(name: str) -> None:
-    print(f"`{name}` still returns None (the stub): using the reference solution - replace the stub to check "
-          "your own.")
 
 
 def _close(a, b, atol=1e-5) -> bool:
@@ -38,7 +34,7 @@ def check_vdn_mix(vdn_mix: Callable) -> None:
     """
     fn, own = vdn_mix, True
     if fn(torch.zeros(2, 3)) is None:
-        _stub_note("vdn_mix")
+        stub_note("vdn_mix")
         fn, own = solutions.vdn_mix, False
     generator = torch.Generator().manual_seed(0)
     for shape in ((25, 4, 3), (7, 2)):
@@ -82,7 +78,7 @@ def check_monotonic_mix(monotonic_mix: Callable) -> None:
     fn, own = monotonic_mix, True
     probe = (torch.zeros(1, 2), torch.zeros(1, 2, 3), torch.zeros(1, 3), torch.zeros(1, 3), torch.zeros(1))
     if fn(*probe) is None:
-        _stub_note("monotonic_mix")
+        stub_note("monotonic_mix")
         fn, own = solutions.monotonic_mix, False
     torch.manual_seed(0)
     mixer = QMixer(n_agents=3, state_size=6, embed_dim=8, hypernet_hidden=16)
@@ -153,7 +149,7 @@ def check_spikes_per_decision(spikes_per_decision: Callable) -> None:
     """
     fn, own = spikes_per_decision, True
     if fn(np.zeros((2, 3, 4)), 2) is None:
-        _stub_note("spikes_per_decision")
+        stub_note("spikes_per_decision")
         fn, own = solutions.spikes_per_decision, False
     for substeps in (1, 3):
         episode = example_team_spikes(substeps)

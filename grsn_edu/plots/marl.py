@@ -24,13 +24,18 @@ from matplotlib.patches import Rectangle
 from . import core_color
 from .rl import SPIKE_COLOR, _figure, agent_label, seed_spread
 
-__all__ = ["MIXER_LABELS", "RECIPE_CURVE_COLUMNS", "TEAM_RETURN_LABEL", "OBS_SEGMENTS", "plot_task_view", "plot_matrix_game_fits", "plot_marl_curves", "plot_recipe_curves", "plot_team_frames",
-           "team_episode_animation", "plot_team_trajectories", "plot_team_spikes"]
+__all__ = ["MIXER_LABELS", "BASELINE_LABELS", "BASELINE_STYLES", "RECIPE_CURVE_COLUMNS", "TEAM_RETURN_LABEL",
+           "OBS_SEGMENTS", "plot_task_view", "plot_matrix_game_fits", "plot_marl_curves", "plot_recipe_curves",
+           "plot_team_frames", "team_episode_animation", "plot_team_trajectories", "plot_team_spikes"]
 
 MIXER_LABELS = {"vdn": "VDN (sum)", "qmix": "QMIX (monotonic mixer)"}
 #: Legend labels of the baseline rows of ``data/marl/summary.csv`` (mixer ``none``).
 BASELINE_LABELS = {"random": "random actions", "formation": "landmark-blind formation",
                    "scripted": "scripted full-state controller"}
+#: Line styles of those baselines: each its own colour and dash, so that none is mistaken for another.
+BASELINE_STYLES = {"random": {"color": core_color("random"), "ls": ":", "lw": 2.0},
+                   "formation": {"color": "#8c564b", "ls": "-.", "lw": 1.6},
+                   "scripted": {"color": "k", "ls": "--", "lw": 1.2}}
 TEAM_RETURN_LABEL = "team return\n(rewards summed over 3 agents and 25 steps)"
 X_LABELS = {"episode": "training episodes (25 steps each)", "env_steps": "training experience (environment steps)"}
 AGENT_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
@@ -133,8 +138,10 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
     Args:
         evals: rows of ``data/marl/eval_curves.csv``: ``env``, ``agent``, ``mixer``, ``seed``, ``episode``,
             ``env_steps``, ``eval_return_mean``.
-        summary: rows of ``data/marl/summary.csv``; its baseline rows of ``env_id`` (mixer ``none``: ``random``
-            actions, the ``scripted`` full-state controller) are drawn as horizontal lines. None for no lines.
+        summary: rows of ``data/marl/summary.csv`` (or any frame with its ``env``, ``agent``, ``mixer`` and
+            ``final_eval_return`` columns); its baseline rows of ``env_id`` (mixer ``none``: ``random`` actions,
+            the landmark-blind ``formation``, the ``scripted`` full-state controller) are drawn as horizontal
+            lines, each in its own style (:data:`BASELINE_STYLES`). None for no lines.
         env_id: which task to draw.
         x: ``"episode"`` or ``"env_steps"``, the horizontal axis.
         agents: which agents, in legend order (default: all present).
@@ -179,11 +186,11 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
             if n > 1:
                 ax.fill_between(line["global_step"], line["min"], line["max"], color=color, alpha=0.15, lw=0)
         for name, value in baselines.items():
-            style = {"color": core_color("random"), "ls": ":", "lw": 2} if name == "random" else \
-                {"color": "k", "ls": "--", "lw": 1}
+            style = BASELINE_STYLES.get(name, {"color": "#555555", "ls": (0, (5, 1, 1, 1, 1, 1)), "lw": 1.2})
             ax.axhline(value, **style, label=f"{BASELINE_LABELS.get(name, name)} ({value:.1f})")
-        for k, (label, value) in enumerate((references or {}).items()):
-            ax.axhline(value, color="k", ls=["-.", ":", "--"][k % 3], lw=1, label=f"{label} ({value:.1f})")
+        for k, (label, value) in enumerate((references or {}).items()):  # thin grey, unlike the baselines
+            ax.axhline(value, color="#555555", ls=["-", (0, (1, 3)), (0, (6, 3))][k % 3], lw=1,
+                       label=f"{label} ({value:.1f})")
         ax.set_xlabel(X_LABELS[x])
         ax.set_ylabel(TEAM_RETURN_LABEL if ax is axes[0] else "")
         ax.set_title(f"{MIXER_LABELS.get(mixer, mixer)}: greedy evaluation", fontsize=10)
