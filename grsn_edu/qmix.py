@@ -280,6 +280,12 @@ def evaluate_marl(env, net: AgentNetwork, agents, episodes: int, seed: int, max_
     return np.array(returns), float("nan"), float("nan")
 
 
+def _agent_network(cfg: MARLConfig, obs_size: int, n_agents: int, n_actions: int) -> AgentNetwork:
+    """The agent network a config describes (training, its target copy and loading all build it here)."""
+    return AgentNetwork(obs_size, n_agents, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps,
+                        obs_clip=cfg.obs_clip, **cfg.core_options)
+
+
 def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> dict:
     """Train one QMIX/VDN run; write ``config.json``, ``train_curve.csv``, ``eval_curve.csv``, ``checkpoint.pt``.
 
@@ -296,11 +302,9 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
     env = make_marl_env(cfg.env_id)
     agents, obs_size, n_actions, state_size = _env_sizes(env)
     N, T = len(agents), 25
-    net = AgentNetwork(obs_size, N, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, obs_clip=cfg.obs_clip,
-                       **cfg.core_options)
+    net = _agent_network(cfg, obs_size, N, n_actions)
     mixer = QMixer(N, state_size, cfg.mixing_embed_dim, cfg.hypernet_hidden) if cfg.mixer == "qmix" else VDNMixer()
-    target_net = AgentNetwork(obs_size, N, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps, obs_clip=cfg.obs_clip,
-                       **cfg.core_options)
+    target_net = _agent_network(cfg, obs_size, N, n_actions)
     target_mixer = QMixer(N, state_size, cfg.mixing_embed_dim, cfg.hypernet_hidden) if cfg.mixer == "qmix" else VDNMixer()
     params = list(net.parameters()) + list(mixer.parameters())
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
@@ -409,8 +413,7 @@ def load_marl_agent(path: str | Path):
     env = make_marl_env(cfg.env_id)
     agents, obs_size, n_actions, _ = _env_sizes(env)
     env.close()
-    net = AgentNetwork(obs_size, len(agents), n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps,
-                       obs_clip=cfg.obs_clip, **cfg.core_options)
+    net = _agent_network(cfg, obs_size, len(agents), n_actions)
     net.load_state_dict(ckpt["model"])
     net.eval()
     return net, cfg

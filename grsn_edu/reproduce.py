@@ -29,7 +29,7 @@ from .runs import load_checkpoint, merge_csv, read_csv, recorded_keys, save_chec
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
            "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns",
-           "formation_team_returns", "reproduce_marl", "collect_marl"]
+           "formation_team_returns", "read_finished_marl_run", "marl_run_summary", "reproduce_marl", "collect_marl"]
 
 #: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
 #: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
@@ -246,6 +246,29 @@ def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, d
         collect_marl(runs_dir, data_dir, envs)
 
 
+def read_finished_marl_run(run: Path):
+    """``(config dict, eval curve, train curve)`` of a finished multi-agent run folder; None if ``run`` is not a
+    run folder or its run has not reached its configured episodes."""
+    from .qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
+
+    if not (run / "config.json").is_file() or not (run / "eval_curve.csv").is_file():
+        return None
+    cfg = json.loads((run / "config.json").read_text())
+    ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
+    if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
+        return None
+    return cfg, ev, read_csv(run / "train_curve.csv", MARL_TRAIN_COLUMNS)
+
+
+def marl_run_summary(cfg: dict, ev: pd.DataFrame, tr: pd.DataFrame) -> dict:
+    """The summary numbers of one finished multi-agent run (the non-key columns of :data:`MARL_SUMMARY_COLUMNS`)."""
+    return {"episodes": cfg["episodes"], "final_eval_return": float(ev["eval_return_mean"].iloc[-1]),
+            "best_eval_return": float(ev["eval_return_mean"].max()),
+            "final_train_ma20": float(tr["team_return"].tail(20).mean()),
+            "spikes_per_decision": float(ev["spikes_per_decision"].iloc[-1]),
+            "wall_time_s": float(ev["wall_time_s"].iloc[-1])}
+
+
 def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
     """Merge finished multi-agent runs (and a random baseline per task) into ``data_dir``; rows of runs that are
     not under ``runs_dir`` are kept."""
@@ -253,22 +276,15 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
 
     evals, trains, rows = [], [], []
     for run in sorted(Path(runs_dir).glob("*-s*")):
-        if not (run / "config.json").is_file() or not (run / "eval_curve.csv").is_file():
+        finished = read_finished_marl_run(run)
+        if finished is None:
             continue
-        cfg = json.loads((run / "config.json").read_text())
-        ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
-        if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
-            continue  # unfinished
-        tr = read_csv(run / "train_curve.csv", MARL_TRAIN_COLUMNS)
+        cfg, ev, tr = finished
         key = {"env": cfg["env_id"], "agent": cfg["core"] + ("-notap" if cfg["substeps"] > 1 else ""),
                "mixer": cfg["mixer"], "seed": cfg["seed"]}
         evals.append(ev.assign(**key))
         trains.append(tr.assign(**key))
-        rows.append({**key, "episodes": cfg["episodes"], "final_eval_return": float(ev["eval_return_mean"].iloc[-1]),
-                     "best_eval_return": float(ev["eval_return_mean"].max()),
-                     "final_train_ma20": float(tr["team_return"].tail(20).mean()),
-                     "spikes_per_decision": float(ev["spikes_per_decision"].iloc[-1]),
-                     "wall_time_s": float(ev["wall_time_s"].iloc[-1])})
+        rows.append({**key, **marl_run_summary(cfg, ev, tr)})
     for env_id in envs:
         for name, baseline in (("random", random_team_returns), ("formation", formation_team_returns),
                                ("scripted", scripted_team_returns)):

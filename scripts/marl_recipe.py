@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARLConfig, train_marl
-from grsn_edu.reproduce import MARL_AGENTS
+from grsn_edu.reproduce import MARL_AGENTS, marl_run_summary, read_finished_marl_run
 from grsn_edu.runs import merge_csv, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,21 +64,15 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
     """Merge the finished runs under ``runs_dir`` into ``data_dir``; returns the merged summary."""
     rows, evals = [], []
     for run in sorted(runs_dir.glob("*-s*")):
-        if not (run / "variant.json").is_file() or not (run / "eval_curve.csv").is_file():
+        finished = read_finished_marl_run(run) if (run / "variant.json").is_file() else None
+        if finished is None:
             continue
-        cfg = json.loads((run / "config.json").read_text())
-        ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
-        if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
-            continue  # unfinished
+        cfg, ev, tr = finished
         info = json.loads((run / "variant.json").read_text())
         key = {"variant": info["variant"], "env": cfg["env_id"], "agent": info["agent"], "mixer": cfg["mixer"],
                "seed": cfg["seed"]}
-        train = pd.read_csv(run / "train_curve.csv")
         evals.append(ev.assign(**key))
-        rows.append({**key, "episodes": cfg["episodes"], "final_eval_return": float(ev["eval_return_mean"].iloc[-1]),
-                     "best_eval_return": float(ev["eval_return_mean"].max()),
-                     "final_train_ma20": float(train["team_return"].tail(20).mean()),
-                     "wall_time_s": float(ev["wall_time_s"].iloc[-1])})
+        rows.append({**key, **marl_run_summary(cfg, ev, tr)})  # columns beyond SUMMARY_COLUMNS are dropped below
     merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else pd.DataFrame(columns=KEY), KEY,
               KEY + MARL_EVAL_COLUMNS)
     return merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS), KEY, SUMMARY_COLUMNS)
