@@ -1,19 +1,23 @@
 """grsn-edu: spiking neural networks for reinforcement learning, from one LIF neuron to GRSN.
 
-The reusable parts of the course notebooks:
+The package is in layers; each imports only the layers listed before it:
 
-* :mod:`grsn_edu.neurons` - snnTorch's leaky membrane step and the GRSN gated current.
-* :mod:`grsn_edu.cores` - recurrent cores with one interface, built by name with :func:`make_core`.
-* :mod:`grsn_edu.energy` - synaptic operations (MAC/AC) and energy per decision from a real forward pass.
-* :mod:`grsn_edu.environments` - partially observable CartPole ids (registered on import) and wrappers.
-* :mod:`grsn_edu.agents`, :mod:`grsn_edu.ppo` - a recurrent actor-critic and recurrent PPO that train any core.
-* :mod:`grsn_edu.cli` - the ``grsn-edu`` command (train, evaluate, reproduce).
+* :mod:`grsn_edu.util` - files written atomically, argument checks.
+* :mod:`grsn_edu.snn` - neurons, traces, operation counts, recurrent cores (``make_core``), a core's energy.
+* :mod:`grsn_edu.envs` - partially observable CartPole (ids registered on import), cooperative navigation tasks
+  and their scripted baselines, the cue-recall memory task.
+* :mod:`grsn_edu.rl` - agents, recurrent PPO, mixers and QMIX/VDN, the energy of deployed agents.
+* :mod:`grsn_edu.experiments` - the memory-task protocol, the grids behind ``data/``, the ``grsn-edu`` command.
+* :mod:`grsn_edu.course` - what only the notebooks need: demos, recorded episodes, figures, exercise checks.
+
+What the notebooks and the README use most is re-exported here: ``from grsn_edu import make_core, Trace``.
 """
 
-from . import environments  # registers CartPole-P, CartPole-V, CartPole-F, CartPole-VF
-
-from .cores import CORE_NAMES, READOUTS, Core, SubstepCore, Trace, count_parameters, make_core
-from .energy import E_AC_PJ, E_MAC_PJ, EnergyReport, OpCount, count_core_ops, linear_ops, ops_from_trace
+from grsn_edu.envs import cartpole as _cartpole  # noqa: F401  (registers CartPole-P, -V, -F, -VF)
+from grsn_edu.snn.cores import CORE_NAMES, READOUTS, Core, SubstepCore, count_parameters, make_core
+from grsn_edu.snn.energy import count_core_ops, ops_from_trace
+from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ, EnergyReport, OpCount, linear_ops
+from grsn_edu.snn.trace import Trace
 
 __version__ = "0.1.0"
 

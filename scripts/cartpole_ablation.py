@@ -3,7 +3,7 @@
     .venv/bin/python scripts/cartpole_ablation.py                       # every variant, seeds 0 1, 100k steps
     .venv/bin/python scripts/cartpole_ablation.py --variants readout=spikes gate_input=input --seeds 0
 
-The reference is the grid's GRSN agent (``grsn_edu.reproduce.AGENTS["grsn"]``: readout="both", gate_input="spikes",
+The reference is the grid's GRSN agent (``grsn_edu.experiments.grids.AGENTS["grsn"]``: readout="both", gate_input="spikes",
 beta 0.9, threshold 1, forget_bias 1, hidden 128, lr 1e-3) on CartPole-P. Each variant changes one thing. Runs go to
 ``runs/ablation/ENV-VARIANT-sSEED`` (scratch: finished runs are skipped, interrupted ones resumed); a cell that
 ``data/cartpole_ablation/summary.csv`` already holds at the same budget is skipped, and after each run the
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, summarize, train
-from grsn_edu.reproduce import agent_config
-from grsn_edu.runs import merge_csv, read_csv, recorded_keys
+from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, summarize, train
+from grsn_edu.experiments.grids import agent_config
+from grsn_edu.util.files import merge_csv, read_csv, recorded_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@
 
 For each agent file in ``data/cartpole/agents/`` (recurrent PPO) and ``data/marl/agents/`` (QMIX / VDN), the
 agent plays ``--episodes`` greedy episodes and every operation of what runs at deployment is counted
-(:func:`grsn_edu.energy.ppo_agent_energy`, :func:`grsn_edu.energy.marl_agent_energy`): normaliser, policy core
+(:func:`grsn_edu.rl.agent_energy.ppo_agent_energy`, :func:`grsn_edu.rl.agent_energy.marl_agent_energy`): normaliser, policy core
 and actor head for PPO agents (the value network only serves training), core and Q head per agent for the
 multi-agent networks (the mixer only serves training). The evaluation episodes use the seeds of the run's final
 greedy evaluation (``10_000 + training seed``, ``--eval-seed`` overrides the base), so with 20 episodes the
@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grsn_edu.energy import marl_agent_energy, ppo_agent_energy
-from grsn_edu.ppo import load_agent
-from grsn_edu.qmix import load_marl_agent
-from grsn_edu.runs import write_csv
+from grsn_edu.rl.agent_energy import marl_agent_energy, ppo_agent_energy
+from grsn_edu.rl.ppo import load_agent
+from grsn_edu.rl.qmix import load_marl_agent
+from grsn_edu.util.files import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ".venv/bin/python scripts/energy_table.py"

@@ -3,11 +3,11 @@
     .venv/bin/python scripts/gate_input_sweep.py              # the sweep notebook 03 loads (defaults below)
     .venv/bin/python scripts/gate_input_sweep.py --dry-run    # list the runs still to do, run nothing
 
-Every run is :func:`grsn_edu.tasks.train_memory_task` with the protocol of ``scripts/memory_sweep.py`` (800 Adam
+Every run is :func:`grsn_edu.experiments.memory.train_memory_task` with the protocol of ``scripts/memory_sweep.py`` (800 Adam
 steps, learning rate 0.01, batch 64, 32 neurons, 4 cues, noise 0.5, 1024 test sequences), so the
 ``gate_input=spikes`` rows repeat the ``grsn`` rows of ``data/memory_task/results.csv``. Only ``gate_input``
 changes between the three settings. One CSV row per run, with the columns of ``data/memory_task/results.csv``
-(:data:`grsn_edu.tasks.RESULT_DTYPES`; read it with :func:`grsn_edu.tasks.load_memory_results`).
+(:data:`grsn_edu.experiments.memory.RESULT_DTYPES`; read it with :func:`grsn_edu.experiments.memory.load_memory_results`).
 
 The CSV is rewritten atomically after every run (temporary file, ``fsync``, then ``os.replace``): an interrupted
 sweep loses at most the run in progress, and started again with the same arguments it skips the runs already
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import torch
 
-from grsn_edu.neurons import GATE_INPUTS
-from grsn_edu.tasks import RESULT_DTYPES, format_options, train_memory_task
+from grsn_edu.snn.neurons import GATE_INPUTS
+from grsn_edu.experiments.memory import RESULT_DTYPES, format_options, train_memory_task
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "data" / "gate_input" / "results.csv"

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/marl_recipe.py --agent gru --env spread_memory --variants reference target_update=200
     .venv/bin/python scripts/marl_recipe.py --table                           # print the table of what is in data/
 
-The reference is the grid's *first* recipe (:data:`FIRST_RECIPE`: ``grsn_edu.qmix.MARLConfig`` defaults but with
+The reference is the grid's *first* recipe (:data:`FIRST_RECIPE`: ``grsn_edu.rl.qmix.MARLConfig`` defaults but with
 the target network refreshed every 100 episodes, and spiking agents' Q heads reading spikes and membrane), under
 which GRSN+QMIX runs collapsed below the random team. Each variant changes one setting of it. The grid in
 ``data/marl`` now uses both fixes found here (target refresh every 200 episodes, spike readout). Runs go to
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARLConfig, train_marl
-from grsn_edu.reproduce import MARL_AGENTS, marl_run_summary, read_finished_marl_run
-from grsn_edu.runs import merge_csv, read_csv
+from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARLConfig, train_marl
+from grsn_edu.experiments.grids import MARL_AGENTS, marl_run_summary, read_finished_marl_run
+from grsn_edu.util.files import merge_csv, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

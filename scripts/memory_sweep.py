@@ -5,7 +5,7 @@
         --out data/memory_task/variants.csv                        # one variant of one core
     .venv/bin/python scripts/memory_sweep.py --dry-run             # list the runs still to do, run nothing
 
-Every run is :func:`grsn_edu.tasks.train_memory_task` (same budget, optimiser and learning rate for every core)
+Every run is :func:`grsn_edu.experiments.memory.train_memory_task` (same budget, optimiser and learning rate for every core)
 and becomes one CSV row. The CSV is rewritten atomically after every run (temporary file, then ``os.replace``),
 so an interrupted sweep loses at most the run in progress; started again with the same arguments, it skips the
 runs already in the file and continues where it stopped. Runs with other settings (learning rate, options,
@@ -28,7 +28,7 @@ import torch
 from tqdm import tqdm
 
 from grsn_edu import CORE_NAMES
-from grsn_edu.tasks import MemoryRun, format_options, train_memory_task
+from grsn_edu.experiments.memory import MemoryRun, format_options, train_memory_task
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The cores of the main sweep, spelled out so that the default grid stays the same if cores are added later.

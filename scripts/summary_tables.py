@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from grsn_edu.reproduce import MARL_SUMMARY_COLUMNS, SUMMARY_COLUMNS, summary_table
-from grsn_edu.runs import read_csv
+from grsn_edu.experiments.grids import MARL_SUMMARY_COLUMNS, SUMMARY_COLUMNS, summary_table
+from grsn_edu.util.files import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Chapter 01 (the LIF neuron): grsn_edu.lif, grsn_edu.plots.neurons, and the exercise checks."""
+"""Chapter 01 (the LIF neuron): grsn_edu.course.lif_demos, grsn_edu.course.plots.neurons, and the exercise checks."""
 
 import math
 
@@ -9,24 +9,11 @@ from matplotlib.figure import Figure
 from snntorch import surrogate
 from snntorch._neurons.neurons import SpikingNeuron
 
-from grsn_edu.checks import ch01 as checks
-from grsn_edu.lif import (
-    RateLayer,
-    TrainResult,
-    heaviside_spike,
-    input_spikes,
-    noisy_current,
-    pulse_current,
-    rate_loss,
-    run_leaky,
-    simulate_leaky,
-    spike_function_curves,
-    step_current,
-    train_target_rates,
-)
-from grsn_edu.neurons import leaky_step
-from grsn_edu.plots import neurons as plots
-from grsn_edu.solutions import ch01 as solutions
+from grsn_edu.course.checks import ch01 as checks
+from grsn_edu.course.lif_demos import RateLayer, TrainResult, heaviside_spike, input_spikes, noisy_current, pulse_current, rate_loss, run_leaky, simulate_leaky, spike_function_curves, step_current, train_target_rates
+from grsn_edu.snn.neurons import leaky_step
+from grsn_edu.course.plots import neurons as plots
+from grsn_edu.course.solutions import ch01 as solutions
 
 
 # -- inputs ------------------------------------------------------------------------------------------------------

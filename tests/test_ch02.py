@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grsn_edu.checks import ch02 as checks
-from grsn_edu.solutions import ch02 as solutions
-from grsn_edu.tasks import RESULT_DTYPES, CueRecallTask, load_memory_results
+from grsn_edu.course.checks import ch02 as checks
+from grsn_edu.course.solutions import ch02 as solutions
+from grsn_edu.experiments.memory import RESULT_DTYPES, load_memory_results
+from grsn_edu.envs.cue_recall import CueRecallTask
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "memory_task"
@@ -42,7 +43,7 @@ def test_steps_to_forget_solution_values():
 
 
 def test_steps_to_forget_agrees_with_a_simulated_lif_membrane():
-    from grsn_edu.neurons import leaky_step
+    from grsn_edu.snn.neurons import leaky_step
 
     for beta in (0.5, 0.8, 0.9, 0.95):
         mem, t = torch.tensor([[0.5]]), 0  # the membrane right after a 0.5 pulse (below threshold: no spike)
@@ -168,7 +169,7 @@ def test_check_forget_schedule_fails_on_wrong_answers(wrong):
 def test_a_stub_runs_the_reference_and_says_so(check, name, capsys):
     check(stub)
     out = capsys.readouterr().out
-    assert f"grsn_edu.solutions.ch02.{name}" in out and "stub" in out and "Correct" in out
+    assert f"grsn_edu.course.solutions.ch02.{name}" in out and "stub" in out and "Correct" in out
 
 
 def test_a_check_refuses_a_non_function():

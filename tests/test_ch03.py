@@ -13,14 +13,14 @@ import torch
 from matplotlib.figure import Figure
 
 from grsn_edu import count_core_ops, make_core
-from grsn_edu.checks import ch03 as checks
-from grsn_edu.cores import Trace
-from grsn_edu.energy import E_AC_PJ, E_MAC_PJ
-from grsn_edu.grsn_parts import (HandBuiltGRSN, accuracy_after, cue_selective_neurons, max_abs_difference,
-                                 record_internals, train_on_cue_recall)
-from grsn_edu.plots import grsn as plots
-from grsn_edu.solutions import ch03 as solutions
-from grsn_edu.tasks import RESULT_DTYPES, CueRecallTask, load_memory_results, train_memory_task
+from grsn_edu.course.checks import ch03 as checks
+from grsn_edu.snn.trace import Trace
+from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
+from grsn_edu.course.grsn_parts import HandBuiltGRSN, accuracy_after, cue_selective_neurons, max_abs_difference, record_internals, train_on_cue_recall
+from grsn_edu.course.plots import grsn as plots
+from grsn_edu.course.solutions import ch03 as solutions
+from grsn_edu.experiments.memory import RESULT_DTYPES, load_memory_results, train_memory_task
+from grsn_edu.envs.cue_recall import CueRecallTask
 
 ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)  # small tensors; the machine is shared

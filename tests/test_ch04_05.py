@@ -10,13 +10,13 @@ import torch
 from matplotlib.figure import Figure
 
 from grsn_edu import count_core_ops, make_core
-from grsn_edu.agents import RecurrentActorCritic
-from grsn_edu.checks import ch04 as checks04
-from grsn_edu.checks import ch05 as checks05
-from grsn_edu.plots import rl
-from grsn_edu.rollouts import record_episode
-from grsn_edu.solutions import ch04 as sol04
-from grsn_edu.solutions import ch05 as sol05
+from grsn_edu.rl.agents import RecurrentActorCritic
+from grsn_edu.course.checks import ch04 as checks04
+from grsn_edu.course.checks import ch05 as checks05
+from grsn_edu.course.plots import rl
+from grsn_edu.course.recordings import record_episode
+from grsn_edu.course.solutions import ch04 as sol04
+from grsn_edu.course.solutions import ch05 as sol05
 
 
 # -- chapter 04 --------------------------------------------------------------------------------------------------

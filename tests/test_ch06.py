@@ -8,12 +8,14 @@ import torch
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
-from grsn_edu.checks import ch06 as checks
-from grsn_edu.plots import marl as plots
-from grsn_edu.qmix import AgentNetwork, QMixer, record_team_episode, run_episode
-from grsn_edu.solutions import ch06 as sol
-from grsn_edu.environments import make_marl_env
-from grsn_edu.value_decomposition import MATRIX_GAMES, fit_matrix_game, joint_q_inputs
+from grsn_edu.course.checks import ch06 as checks
+from grsn_edu.course.plots import marl as plots
+from grsn_edu.rl.qmix import AgentNetwork, run_episode
+from grsn_edu.rl.mixers import QMixer
+from grsn_edu.course.recordings import record_team_episode
+from grsn_edu.course.solutions import ch06 as sol
+from grsn_edu.envs.spread import make_marl_env
+from grsn_edu.course.matrix_games import MATRIX_GAMES, fit_matrix_game, joint_q_inputs
 
 torch.set_num_threads(1)
 

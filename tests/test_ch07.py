@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from grsn_edu.checks import ch07 as checks
-from grsn_edu.plots.energy import plot_energy_breakdown, plot_return_vs_energy, plot_sweep
-from grsn_edu.solutions import ch07 as sol
+from grsn_edu.course.checks import ch07 as checks
+from grsn_edu.course.plots.energy import plot_energy_breakdown, plot_return_vs_energy, plot_sweep
+from grsn_edu.course.solutions import ch07 as sol
 
 
 def test_gru_ops_solution_by_hand():

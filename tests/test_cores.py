@@ -6,8 +6,8 @@ import torch
 from snntorch._neurons.neurons import SpikingNeuron
 
 from grsn_edu import CORE_NAMES, Trace, make_core
-from grsn_edu.cores import GRSNCore, SubstepCore
-from grsn_edu.neurons import atan_spike
+from grsn_edu.snn.cores import GRSNCore, SubstepCore
+from grsn_edu.snn.neurons import atan_spike
 
 I, H = 3, 6
 

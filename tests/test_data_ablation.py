@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from grsn_edu.ppo import EVAL_COLUMNS
-from grsn_edu.runs import read_csv
+from grsn_edu.rl.ppo import EVAL_COLUMNS
+from grsn_edu.util.files import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "cartpole_ablation"

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS
-from grsn_edu.reproduce import AGENTS, SUMMARY_COLUMNS, summary_table
-from grsn_edu.runs import read_csv
+from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS
+from grsn_edu.experiments.grids import AGENTS, SUMMARY_COLUMNS, summary_table
+from grsn_edu.util.files import read_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cartpole"
 KEY = ["env", "agent", "seed"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grsn_edu.runs import read_csv
+from grsn_edu.util.files import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "energy"

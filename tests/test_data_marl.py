@@ -5,10 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grsn_edu.environments import MARL_IDS
-from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, MIXERS, load_marl_agent
-from grsn_edu.reproduce import MARL_AGENTS, MARL_SUMMARY_COLUMNS
-from grsn_edu.runs import read_csv
+from grsn_edu.envs.spread import MARL_IDS
+from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, load_marl_agent
+from grsn_edu.rl.mixers import MIXERS
+from grsn_edu.experiments.grids import MARL_AGENTS, MARL_SUMMARY_COLUMNS
+from grsn_edu.util.files import read_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "marl"
 KEY = ["env", "agent", "mixer", "seed"]

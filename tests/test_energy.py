@@ -178,8 +178,8 @@ def test_decisions_must_be_positive():
 
 
 # -- mixed inputs, agents over real episodes, formulas ------------------------------------------------------------
-from grsn_edu.energy import (analytic_ops, core_ops_with_binary_inputs, input_layer_widths, marl_agent_energy,
-                             normaliser_ops, ppo_agent_energy, rate_for_energy)
+from grsn_edu.snn.energy import analytic_ops, core_ops_with_binary_inputs, input_layer_widths, rate_for_energy
+from grsn_edu.rl.agent_energy import marl_agent_energy, normaliser_ops, ppo_agent_energy
 
 
 def test_linear_ops_mixed_features_by_hand():
@@ -283,7 +283,7 @@ def test_rate_for_energy_solves_the_line():
 
 
 def _ppo_agent(core, **options):
-    from grsn_edu.agents import RecurrentActorCritic
+    from grsn_edu.rl.agents import RecurrentActorCritic
 
     torch.manual_seed(0)
     return RecurrentActorCritic(obs_size=2, n_actions=2, core=core, hidden_size=8, **options)
@@ -292,7 +292,7 @@ def _ppo_agent(core, **options):
 @pytest.mark.parametrize("core,options", [("gru", {}), ("grsn", {"readout": "both"}),
                                           ("grsn", {"readout": "both", "substeps": 2})])
 def test_ppo_agent_energy_matches_evaluate_and_counts(core, options):
-    from grsn_edu.ppo import evaluate
+    from grsn_edu.rl.ppo import evaluate
 
     agent = _ppo_agent(core, **options)
     result = ppo_agent_energy(agent, "CartPole-V", episodes=3, seed=5)
@@ -331,8 +331,8 @@ def test_ppo_agent_energy_bad_arguments():
 
 @pytest.mark.parametrize("core", ["gru", "grsn"])
 def test_marl_agent_energy_matches_evaluate_marl(core):
-    from grsn_edu.environments import make_marl_env
-    from grsn_edu.qmix import AgentNetwork, _env_sizes, evaluate_marl
+    from grsn_edu.envs.spread import make_marl_env
+    from grsn_edu.rl.qmix import AgentNetwork, _env_sizes, evaluate_marl
 
     env = make_marl_env("spread_memory")
     agents, obs_size, n_actions, _ = _env_sizes(env)
@@ -355,7 +355,7 @@ def test_marl_agent_energy_matches_evaluate_marl(core):
 
 
 def test_marl_agent_energy_rejects_another_task():
-    from grsn_edu.qmix import AgentNetwork
+    from grsn_edu.rl.qmix import AgentNetwork
 
     net = AgentNetwork(5, 2, 3, "gru", 8)
     with pytest.raises(ValueError, match="built for"):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from grsn_edu.environments import POMDP_IDS, Flicker, KeepDims, make_env, make_vector_env
+from grsn_edu.envs.cartpole import POMDP_IDS, Flicker, KeepDims, make_env, make_vector_env
 
 
 def _check(env):

@@ -10,9 +10,10 @@ import pytest
 import torch
 from pettingzoo.test import parallel_api_test
 
-from grsn_edu.cli import main
-from grsn_edu.environments import MARL_IDS, SpreadMemoryEnv, make_marl_env
-from grsn_edu.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, AgentNetwork, MARLConfig, QMixer, VDNMixer, load_marl_agent, train_marl
+from grsn_edu.experiments.cli import main
+from grsn_edu.envs.spread import MARL_IDS, SpreadMemoryEnv, make_marl_env
+from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, AgentNetwork, MARLConfig, load_marl_agent, train_marl
+from grsn_edu.rl.mixers import QMixer, VDNMixer
 
 TINY = dict(episodes=12, batch_size=4, buffer_episodes=20, eval_interval=6, eval_episodes=2, hidden_size=8,
             epsilon_anneal_episodes=10, target_update_interval=5)
@@ -106,12 +107,12 @@ def test_bad_marl_configs_and_cli(tmp_path, capsys):
 
 
 def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
-    import grsn_edu.reproduce as rep
+    import grsn_edu.experiments.grids as rep
 
     monkeypatch.setattr(rep, "random_team_returns", lambda env_id: np.array([-100.0, -120.0]))
     monkeypatch.setattr(rep, "scripted_team_returns", lambda env_id: np.array([-20.0]))
     monkeypatch.setattr(rep, "formation_team_returns", lambda env_id: np.array([-60.0]))
-    import grsn_edu.qmix as qmix
+    import grsn_edu.rl.qmix as qmix
 
     real = qmix.MARLConfig
     monkeypatch.setattr(qmix, "MARLConfig", lambda **kw: real(**{**kw, **{k: v for k, v in TINY.items() if k != "episodes"}}))
@@ -128,7 +129,7 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("env_id", MARL_IDS)
 def test_scripted_controller_is_far_above_random(env_id):
-    from grsn_edu.reproduce import formation_team_returns, random_team_returns, scripted_team_returns
+    from grsn_edu.experiments.grids import formation_team_returns, random_team_returns, scripted_team_returns
 
     scripted, rand = scripted_team_returns(env_id, episodes=10), random_team_returns(env_id, episodes=10)
     formation = formation_team_returns(env_id, episodes=10)
@@ -138,7 +139,7 @@ def test_scripted_controller_is_far_above_random(env_id):
 
 
 def test_spread_controller_covers_every_landmark():
-    from grsn_edu.environments import spread_controller_actions, spread_world
+    from grsn_edu.envs.spread import spread_controller_actions, spread_world
 
     env = make_marl_env("spread_memory")
     env.reset(seed=3)

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from grsn_edu.qmix import MARLConfig
+from grsn_edu.rl.qmix import MARLConfig
 
 
 

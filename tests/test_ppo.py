@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
-import grsn_edu.ppo as ppo
-from grsn_edu.agents import ObsNormalizer, RecurrentActorCritic
-from grsn_edu.cli import main
-from grsn_edu.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, load_agent, train
-from grsn_edu.reproduce import SUMMARY_COLUMNS, collect, summary_table
-from grsn_edu.runs import load_checkpoint
+import grsn_edu.rl.ppo as ppo
+from grsn_edu.rl.agents import ObsNormalizer, RecurrentActorCritic
+from grsn_edu.experiments.cli import main
+from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, load_agent, train
+from grsn_edu.experiments.grids import SUMMARY_COLUMNS, collect, summary_table
+from grsn_edu.util.files import load_checkpoint
 
 TINY = dict(total_steps=256, num_envs=4, num_steps=32, num_minibatches=2, update_epochs=1, eval_interval=128,
             eval_episodes=2, hidden_size=16)
@@ -171,13 +171,13 @@ def test_collect_merges_into_existing_data(tmp_path, capsys):
     assert len(collect(tmp_path / "b", tmp_path / "data")) == 2
     assert len(pd.read_csv(tmp_path / "data" / "eval_curves.csv")) == len(ev)
     # reproduce skips a cell that data/ already records at the same budget
-    from grsn_edu.reproduce import reproduce_cartpole
+    from grsn_edu.experiments.grids import reproduce_cartpole
     reproduce_cartpole(["CartPole-P"], ["mlp"], [0, 1], TINY["total_steps"], tmp_path / "c", tmp_path / "data")
     assert "already in" in capsys.readouterr().out and not (tmp_path / "c").exists()
 
 
 def test_merge_csv_replaces_same_keys_and_keeps_the_rest(tmp_path):
-    from grsn_edu.runs import merge_csv, recorded_keys
+    from grsn_edu.util.files import merge_csv, recorded_keys
 
     path = tmp_path / "summary.csv"
     cols = ["env", "seed", "steps", "value"]

@@ -1,12 +1,12 @@
-"""grsn_edu.rollouts: recorded episodes have the documented shapes and match the environment step by step."""
+"""grsn_edu.course.recordings: recorded episodes have the documented shapes and match the environment step by step."""
 
 import numpy as np
 import pytest
 import torch
 
-from grsn_edu.agents import RecurrentActorCritic
-from grsn_edu.environments import make_env
-from grsn_edu.rollouts import STATE_NAMES, aliased_pair, balancing_action, record_episode, scripted_episode
+from grsn_edu.rl.agents import RecurrentActorCritic
+from grsn_edu.envs.cartpole import make_env
+from grsn_edu.course.recordings import STATE_NAMES, aliased_pair, balancing_action, record_episode, scripted_episode
 
 
 def _agent(core="grsn", obs_size=2, **options):
@@ -98,8 +98,8 @@ def test_aliased_pair_finds_same_observation_opposite_action():
 
 
 def test_episode_as_trace_gives_the_same_operation_counts():
-    from grsn_edu.cores import Trace
-    from grsn_edu.energy import ops_from_trace
+    from grsn_edu.snn.trace import Trace
+    from grsn_edu.snn.energy import ops_from_trace
 
     agent = _agent(substeps=2)
     ep = record_episode(agent, "CartPole-V", seed=0, max_steps=30)

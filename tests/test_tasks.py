@@ -9,16 +9,8 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from grsn_edu.tasks import (
-    RESULT_DTYPES,
-    TEST_SEED,
-    CueRecallTask,
-    MemoryRun,
-    format_options,
-    load_memory_results,
-    summarize_accuracy,
-    train_memory_task,
-)
+from grsn_edu.experiments.memory import RESULT_DTYPES, TEST_SEED, MemoryRun, format_options, load_memory_results, summarize_accuracy, train_memory_task
+from grsn_edu.envs.cue_recall import CueRecallTask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -310,7 +302,7 @@ def _assert_readable(fig):
 
 
 def test_figures_are_labelled():
-    from grsn_edu.plots import memory as plots
+    from grsn_edu.course.plots import memory as plots
 
     _assert_readable(plots.plot_pulse_decay({0.5: [0.5, 0.25, 0.125], 0.9: [0.5, 0.45, 0.405]}, 0.5, threshold=1.0))
     x, labels = CueRecallTask(delay=6).sample(1, torch.Generator().manual_seed(0))
@@ -336,7 +328,7 @@ def test_figures_are_labelled():
 
 
 def test_live_figure_displays_the_default_figure_once(monkeypatch):
-    from grsn_edu.plots import memory as plots
+    from grsn_edu.course.plots import memory as plots
 
     ipywidgets = pytest.importorskip("ipywidgets")
     shown, calls = [], []

@@ -1,0 +1,125 @@
+"""Checks for the exercises of notebook 02, recurrent spiking memory.
+
+Each ``check_*`` takes the reader's function. If it still raises ``NotImplementedError`` (the stub), the check
+runs on the reference solution from :mod:`grsn_edu.course.solutions.ch02` instead and says so, so that the notebook
+executes top to bottom. A wrong answer raises ``AssertionError`` with a hint; a right one prints a confirmation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from grsn_edu.course.solutions import ch02 as solutions
+from grsn_edu.envs.cue_recall import CueRecallTask
+
+__all__ = ["check_steps_to_forget", "check_leaky_integrator_decision", "check_forget_schedule"]
+
+
+def _implemented_or_reference(fn: Callable, name: str, probe: Callable[[Callable], object]) -> Callable:
+    """``fn`` if calling it works, the reference solution if it is still the stub."""
+    if not callable(fn):
+        raise AssertionError(f"pass your function itself, e.g. check_{name}({name}), not {type(fn).__name__}")
+    try:
+        probe(fn)
+    except NotImplementedError:
+        print(
+            f"{name} is still the stub (it raises NotImplementedError), so this check ran on the reference "
+            f"solution grsn_edu.course.solutions.ch02.{name}. Fill in the stub and run both cells again."
+        )
+        return getattr(solutions, name)
+    return fn
+
+
+def check_steps_to_forget(fn: Callable[[float, float], float]) -> None:
+    """Exercise 1: ``fn(beta, fraction)`` is the number of steps until beta^t <= fraction (inf for beta = 1)."""
+    fn = _implemented_or_reference(fn, "steps_to_forget", lambda f: f(0.9, 0.1))
+    cases = [(0.5, 0.1), (0.8, 0.1), (0.9, 0.1), (0.95, 0.1), (0.99, 0.1), (0.9, 0.5), (0.9, 0.01), (0.3, 0.2)]
+    for beta, fraction in cases:
+        expected = solutions.steps_to_forget(beta, fraction)
+        got = fn(beta, fraction)
+        assert got == expected, (
+            f"steps_to_forget({beta}, {fraction}) returned {got!r}, expected {expected}. Hint: the membrane after "
+            f"t steps is A*beta**t; the answer is the smallest whole t with beta**t <= fraction, i.e. "
+            f"ceil(ln(fraction) / ln(beta)). Here beta**{expected} = {beta ** expected:.4f} <= {fraction} but "
+            f"beta**{expected - 1} = {beta ** (expected - 1):.4f} is not."
+        )
+    got = fn(1.0, 0.1)
+    assert got == math.inf, (
+        f"steps_to_forget(1.0, 0.1) returned {got!r}: with beta = 1 the membrane never decays, so return math.inf"
+    )
+    print(
+        "Correct. A LIF neuron keeps more than 10 % of a pulse for "
+        + ", ".join(f"{fn(b, 0.1)} steps at beta = {b}" for b in (0.5, 0.9, 0.99))
+        + "."
+    )
+
+
+def check_leaky_integrator_decision(fn: Callable[[torch.Tensor, float, int], torch.Tensor]) -> None:
+    """Exercise 2: ``fn(x, beta, n_cues)`` is the argmax of the leaky sum of the cue channels at the last step."""
+
+    def probe(f):
+        task = CueRecallTask(n_cues=3, delay=2, noise=0.5)
+        f(task.sample(4, torch.Generator().manual_seed(0))[0], 0.9, 3)
+
+    fn = _implemented_or_reference(fn, "leaky_integrator_decision", probe)
+    for delay in (0, 3, 12):
+        task = CueRecallTask(n_cues=4, delay=delay, noise=0.5)
+        x, _ = task.sample(256, torch.Generator().manual_seed(7 + delay))
+        for beta in (0.5, 0.9, 1.0):
+            got = fn(x.clone(), beta, task.n_cues)
+            got = torch.as_tensor(got)
+            assert got.shape == (256,), (
+                f"for x of shape {tuple(x.shape)} (T, B, I) the decision must have shape (B,) = (256,), got "
+                f"{tuple(got.shape)}. Hint: take the argmax over the cue dimension of the memory at the last step."
+            )
+            expected = solutions.leaky_integrator_decision(x, beta, task.n_cues)
+            wrong = int((got.long() != expected).sum())
+            assert wrong == 0, (
+                f"delay {delay}, beta {beta}: {wrong} of 256 decisions differ from the leaky integrator "
+                f"m_t = beta * m_(t-1) + x_t[:, :n_cues]. Hints: start from m = 0; decay before adding; use only the "
+                f"first n_cues channels (the last channel is the go signal, not a cue); decide at the last step."
+            )
+    print("Correct: your leaky integrator makes the same decision as the reference on every test sequence.")
+
+
+def _gated_memory_accuracy(schedule: torch.Tensor, task: CueRecallTask, batch_size: int, seed: int) -> float:
+    """Accuracy of c_t = F_t c_(t-1) + (1 - F_t) x_t (cue channels), deciding argmax c at the last step."""
+    x, labels = task.sample(batch_size, torch.Generator().manual_seed(seed))
+    memory = torch.zeros(batch_size, task.n_cues)
+    for forget, x_t in zip(schedule, x):
+        memory = forget * memory + (1 - forget) * x_t[:, : task.n_cues]
+    return float((memory.argmax(-1) == labels).float().mean())
+
+
+def check_forget_schedule(fn: Callable[[int], torch.Tensor]) -> None:
+    """Exercise 3: ``fn(T)`` is a ``(T,)`` forget-gate schedule with which the gated current recalls the cue."""
+    fn = _implemented_or_reference(fn, "forget_schedule", lambda f: f(4))
+    accuracies = {}
+    for delay in (1, 5, 40):
+        task = CueRecallTask(n_cues=4, delay=delay, noise=0.5)
+        schedule = torch.as_tensor(fn(task.seq_len), dtype=torch.float32)
+        assert schedule.shape == (task.seq_len,), (
+            f"forget_schedule({task.seq_len}) must return one gate value per step, shape ({task.seq_len},), "
+            f"got {tuple(schedule.shape)}"
+        )
+        assert bool(((schedule >= 0) & (schedule <= 1)).all()), (
+            f"a forget gate is a fraction in [0, 1] (a sigmoid's output); got values from {schedule.min():.3g} "
+            f"to {schedule.max():.3g}"
+        )
+        accuracies[delay] = _gated_memory_accuracy(schedule, task, 2000, seed=100 + delay)
+    failed = {d: a for d, a in accuracies.items() if a < 0.99}
+    assert not failed, (
+        "with your schedule the gated current recalls the cue with accuracy "
+        + ", ".join(f"{a:.1%} at delay {d}" for d, a in accuracies.items())
+        + " (needed: >= 99 % at every delay). Hint: c_t = F_t c_(t-1) + (1 - F_t) x_t. To store the cue the gate "
+        "must let the input in at t = 0 (F small); to hold it, it must keep c unchanged afterwards (F = 1). "
+        "A constant F < 1 is a leaky integrator again."
+    )
+    print(
+        "Correct: the gated current recalls the cue with accuracy "
+        + ", ".join(f"{a:.1%} at delay {d}" for d, a in accuracies.items())
+        + ", whatever the distractors. No fixed beta can do that."
+    )

@@ -1,0 +1,199 @@
+"""Checks for the exercises of notebook 03 (GRSN).
+
+Each ``check_*`` takes the reader's function. If it still returns ``None`` (the notebook's stub), the check says
+so and runs on the reference solution from :mod:`grsn_edu.course.solutions.ch03` instead, so the notebook executes top
+to bottom. Otherwise it compares the reader's answer with the package (``gated_current_step``, a real
+``GRSNCore``, ``count_core_ops``) and raises ``AssertionError`` with a hint when it is wrong, or prints a
+one-line confirmation when it is right.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+
+import torch
+
+from grsn_edu.course.checks import choose
+from grsn_edu.course.solutions import ch03 as solutions
+from grsn_edu.snn.cores import make_core
+from grsn_edu.snn.energy import count_core_ops
+from grsn_edu.snn.neurons import GATE_INPUTS, gated_current_step
+from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
+from grsn_edu.snn.trace import Trace
+
+__all__ = ["check_gated_current", "check_plain_leaky", "check_gate_energy", "measured_gate_energy"]
+
+
+def _choose(name: str, answer: Callable, probe: tuple) -> tuple[Callable, bool]:
+    return choose(name, answer, getattr(solutions, name), probe)
+
+
+def _tensor(value, what: str) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value, dtype=torch.float32)
+    except Exception as err:  # noqa: BLE001 - any failure here means the answer has the wrong type
+        raise AssertionError(f"{what} should be a tensor (or numbers), got {type(value).__name__}: {err}") from None
+
+
+def _number(value, what: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what} should be a number, got {type(value).__name__}: {value!r}") from None
+
+
+# -- Exercise 1 --------------------------------------------------------------------------------------------------
+def check_gated_current(gated_current: Callable) -> None:
+    """Exercise 1: ``gated_current(forget, candidate, cur_prev)`` must equal the package's GRSN current.
+
+    Compared with :func:`grsn_edu.snn.neurons.gated_current_step` on a worked example and on 1000 random
+    (F, candidate, c_{t-1}) triples, F in (0, 1), candidate in (-1, 1).
+    """
+    fn, own = _choose("gated_current", gated_current, (torch.zeros(1), torch.zeros(1), torch.zeros(1)))
+    generator = torch.Generator().manual_seed(3)
+    forget_pre = 3 * torch.randn(1000, generator=generator)
+    cand_pre = 2 * torch.randn(1000, generator=generator)
+    cur_prev = torch.randn(1000, generator=generator)
+    cases = [(torch.logit(torch.tensor([0.8])), torch.atanh(torch.tensor([0.5])), torch.tensor([2.0])),
+             (forget_pre, cand_pre, cur_prev)]
+    for f_pre, i_pre, c_prev in cases:
+        want, forget, cand = gated_current_step(torch.cat([f_pre, i_pre]).view(2, -1).T, c_prev.view(-1, 1))
+        want, forget, cand = want.flatten(), forget.flatten(), cand.flatten()
+        got = _tensor(fn(forget.clone(), cand.clone(), c_prev.clone()), "the gated current")
+        assert got.shape == want.shape, f"c_t should have the shape of F ({tuple(want.shape)}), got {tuple(got.shape)}"
+        if torch.allclose(got, want, atol=1e-6):
+            continue
+        i = int((got - want).abs().argmax())
+        f, ca, cp = float(forget[i]), float(cand[i]), float(c_prev[i])
+        if torch.allclose(got, forget * cand + (1 - forget) * c_prev, atol=1e-6):
+            hint = "F and 1 - F are swapped: the forget gate says how much of the OLD current c_{t-1} is kept."
+        elif torch.allclose(got, forget * c_prev + cand, atol=1e-6):
+            hint = "the candidate enters weighted by (1 - F), so that c stays a mixture of old and new."
+        elif torch.allclose(got, forget * c_prev, atol=1e-6):
+            hint = "the new candidate current is missing: it fills the part (1 - F) that was forgotten."
+        else:
+            hint = "c_t = F * c_prev + (1 - F) * candidate, element by element."
+        raise AssertionError(
+            f"with F = {f:.4f}, candidate = {ca:.4f}, c_prev = {cp:.4f} the gated current is {float(want[i]):.4f}, "
+            f"your function gives {float(got[i]):.4f}. Hint: {hint}"
+        )
+    if own:
+        print("Correct: your gated_current matches grsn_edu.snn.neurons.gated_current_step on 1001 cases.")
+    else:
+        print("The reference gated_current passes the check.")
+
+
+# -- Exercise 2 --------------------------------------------------------------------------------------------------
+def _gateless_core(seed: int, hidden_size: int, input_size: int = 3):
+    torch.manual_seed(seed)
+    core = make_core("grsn", input_size, hidden_size, gates=False, beta=0.8, threshold=1.0)
+    with torch.no_grad():  # per-neuron decays, as after training, so that a single shared beta is caught
+        core.beta.copy_(torch.linspace(0.5, 1.0, hidden_size))
+    return core
+
+
+def check_plain_leaky(plain_leaky: Callable) -> None:
+    """Exercise 2: ``plain_leaky(encoder, beta, threshold, x)`` must reproduce a ``gates=False`` GRSN core.
+
+    For three cores (H = 4, 16, 32; per-neuron decays from 0.5 to 1) the reader's function gets the core's own
+    encoder and decays and 25 steps of random input; spikes must be identical and membranes equal to 1e-5.
+    """
+    probe_core = _gateless_core(0, 2)
+    fn, own = _choose("plain_leaky", plain_leaky,
+                      (probe_core.encoder, probe_core.beta.detach().clone(), 1.0, torch.zeros(1, 1, 3)))
+    for seed, H in ((0, 4), (1, 16), (2, 32)):
+        core = _gateless_core(seed, H)
+        x = 1.5 * torch.randn(25, 3, 3, generator=torch.Generator().manual_seed(seed))
+        trace = Trace()
+        with torch.no_grad():
+            core(x, trace=trace)
+            out = fn(core.encoder, core.beta.detach().clone(), core.threshold, x.clone())
+        assert isinstance(out, tuple) and len(out) == 2, f"return a pair (spk, mem), got {type(out).__name__}"
+        spk, mem = (_tensor(v.detach() if isinstance(v, torch.Tensor) else v, n) for v, n in zip(out, ("spk", "mem")))
+        want_spk, want_mem = trace["spk"], trace["mem"]
+        assert mem.shape == want_mem.shape, (
+            f"mem should have shape (T, B, H) = {tuple(want_mem.shape)}, got {tuple(mem.shape)}: stack the steps"
+        )
+        if not torch.allclose(mem, want_mem, atol=1e-5):
+            t = int((mem - want_mem).abs().amax(dim=(1, 2)).gt(1e-5).nonzero()[0])
+            uniform = any(torch.allclose(mem, _leaky_reference(core, x, b)[1], atol=1e-5) for b in (0.8, 0.9, 0.5))
+            if uniform:
+                hint = "every neuron has its own beta (a tensor of shape (H,)): pass the whole tensor to snn.Leaky."
+            elif t == 0:
+                hint = ("already the first step differs: the current is encoder(x_t), and the membrane starts at "
+                        "zero.")
+            else:
+                hint = ("the layer is encoder + snn.Leaky(beta=beta, threshold=threshold) with snnTorch's default "
+                        "subtract reset; pass the membrane from one step to the next.")
+            raise AssertionError(f"H={H}: the membranes differ from the gates=False core first at step {t}. Hint: {hint}")
+        assert torch.equal(spk, want_spk), (
+            f"H={H}: the membranes match but the spikes do not; return the spikes snn.Leaky gives (0.0 or 1.0)."
+        )
+    if own:
+        print("Correct: Linear + snn.Leaky reproduces the gates=False GRSN core exactly (3 layers, 25 steps each).")
+    else:
+        print("The reference plain_leaky passes the check.")
+
+
+def _leaky_reference(core, x, beta: float):
+    return solutions.plain_leaky(core.encoder, torch.full((core.hidden_size,), beta), core.threshold, x)
+
+
+# -- Exercise 3 --------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)  # deterministic: each (gate_input, size, seed) is measured once per session
+def measured_gate_energy(gate_input: str, hidden_size: int, input_size: int, seed: int) -> tuple[float, float]:
+    """Run a fresh GRSN core on 20 steps of real-valued input and measure its gate synapses.
+
+    Returns:
+        ``(spikes, energy_pj)``: the mean number of spikes arriving at the gates per decision (``o_{t-1}``), and
+        the energy of the gate rows of :func:`grsn_edu.snn.energy.count_core_ops` per decision, in pJ.
+    """
+    torch.manual_seed(seed)
+    core = make_core("grsn", input_size, hidden_size, gate_input=gate_input, beta=0.8, threshold=0.5)
+    x = 2 * torch.randn(20, 4, input_size, generator=torch.Generator().manual_seed(seed))
+    trace = Trace()
+    with torch.no_grad():
+        core(x, trace=trace)
+    spikes = float(trace["spk_prev"].sum()) / (20 * 4)
+    report = count_core_ops(core, x)
+    return spikes, sum(r.energy_pj() for r in report.rows if r.layer.startswith("gates"))
+
+
+def check_gate_energy(gate_energy_pj: Callable) -> None:
+    """Exercise 3: ``gate_energy_pj(gate_input, spikes, input_size, hidden_size)`` must equal the gate energy
+    that ``count_core_ops`` measures on real GRSN cores, for every ``gate_input`` and several sizes."""
+    fn, own = _choose("gate_energy_pj", gate_energy_pj, ("spikes", 1.0, 2, 2))
+    for gate_input in GATE_INPUTS:
+        for H, I, seed in ((8, 3, 0), (32, 5, 1), (64, 2, 2)):
+            spikes, want = measured_gate_energy(gate_input, H, I, seed)
+            got = _number(fn(gate_input, spikes, I, H), "gate_energy_pj(...)")
+            if math.isclose(got, want, rel_tol=1e-6):
+                continue
+            n, T = spikes, 2 * H
+            guesses = {
+                "the bias is missing: it adds one AC per target (2H of them) at every update.":
+                    want - E_AC_PJ * T,
+                "the gate layer has 2H targets: H for the forget gate F and H for the candidate current.":
+                    want / 2,
+                "a spike reaching a synapse only has to be added (one AC, 0.9 pJ), not multiplied.":
+                    {"spikes": E_MAC_PJ * T * n + E_AC_PJ * T, "both": E_MAC_PJ * T * (I + n) + E_AC_PJ * T}.get(gate_input),
+                "a real-valued input must be multiplied by its weight: I * 2H MACs (4.6 pJ each), spike or not.":
+                    {"input": E_AC_PJ * T * I + E_AC_PJ * T, "both": E_AC_PJ * T * (I + n + 1)}.get(gate_input),
+                "with gate_input='both' there is one bias, not two.":
+                    want + E_AC_PJ * T if gate_input == "both" else None,
+                "with gate_input='input' no spikes reach the gates; with 'both' the spike synapses come on top of "
+                "the input ones.": {"input": E_AC_PJ * T * (n + 1), "both": E_AC_PJ * T * (n + 1)}.get(gate_input),
+            }
+            hint = next((h for h, v in guesses.items() if v is not None and math.isclose(got, v, rel_tol=1e-6)),
+                        "count the synapses into the 2H gate pre-activations: real inputs cost a MAC each, spikes "
+                        "an AC each, plus 2H bias ACs.")
+            raise AssertionError(
+                f"gate_input={gate_input!r}, H={H}, I={I}, {spikes:.3f} spikes per decision: count_core_ops measures "
+                f"{want:.2f} pJ, your function gives {got:.2f} pJ. Hint: {hint}"
+            )
+    if own:
+        print("Correct: your gate_energy_pj matches count_core_ops on 9 real GRSN cores (3 gate inputs x 3 sizes).")
+    else:
+        print("The reference gate_energy_pj passes the check.")

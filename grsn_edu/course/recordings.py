@@ -1,0 +1,410 @@
+"""One episode of a trained agent, recorded step by step: what the environment did and what the core did.
+
+:func:`record_episode` runs an agent (a :class:`~grsn_edu.rl.agents.RecurrentActorCritic`) for one episode and
+keeps, for every environment step t,
+
+* the **true** CartPole state (cart position and velocity, pole angle and angular velocity, read from
+  ``env.unwrapped.state``), also the parts the agent does not observe;
+* the observation the agent received, its action, the probability it gave to pushing right, the reward;
+* the policy core's internals recorded by a :class:`~grsn_edu.snn.trace.Trace` (spikes, membrane, forget gate,
+  gated current ... whatever the core records), one row per spiking update;
+* optionally, rendered frames (``render_mode="rgb_array"``).
+
+Example:
+    >>> import torch
+    >>> from grsn_edu.rl.agents import RecurrentActorCritic
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> agent = RecurrentActorCritic(obs_size=2, n_actions=2, core="grsn", hidden_size=8)
+    >>> episode = record_episode(agent, "CartPole-V", seed=0, max_steps=20)
+    >>> episode.length == len(episode.steps), episode.internals["spk"].shape[1:]
+    (True, (8,))
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from grsn_edu.envs.cartpole import make_env
+from grsn_edu.envs.spread import make_marl_env
+from grsn_edu.rl.qmix import AgentNetwork, _env_sizes
+from grsn_edu.snn.trace import Trace
+
+__all__ = ["STATE_NAMES", "quiet_pygame", "Episode", "record_episode", "balancing_action", "scripted_episode", "aliased_pair", "TeamEpisode", "record_team_episode"]
+
+
+#: The four numbers of CartPole's state, in the order of ``env.unwrapped.state``.
+STATE_NAMES = ("cart_position", "cart_velocity", "pole_angle", "pole_velocity")
+
+def quiet_pygame() -> None:
+    """Point SDL at its dummy audio and video drivers, so rendering works headless without ALSA/X11 warnings.
+
+    Must run before pygame is first imported (Gymnasium imports it on the first ``render()``); variables the
+    user has already set are left alone.
+    """
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+@dataclass
+class Episode:
+    """One recorded episode. T = number of environment steps (decisions), S = spiking updates per decision.
+
+    Attributes:
+        env_id: the environment.
+        seed: the ``reset`` seed.
+        steps: DataFrame with one row per environment step t = 0 ... T-1: ``t``, the true state before the
+            action (:data:`STATE_NAMES`), ``obs_0 ... obs_{O-1}`` (the observation the agent received),
+            ``action`` (0 = push left, 1 = push right), ``p_right`` (the policy's probability of action 1),
+            ``value`` (the critic's estimate) and ``reward``.
+        internals: the policy core's :class:`~grsn_edu.snn.trace.Trace` records with the batch dimension removed:
+            ``{name: array (T * S, ...)}``, e.g. ``spk`` ``(T * S, H)``; row ``t * S + k`` is sub-step k of
+            decision t. Empty for a core that records nothing.
+        substeps: S (1 under TAP).
+        threshold: the spiking core's firing threshold (NaN for a non-spiking core), to express the membrane
+            in threshold units.
+        frames: rendered RGB frames ``(F, height, width, 3)`` uint8, or None when not rendered.
+        frame_steps: ``(F,)`` the environment step each frame shows (the state before that step's action).
+        terminated: True when the pole fell or the cart left the track; False when the time limit ended it.
+    """
+
+    env_id: str
+    seed: int
+    steps: pd.DataFrame
+    internals: dict[str, np.ndarray]
+    substeps: int = 1
+    threshold: float = float("nan")
+    frames: np.ndarray | None = None
+    frame_steps: np.ndarray | None = None
+    terminated: bool = False
+    greedy: bool = True
+    info: dict = field(default_factory=dict)
+
+    @property
+    def length(self) -> int:
+        """T, the number of environment steps."""
+        return len(self.steps)
+
+    @property
+    def episode_return(self) -> float:
+        """The sum of rewards (for CartPole: the number of steps the pole stayed up)."""
+        return float(self.steps["reward"].sum())
+
+    def per_decision(self, name: str) -> np.ndarray:
+        """``internals[name]`` reshaped to ``(T, S, ...)``: the S spiking updates of each decision."""
+        values = self.internals[name]
+        return values.reshape(self.length, self.substeps, *values.shape[1:])
+
+    def as_trace(self) -> Trace:
+        """The policy core's records as a :class:`~grsn_edu.snn.trace.Trace` (batch of 1), e.g. for
+        :func:`grsn_edu.snn.energy.ops_from_trace` ``(agent.core, episode.as_trace(), decisions=episode.length)``."""
+        trace = Trace()
+        for name, values in self.internals.items():
+            trace.put(name, torch.as_tensor(values).unsqueeze(1))
+        return trace
+
+    def firing_rate(self) -> float:
+        """Fraction of hidden units that spiked, averaged over all spiking updates (NaN without spikes)."""
+        return float(self.internals["spk"].mean()) if "spk" in self.internals else float("nan")
+
+def _core_threshold(core) -> float:
+    inner = getattr(core, "inner", core)
+    return float(getattr(inner, "threshold", float("nan"))) if core.spiking else float("nan")
+
+@torch.no_grad()
+def record_episode(
+    agent,
+    env_id: str,
+    seed: int = 0,
+    render: bool | int = False,
+    max_steps: int = 500,
+    greedy: bool = True,
+) -> Episode:
+    """Run ``agent`` for one episode of ``env_id`` and record everything, step by step.
+
+    The agent acts as in evaluation (:func:`grsn_edu.rl.ppo.evaluate`): one environment, one core call with T = 1
+    per step, the core's state carried from step to step (a non-TAP core runs its S sub-steps inside that
+    call). The observation normalizer is not updated.
+
+    Args:
+        agent: a :class:`~grsn_edu.rl.agents.RecurrentActorCritic` (e.g. from :func:`grsn_edu.rl.ppo.load_agent`).
+        env_id: e.g. ``"CartPole-V"``; must match the agent's observation size.
+        seed: the environment's ``reset`` seed (and the action sampler's, when ``greedy=False``).
+        render: False for no frames; True for a frame at every step; an int k for a frame at every k-th step
+            (a 500-step episode at full size is 360 MB of frames, so choose k > 1 for long episodes).
+        max_steps: stop after this many steps even if the episode goes on (the registered ids end at 500).
+        greedy: argmax action (True, as in evaluation) or a sample from the policy (False).
+
+    Returns:
+        An :class:`Episode`; ``episode.steps`` has T rows, ``episode.internals[name]`` has T * S rows.
+    """
+    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    every = int(render) if not isinstance(render, bool) else (1 if render else 0)
+    if every < 0:
+        raise ValueError(f"render must be a bool or an int k >= 1 (a frame every k steps), got {render!r}")
+    if every:
+        quiet_pygame()
+    env = make_env(env_id, render_mode="rgb_array" if every else None)
+    obs_size = env.observation_space.shape[0]
+    if obs_size != agent.obs_size:
+        env.close()
+        raise ValueError(f"{env_id} gives {obs_size} observation features but the agent takes {agent.obs_size}")
+    sampler = torch.Generator().manual_seed(seed)
+    obs, _ = env.reset(seed=seed)
+    state = agent.initial_state(1)
+    trace = Trace()
+    rows, frames, frame_steps = [], [], []
+    terminated = False
+    for t in range(max_steps):
+        true_state = np.asarray(env.unwrapped.state, dtype=np.float64)
+        if every and t % every == 0:
+            frames.append(env.render())
+            frame_steps.append(t)
+        logits, value, state = agent(torch.as_tensor(obs, dtype=torch.float32).reshape(1, 1, -1), state, trace=trace)
+        probs = torch.softmax(logits[0, 0], -1)
+        if greedy:
+            action = int(probs.argmax())
+        else:
+            action = int(torch.multinomial(probs, 1, generator=sampler))
+        row = {"t": t, **dict(zip(STATE_NAMES, true_state.tolist()))}
+        row.update({f"obs_{i}": float(v) for i, v in enumerate(np.asarray(obs).ravel())})
+        row.update({"action": action, "p_right": float(probs[1]), "value": float(value[0, 0])})
+        obs, reward, terminated, truncated, _ = env.step(action)
+        row["reward"] = float(reward)
+        rows.append(row)
+        if terminated or truncated:
+            break
+    env.close()
+    internals = {name: values[:, 0].numpy() for name, values in trace.as_dict().items()}
+    return Episode(
+        env_id=env_id,
+        seed=seed,
+        steps=pd.DataFrame(rows),
+        internals=internals,
+        substeps=int(agent.core.substeps),
+        threshold=_core_threshold(agent.core),
+        frames=np.stack(frames) if frames else None,
+        frame_steps=np.asarray(frame_steps) if frames else None,
+        terminated=bool(terminated),
+        greedy=greedy,
+    )
+
+def balancing_action(state) -> int:
+    """A hand-written controller that sees the *full* state: push towards where the pole is falling.
+
+    Pushes right (1) when ``angle + 0.5 * angular velocity + 0.01 * cart velocity`` is positive, else left (0).
+    It is not a learned agent: it only makes long, natural-looking CartPole episodes to look at (it usually
+    balances for hundreds of steps).
+    """
+    x, x_dot, theta, theta_dot = (float(v) for v in state)
+    return int(theta + 0.5 * theta_dot + 0.01 * x_dot > 0)
+
+def scripted_episode(env_id: str, seed: int = 0, policy: str = "balance", max_steps: int = 500):
+    """One episode driven by a scripted policy, with the observations and the true state at every step.
+
+    Args:
+        env_id: e.g. ``"CartPole-V"`` (the observations are that environment's; the policy may read the state).
+        seed: the ``reset`` seed (and the random policy's seed).
+        policy: ``"balance"`` (:func:`balancing_action`, reads the true state) or ``"random"`` (uniform actions).
+        max_steps: at most this many steps.
+
+    Returns:
+        ``(observations, states, actions)``: ``(T, O)`` float32 as the agent would see them, ``(T, 4)`` float64
+        true states at the same steps (before the action), ``(T,)`` int actions.
+    """
+    if policy not in ("balance", "random"):
+        raise ValueError(f"policy must be 'balance' or 'random', got {policy!r}")
+    env = make_env(env_id)
+    env.action_space.seed(seed)
+    obs, _ = env.reset(seed=seed)
+    observations, states, actions = [], [], []
+    for _ in range(max_steps):
+        state = np.array(env.unwrapped.state, dtype=np.float64)
+        action = balancing_action(state) if policy == "balance" else int(env.action_space.sample())
+        observations.append(np.asarray(obs))
+        states.append(state)
+        actions.append(action)
+        obs, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+    env.close()
+    return np.stack(observations), np.stack(states), np.asarray(actions)
+
+def aliased_pair(states, observed, actions, tolerance: float = 0.02, max_points: int = 2000, seed: int = 0):
+    """Two moments that look the same to the agent but call for different actions (*perceptual aliasing*).
+
+    Among the states, find two whose observed dimensions agree to within ``tolerance`` standard deviations
+    (each dimension scaled by its spread over ``states``) while ``actions`` differ; of all such pairs, return
+    the one whose hidden dimensions differ most. A policy that sees only the current observation must give both
+    the same action distribution, so it gets at least one of them wrong.
+
+    Args:
+        states: ``(N, D)`` true states.
+        observed: the indices of the dimensions the agent observes.
+        actions: ``(N,)`` the action a full-state controller takes in each state.
+        tolerance: how close the observations must be, in standard deviations.
+        max_points: compare at most this many states (a random subset, seeded), as all pairs are compared.
+        seed: the subset's seed.
+
+    Returns:
+        ``(i, j)`` indices into ``states``, or None if no pair qualifies.
+
+    Example:
+        >>> import numpy as np
+        >>> states = np.array([[0.0, 1.0], [0.001, -1.0], [0.5, 1.0]])
+        >>> aliased_pair(states, observed=[0], actions=np.array([1, 0, 1]), tolerance=0.01)
+        (0, 1)
+    """
+    states, actions = np.asarray(states, dtype=np.float64), np.asarray(actions)
+    observed = list(observed)
+    hidden = [d for d in range(states.shape[1]) if d not in observed]
+    if not hidden:
+        raise ValueError("every dimension is observed: nothing is hidden, so no two states can be confused")
+    idx = np.arange(len(states))
+    if len(idx) > max_points:
+        idx = np.sort(np.random.default_rng(seed).choice(idx, max_points, replace=False))
+    scale = states.std(0)
+    scale[scale == 0] = 1.0
+    z = states[idx] / scale
+    seen = np.sqrt(((z[:, None, observed] - z[None, :, observed]) ** 2).sum(-1))
+    unseen = np.abs(z[:, None, hidden] - z[None, :, hidden]).max(-1)
+    candidates = (seen < tolerance) & (actions[idx][:, None] != actions[idx][None, :])
+    if not candidates.any():
+        return None
+    i, j = np.unravel_index(np.where(candidates, unseen, -np.inf).argmax(), unseen.shape)
+    i, j = sorted((int(idx[i]), int(idx[j])))
+    return i, j
+
+# -- recording one team episode (notebook 06) ---------------------------------------------------------------------
+@dataclass
+class TeamEpisode:
+    """One recorded greedy episode of a team. T = decisions (environment steps), N = agents, S = spiking
+    updates per decision, H = hidden units per agent.
+
+    Attributes:
+        env_id, seed: the task and its ``reset`` seed.
+        actions: ``(T, N)`` each agent's action (0 no-op, 1 left, 2 right, 3 down, 4 up).
+        rewards: ``(T, N)`` each agent's reward; the team reward of a step is the sum over agents.
+        agent_pos: ``(T + 1, N, 2)`` agent positions before each step (and after the last).
+        landmark_pos: ``(N_landmarks, 2)`` landmark positions (they do not move).
+        spikes: ``(T * S, N, H)`` the agents' spikes (row ``t * S + k`` is sub-step k of decision t), or None
+            for a non-spiking core.
+        substeps: S (1 under TAP).
+        frames: ``(F, height, width, 3)`` uint8 rendered frames, or None when not rendered.
+        frame_steps: ``(F,)`` the step each frame shows (frame at step t: before the actions of step t; the
+            last may be T, after the final step).
+    """
+
+    env_id: str
+    seed: int
+    actions: np.ndarray
+    rewards: np.ndarray
+    agent_pos: np.ndarray
+    landmark_pos: np.ndarray
+    spikes: np.ndarray | None = None
+    substeps: int = 1
+    frames: np.ndarray | None = None
+    frame_steps: np.ndarray | None = None
+
+    @property
+    def length(self) -> int:
+        """T, the number of decisions each agent made."""
+        return len(self.actions)
+
+    @property
+    def team_return(self) -> float:
+        """The team return: rewards summed over agents and over the episode's steps."""
+        return float(self.rewards.sum())
+
+    def spikes_per_decision(self) -> np.ndarray:
+        """``(N,)`` spikes of each agent per decision: all its units, all S sub-steps (NaN without spikes)."""
+        if self.spikes is None:
+            return np.full(self.actions.shape[1], np.nan)
+        return self.spikes.sum(axis=(0, 2)) / self.length
+
+    def firing_rate(self) -> np.ndarray:
+        """``(N,)`` fraction of each agent's units that spiked, averaged over its spiking updates."""
+        if self.spikes is None:
+            return np.full(self.actions.shape[1], np.nan)
+        return self.spikes.mean(axis=(0, 2))
+
+def _positions(env) -> tuple[np.ndarray, np.ndarray]:
+    """``(agent positions (N, 2), landmark positions (L, 2))`` from the true world of a spread task."""
+    from grsn_edu.envs.spread import spread_world
+
+    world = spread_world(env)
+    return (np.array([a.state.p_pos for a in world.agents], dtype=np.float64),
+            np.array([lm.state.p_pos for lm in world.landmarks], dtype=np.float64))
+
+def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: bool | int = False) -> TeamEpisode:
+    """Play one greedy episode of ``env_id`` with a trained team and record what each agent did and spent.
+
+    The agents act as in :func:`evaluate_marl` (argmax of their own Q_i, the shared network's state carried from
+    step to step, one core call per step); only decentralised execution is needed, no mixer.
+
+    Args:
+        net: an :class:`AgentNetwork` (e.g. from :func:`load_marl_agent`); its sizes must match the task.
+        env_id: one of :data:`grsn_edu.envs.spread.MARL_IDS`.
+        seed: the environment's ``reset`` seed.
+        render: False for no frames; True for a frame at every step (and after the last); an int k for every
+            k-th step. A frame is 700 x 700 x 3 bytes (1.5 MB).
+
+    Returns:
+        A :class:`TeamEpisode`.
+
+    Example:
+        >>> net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=8)
+        >>> ep = record_team_episode(net, "spread_memory", seed=0)
+        >>> ep.actions.shape, ep.spikes.shape, ep.spikes_per_decision().shape
+        ((25, 3), (25, 3, 8), (3,))
+    """
+    every = int(render) if not isinstance(render, bool) else (1 if render else 0)
+    if every < 0:
+        raise ValueError(f"render must be a bool or an int k >= 1 (a frame every k steps), got {render!r}")
+    env = make_marl_env(env_id, render_mode="rgb_array" if every else None)  # unknown ids raise here
+    agents, obs_size, n_actions, _ = _env_sizes(env)
+    N = len(agents)
+    if (obs_size, N, n_actions) != (net.obs_size, net.n_agents, net.n_actions):
+        env.close()
+        raise ValueError(f"the network expects {net.n_agents} agents with {net.obs_size} observations and "
+                         f"{net.n_actions} actions, but {env_id} has {N}, {obs_size} and {n_actions}: load an agent "
+                         "trained on this task")
+    obs_d, _ = env.reset(seed=seed)
+    trace = Trace() if net.core.spiking else None
+    h = net.initial_state(1)
+    prev = torch.full((1, 1, N), -1, dtype=torch.long)
+    actions, rewards, positions, frames, frame_steps = [], [], [], [], []
+    pos, landmarks = _positions(env)
+    positions.append(pos)
+    t = 0
+    with torch.no_grad():
+        while env.agents:
+            if every and t % every == 0:
+                frames.append(env.render())
+                frame_steps.append(t)
+            obs = torch.as_tensor(np.stack([obs_d[a] for a in agents]), dtype=torch.float32).view(1, 1, N, -1)
+            q, h = net(net.build_inputs(obs, prev), h, trace=trace)
+            act = q[0].argmax(-1)
+            obs_d, rew_d, term_d, trunc_d, _ = env.step({a: int(act[i]) for i, a in enumerate(agents)})
+            actions.append(act.numpy().copy())
+            rewards.append([float(rew_d[a]) for a in agents])
+            positions.append(_positions(env)[0])
+            prev = act.view(1, 1, N)
+            t += 1
+            if any(term_d.values()) or all(trunc_d.values()):
+                break
+    if every:
+        frames.append(env.render())  # where the team ended up
+        frame_steps.append(t)
+    env.close()
+    spikes = trace["spk"].numpy() if trace is not None else None  # (T*S, N, H): the batch is the N agents
+    return TeamEpisode(env_id=env_id, seed=seed, actions=np.array(actions), rewards=np.array(rewards),
+                       agent_pos=np.array(positions), landmark_pos=landmarks, spikes=spikes,
+                       substeps=net.core.substeps, frames=np.array(frames) if every else None,
+                       frame_steps=np.array(frame_steps) if every else None)

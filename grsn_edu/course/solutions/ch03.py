@@ -1,0 +1,64 @@
+"""Solutions to the exercises of notebook 03 (GRSN). Try the exercise before reading on.
+
+Load one into a notebook cell with ``%load -s gated_current ../grsn_edu/solutions/ch03.py``.
+"""
+
+from __future__ import annotations
+
+import snntorch as snn
+import torch
+
+from grsn_edu.snn.cores import unregister_neuron
+from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
+
+__all__ = ["gated_current", "plain_leaky", "gate_energy_pj"]
+
+
+def gated_current(forget: torch.Tensor, candidate: torch.Tensor, cur_prev: torch.Tensor) -> torch.Tensor:
+    r"""Exercise 1: the GRSN gated current, :math:`c_t = F_t c_{t-1} + (1 - F_t) \tilde I_t`.
+
+    The forget gate decides, per neuron, which fraction of the old current to keep; the rest of the current is
+    made of the new candidate. With F = 1 nothing changes; with F = 0 the current is the candidate.
+    """
+    return forget * cur_prev + (1 - forget) * candidate
+
+
+def plain_leaky(encoder: torch.nn.Module, beta: torch.Tensor, threshold: float, x: torch.Tensor):
+    """Exercise 2: a GRSN layer without gates is ``Linear`` followed by ``snn.Leaky``.
+
+    Args:
+        encoder: the layer's input weights, an ``nn.Linear(I, H)``.
+        beta: ``(H,)`` per-neuron decays.
+        threshold: the firing threshold.
+        x: ``(T, B, I)`` input.
+
+    Returns:
+        ``(spk, mem)``, each ``(T, B, H)``.
+    """
+    lif = snn.Leaky(beta=beta, threshold=threshold)  # subtract reset, atan surrogate: snnTorch's defaults
+    unregister_neuron(lif)  # the state is passed explicitly; keep it out of snnTorch's global registry
+    mem = torch.zeros(x.shape[1], beta.shape[0])
+    spikes, membranes = [], []
+    for x_t in x:
+        spk, mem = lif(encoder(x_t), mem)
+        spikes.append(spk)
+        membranes.append(mem)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+def gate_energy_pj(gate_input: str, spikes: float, input_size: int, hidden_size: int) -> float:
+    r"""Exercise 3: energy of the gate synapses of one GRSN layer in one decision (TAP: one update), in pJ.
+
+    The gate layer has 2H targets (H forget-gate and H candidate pre-activations).
+
+    * ``"spikes"``: each of the ``spikes`` arriving spikes costs one accumulate per target, and the bias adds
+      2H accumulates: :math:`E = E_{AC}\,2H\,(n + 1)`.
+    * ``"input"``: the input is real-valued, so every input costs one multiply-accumulate per target, plus the
+      bias: :math:`E = E_{MAC}\,2HI + E_{AC}\,2H`.
+    * ``"both"``: both synapse sets, one bias: :math:`E = E_{MAC}\,2HI + E_{AC}\,2H\,(n + 1)`.
+    """
+    targets = 2 * hidden_size
+    spike_part = E_AC_PJ * targets * spikes
+    dense_part = E_MAC_PJ * targets * input_size
+    bias = E_AC_PJ * targets
+    return float({"spikes": spike_part + bias, "input": dense_part + bias, "both": dense_part + spike_part + bias}[gate_input])

@@ -1,0 +1,11 @@
+"""Environments: partially observable CartPole, cooperative navigation tasks and their scripted baselines, the
+cue-recall memory task. Imports nothing else from the package.
+
+* :mod:`~grsn_edu.envs.cartpole` - ``CartPole-P``, ``-V``, ``-F``, ``-VF`` (registered when this package is
+  imported) and the ``KeepDims`` and ``Flicker`` wrappers.
+* :mod:`~grsn_edu.envs.spread` - ``simple_spread`` and ``spread_memory`` (PettingZoo Parallel API), a scripted
+  full-state controller and a landmark-blind formation.
+* :mod:`~grsn_edu.envs.cue_recall` - the cue-recall task: recall a cue after a delay.
+"""
+
+from grsn_edu.envs import cartpole  # noqa: F401  (registers the CartPole ids with Gymnasium)

@@ -1,0 +1,202 @@
+"""Cooperative multi-agent navigation tasks (PettingZoo Parallel API) and their scripted baselines.
+
+* ``simple_spread``: mpe2's simple_spread_v3 (N=3 agents must cover 3 landmarks without colliding).
+* ``spread_memory``: the same world, but each agent sees the landmarks only on the first step.
+* :func:`spread_controller_actions` (full-state scripted controller) and :func:`spread_formation_actions`
+  (a landmark-blind formation): what a team scores with and without using the landmarks.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["MARL_IDS", "SpreadMemoryEnv", "make_marl_env", "spread_world", "spread_controller_actions", "FORMATION_POINTS", "spread_formation_actions"]
+
+
+#: Multi-agent task ids: ``simple_spread`` (mpe2 simple_spread_v3, N=3 agents and landmarks, 25 steps, discrete
+#: actions) and ``spread_memory`` (the same, but each agent sees the landmarks only on the first step).
+MARL_IDS = ("simple_spread", "spread_memory")
+
+def _quiet_pygame() -> None:
+    """mpe2 imports pygame; without these, SDL prints ALSA and XDG errors on a machine with no sound or screen."""
+    import os
+
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+try:  # PettingZoo's base class; imported here so the memory task below is a real ParallelEnv
+    from pettingzoo.utils.env import ParallelEnv as _ParallelEnv
+except ImportError:  # pragma: no cover - pettingzoo is a declared dependency
+    _ParallelEnv = object
+
+class SpreadMemoryEnv(_ParallelEnv):
+    """Cooperative navigation that needs memory: simple_spread where landmarks are seen only at the start.
+
+    The world, rewards and actions are mpe2's ``simple_spread_v3`` (N agents must cover N landmarks without
+    colliding; discrete actions: no-op, left, right, down, up). Each agent's observation is
+    ``[self_vel (2), self_pos (2), landmark_rel_pos (2N), other_agents_rel_pos (2(N-1)), comm (2(N-1))]``;
+    here ``landmark_rel_pos`` is zeroed from step ``visible_steps`` on. An agent must remember where the
+    landmarks were (relative to where it was) and track its own motion: a memoryless policy cannot.
+    ``state()`` (for a centralised critic or mixer in training) is the full, unmasked state.
+
+    Args:
+        N: agents (= landmarks).
+        max_cycles: steps per episode.
+        visible_steps: observations (counting the one from ``reset``) that show the landmarks.
+        local_ratio: mpe2's weight of the local (collision) reward vs the global (coverage) reward.
+        render_mode: ``None`` or ``"rgb_array"``.
+
+    Example:
+        >>> env = SpreadMemoryEnv(N=3)
+        >>> obs, infos = env.reset(seed=0)
+        >>> bool(obs["agent_0"][4:10].any())
+        True
+        >>> obs, *_ = env.step({a: 0 for a in env.agents})
+        >>> bool(obs["agent_0"][4:10].any())
+        False
+    """
+
+    metadata = {"name": "spread_memory_v0", "render_modes": ["rgb_array"], "is_parallelizable": True, "render_fps": 10}
+
+    def __init__(self, N: int = 3, max_cycles: int = 25, visible_steps: int = 1, local_ratio: float = 0.5,
+                 render_mode: str | None = None):
+        _quiet_pygame()
+        from mpe2 import simple_spread_v3
+
+        if not isinstance(N, int) or N < 1:
+            raise ValueError(f"N must be a positive int, got {N!r}")
+        if not isinstance(visible_steps, int) or visible_steps < 0:
+            raise ValueError(f"visible_steps must be an int >= 0, got {visible_steps!r}")
+        self._env = simple_spread_v3.parallel_env(N=N, max_cycles=max_cycles, local_ratio=local_ratio,
+                                                  continuous_actions=False, render_mode=render_mode)
+        self.N, self.visible_steps, self.render_mode = N, visible_steps, render_mode
+        self.possible_agents = list(self._env.possible_agents)
+        self._landmarks = slice(4, 4 + 2 * N)
+        self._t = 0
+
+    @property
+    def agents(self):
+        return self._env.agents
+
+    @property
+    def max_cycles(self):
+        return self._env.unwrapped.max_cycles if hasattr(self._env.unwrapped, "max_cycles") else self._env.max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value):  # pettingzoo's parallel_api_test sets it
+        self._env.unwrapped.max_cycles = value
+
+    def observation_space(self, agent):
+        return self._env.observation_space(agent)
+
+    def action_space(self, agent):
+        return self._env.action_space(agent)
+
+    @property
+    def state_space(self):
+        return self._env.state_space
+
+    def _mask(self, obs):
+        if self._t < self.visible_steps:
+            return obs
+        out = {}
+        for agent, o in obs.items():
+            o = o.copy()
+            o[self._landmarks] = 0.0
+            out[agent] = o
+        return out
+
+    def reset(self, seed=None, options=None):
+        self._t = 0
+        obs, infos = self._env.reset(seed=seed, options=options)
+        return self._mask(obs), infos
+
+    def step(self, actions):
+        obs, rewards, terms, truncs, infos = self._env.step(actions)
+        self._t += 1
+        return self._mask(obs), rewards, terms, truncs, infos
+
+    def state(self):
+        return self._env.state()
+
+    def render(self):
+        return self._env.render()
+
+    def close(self):
+        self._env.close()
+
+def make_marl_env(env_id: str, render_mode: str | None = None):
+    """A cooperative multi-agent task by id (PettingZoo Parallel API), with N=3 agents and 25 steps.
+
+    ``simple_spread``: mpe2's simple_spread_v3 (discrete actions, local_ratio 0.5). ``spread_memory``:
+    :class:`SpreadMemoryEnv` with the landmarks visible on the first observation only.
+    """
+    if env_id == "simple_spread":
+        _quiet_pygame()
+        from mpe2 import simple_spread_v3
+
+        return simple_spread_v3.parallel_env(N=3, max_cycles=25, local_ratio=0.5, continuous_actions=False,
+                                             render_mode=render_mode)
+    if env_id == "spread_memory":
+        return SpreadMemoryEnv(N=3, max_cycles=25, visible_steps=1, render_mode=render_mode)
+    raise ValueError(f"unknown multi-agent task {env_id!r}; known tasks: {', '.join(MARL_IDS)}")
+
+def spread_world(env):
+    """The mpe2 ``World`` (agents' and landmarks' true positions and velocities) behind a ``MARL_IDS`` task."""
+    inner = env.unwrapped
+    if isinstance(inner, SpreadMemoryEnv):
+        inner = inner._env.unwrapped
+    if not hasattr(inner, "world"):
+        raise TypeError(f"{type(env).__name__} is not an mpe2 spread task; make it with make_marl_env")
+    return inner.world
+
+def spread_controller_actions(env, gain: float = 5.0) -> dict:
+    """A hand-written, full-state controller for the spread tasks: the reference a learned team is measured against.
+
+    It cheats twice, by design: it reads the true positions of every agent and landmark (so the memory task's
+    hidden landmarks are no obstacle), and it assigns agents to landmarks jointly (the assignment with the least
+    total distance, by trying all permutations). Each agent then steers towards its landmark: the desired velocity
+    is ``gain * (landmark - position)``, and the discrete action is the push along the axis with the larger
+    velocity error (no-op when both errors are below 0.05). Not optimal, but a clear ceiling for N = 3.
+
+    Returns ``{agent: action}`` for the agents still in the episode (actions: 0 no-op, 1 left, 2 right, 3 down,
+    4 up).
+    """
+    world = spread_world(env)
+    pos = np.array([a.state.p_pos for a in world.agents])
+    landmarks = np.array([lm.state.p_pos for lm in world.landmarks])
+    assignment = min(itertools.permutations(range(len(landmarks))),
+                     key=lambda perm: sum(np.linalg.norm(pos[i] - landmarks[j]) for i, j in enumerate(perm)))
+    return _steer(env, world, [landmarks[j] for j in assignment], gain)
+
+#: The fixed points of :func:`spread_formation_actions` (agent i goes to point i), a triangle around the centre.
+FORMATION_POINTS = ((0.0, 0.4), (-0.35, -0.2), (0.35, -0.2))
+
+def spread_formation_actions(env, gain: float = 5.0) -> dict:
+    """A landmark-blind controller for the spread tasks: agent i steers to a fixed point of :data:`FORMATION_POINTS`.
+
+    It never looks at the landmarks, so it is what a team can score with no memory of them (and no coordination
+    beyond the agents' ids). A learned team on ``spread_memory`` that does no better than this has not used
+    what it saw at the first step. Steering as in :func:`spread_controller_actions`; N = 3 agents only.
+    """
+    world = spread_world(env)
+    if len(world.agents) != len(FORMATION_POINTS):
+        raise ValueError(f"the formation has {len(FORMATION_POINTS)} points; this world has {len(world.agents)} agents")
+    return _steer(env, world, [np.array(p) for p in FORMATION_POINTS], gain)
+
+def _steer(env, world, targets, gain: float) -> dict:
+    """Discrete pushes that steer agent i towards ``targets[i]`` (see :func:`spread_controller_actions`)."""
+    actions = {}
+    for i, agent in enumerate(env.agents):
+        state = world.agents[i].state
+        error = gain * (targets[i] - state.p_pos) - state.p_vel
+        axis = int(np.argmax(np.abs(error)))
+        if np.abs(error).max() < 0.05:
+            actions[agent] = 0
+        elif axis == 0:
+            actions[agent] = 1 if error[0] < 0 else 2
+        else:
+            actions[agent] = 3 if error[1] < 0 else 4
+    return actions

@@ -1,0 +1,187 @@
+"""The ``grsn-edu`` command line: train, evaluate, reproduce.
+
+    grsn-edu train --env CartPole-V --core grsn --seed 0 [--steps 100000] [--hidden 128] [--out runs/NAME]
+    grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
+    grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
+    grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
+    grsn-edu train-marl --env spread_memory --core grsn --mixer qmix --seed 0 [--episodes 3000] [--out runs/NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def _core_options(pairs: list[str]) -> dict:
+    """Parse ``key=value`` pairs; values are read as JSON when they parse (numbers, true/false), else strings."""
+    options = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise argparse.ArgumentTypeError(f"--core-option expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from grsn_edu.envs.cartpole import POMDP_IDS
+    from grsn_edu.snn.cores import CORE_NAMES
+
+    p = argparse.ArgumentParser(prog="grsn-edu", description="Spiking recurrent RL agents: train, evaluate, reproduce.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a recurrent PPO agent on a (partially observable) CartPole")
+    t.add_argument("--env", default="CartPole-P", help=f"environment id: {', '.join(POMDP_IDS)} or a Gymnasium id (default CartPole-P)")
+    t.add_argument("--core", default="grsn", choices=CORE_NAMES, help="recurrent core (default grsn)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--steps", type=int, default=100_000, help="environment steps (default 100000)")
+    t.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
+    t.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
+    t.add_argument("--core-option", action="append", metavar="KEY=VALUE",
+                   help="core option, repeatable, e.g. --core-option readout=membrane --core-option gate_input=input")
+    t.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
+    t.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-sSEED)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    m = sub.add_parser("train-marl", help="train QMIX or VDN with recurrent agents on a cooperative PettingZoo task")
+    m.add_argument("--env", default="simple_spread", help="simple_spread or spread_memory (default simple_spread)")
+    m.add_argument("--core", default="grsn", choices=CORE_NAMES, help="the agents' recurrent core (default grsn)")
+    m.add_argument("--mixer", default="qmix", choices=["qmix", "vdn"], help="value mixing (default qmix)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--episodes", type=int, default=3000, help="training episodes of 25 steps (default 3000)")
+    m.add_argument("--hidden", type=int, default=64, help="hidden units of the agent network (default 64)")
+    m.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
+    m.add_argument("--core-option", action="append", metavar="KEY=VALUE", help="core option, repeatable")
+    m.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-MIXER-sSEED)")
+    m.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    m.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="greedy evaluation of a trained run")
+    e.add_argument("run", help="run folder written by grsn-edu train")
+    e.add_argument("--episodes", type=int, default=20)
+    e.add_argument("--seed", type=int, default=20_000, help="seed of the evaluation episodes")
+
+    r = sub.add_parser("reproduce", help="regenerate a data/ folder used by the notebooks")
+    r.add_argument("what", choices=["cartpole", "marl"], help="which results: data/cartpole or data/marl")
+    r.add_argument("--seeds", type=int, nargs="+", default=None, help="default 0..4 (cartpole), 0..2 (marl)")
+    r.add_argument("--envs", nargs="+", default=None,
+                   help="default CartPole-P CartPole-V (cartpole); simple_spread spread_memory (marl)")
+    r.add_argument("--agents", nargs="+", default=None,
+                   help="default mlp gru lif grsn grsn-notap (cartpole; NAME-notap is the 4-substep form); "
+                        "mlp gru lif grsn (marl)")
+    r.add_argument("--mixers", nargs="+", default=["qmix", "vdn"], choices=["qmix", "vdn"], help="marl only")
+    r.add_argument("--steps", type=int, default=100_000, help="environment steps per run (cartpole)")
+    r.add_argument("--episodes", type=int, default=3000, help="episodes per run (marl)")
+    r.add_argument("--runs-dir", default=None, help="where the individual runs go (default runs/WHAT)")
+    r.add_argument("--data-dir", default=None, help="where the curves and summary go (default data/WHAT)")
+    return p
+
+
+def _train(args) -> int:
+    from grsn_edu.rl.ppo import PPOConfig, load_config, train
+
+    if args.resume:
+        if not args.out:
+            raise SystemExit("grsn-edu train: --resume needs --out RUN_FOLDER (the run to continue)")
+        cfg = load_config(args.out)
+    else:
+        if args.steps < 1 or args.hidden < 1 or args.substeps < 1:
+            raise SystemExit("grsn-edu train: --steps, --hidden and --substeps must be positive")
+        cfg = PPOConfig(env_id=args.env, core=args.core, seed=args.seed, total_steps=args.steps,
+                        hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option))
+        if args.lr is not None:
+            cfg.learning_rate = args.lr
+    out = Path(args.out or f"runs/{cfg.env_id}-{cfg.label}-s{cfg.seed}")
+    if not args.resume and (out / "checkpoint.pt").exists():
+        raise SystemExit(f"grsn-edu train: {out} already holds a run; pass --resume to continue it or choose another --out")
+    try:
+        summary = train(cfg, out, resume=args.resume, progress=not args.no_progress)
+    except ValueError as err:
+        raise SystemExit(f"grsn-edu train: {err}") from None
+    print(json.dumps({"run": str(out), **summary}, indent=2))
+    return 0
+
+
+def _train_marl(args) -> int:
+    from grsn_edu.rl.qmix import MARLConfig, train_marl
+
+    if args.resume:
+        if not args.out:
+            raise SystemExit("grsn-edu train-marl: --resume needs --out RUN_FOLDER (the run to continue)")
+        path = Path(args.out) / "config.json"
+        if not path.is_file():
+            raise SystemExit(f"grsn-edu train-marl: {args.out} is not a run folder (no config.json)")
+        cfg = MARLConfig(**json.loads(path.read_text()))
+    else:
+        cfg = MARLConfig(env_id=args.env, core=args.core, mixer=args.mixer, seed=args.seed, episodes=args.episodes,
+                         hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option))
+    out = Path(args.out or f"runs/{cfg.env_id}-{cfg.label}-{cfg.mixer}-s{cfg.seed}")
+    if not args.resume and (out / "checkpoint.pt").exists():
+        raise SystemExit(f"grsn-edu train-marl: {out} already holds a run; pass --resume or choose another --out")
+    try:
+        summary = train_marl(cfg, out, resume=args.resume, progress=not args.no_progress)
+    except ValueError as err:
+        raise SystemExit(f"grsn-edu train-marl: {err}") from None
+    print(json.dumps({"run": str(out), **summary}, indent=2))
+    return 0
+
+
+def _evaluate(args) -> int:
+    from grsn_edu.rl.ppo import evaluate, load_agent, load_config
+    from grsn_edu.util.files import load_checkpoint
+
+    if args.episodes < 1:
+        raise SystemExit("grsn-edu evaluate: --episodes must be >= 1")
+    try:
+        load_config(args.run)
+        ckpt = load_checkpoint(Path(args.run) / "checkpoint.pt")
+        agent, cfg = load_agent(Path(args.run) / "checkpoint.pt")
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"grsn-edu evaluate: {err}") from None
+    returns, rate = evaluate(agent, cfg.env_id, args.episodes, seed=args.seed)
+    print(json.dumps({
+        "run": args.run, "env": cfg.env_id, "agent": cfg.label, "trained_steps": ckpt["global_step"],
+        "episodes": args.episodes, "greedy_return_mean": float(returns.mean()),
+        "greedy_return_std": float(returns.std()), "firing_rate": rate,
+    }, indent=2))
+    return 0
+
+
+def _reproduce(args) -> int:
+    from grsn_edu.experiments.grids import reproduce_cartpole, reproduce_marl
+
+    runs = Path(args.runs_dir or f"runs/{args.what}")
+    data = Path(args.data_dir or f"data/{args.what}")
+    try:
+        if args.what == "cartpole":
+            reproduce_cartpole(args.envs or ["CartPole-P", "CartPole-V"],
+                               args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap"],
+                               args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data)
+        else:
+            reproduce_marl(args.envs or ["simple_spread", "spread_memory"], args.agents or ["mlp", "gru", "lif", "grsn"],
+                           args.mixers, args.seeds or [0, 1, 2], args.episodes, runs, data)
+    except ValueError as err:
+        raise SystemExit(f"grsn-edu reproduce: {err}") from None
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        handler = {"train": _train, "train-marl": _train_marl, "evaluate": _evaluate, "reproduce": _reproduce}[args.command]
+        return handler(args)
+    except argparse.ArgumentTypeError as err:
+        raise SystemExit(f"grsn-edu {args.command}: {err}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

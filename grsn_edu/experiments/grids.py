@@ -1,0 +1,306 @@
+"""Regenerate ``data/cartpole/``: the grid of recurrent-PPO runs behind notebooks 04, 05 and 07.
+
+    grsn-edu reproduce cartpole                                  # the full grid (hours on 2 cores)
+    grsn-edu reproduce cartpole --envs CartPole-V --agents gru grsn --seeds 0 1
+
+Each run goes to its own folder under ``--runs-dir``; a finished run is skipped and an interrupted one resumed,
+so the grid can be run in pieces. ``data/`` is the lasting record (run folders are scratch, not committed): a
+cell already in ``summary.csv`` at the same budget is skipped, and after every run the finished runs under
+``--runs-dir`` are merged into the data files (atomically), replacing rows of the same (env, agent, seed) and
+keeping the rest:
+
+* ``eval_curves.csv``: env, agent, seed + :data:`grsn_edu.rl.ppo.EVAL_COLUMNS` (greedy evaluations);
+* ``train_curves.csv``: env, agent, seed + :data:`grsn_edu.rl.ppo.TRAIN_COLUMNS` (training episodes);
+* ``summary.csv``: one row per run (:data:`SUMMARY_COLUMNS`);
+* ``agents/ENV-AGENT.pt``: the trained weights and settings of the lowest seed of each (env, agent), for the
+  notebooks to load with :func:`grsn_edu.rl.ppo.load_agent`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
+from grsn_edu.util.files import load_checkpoint, merge_csv, read_csv, recorded_keys, save_checkpoint
+
+__all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
+           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns",
+           "formation_team_returns", "read_finished_marl_run", "marl_run_summary", "reproduce_marl", "collect_marl"]
+
+#: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
+#: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
+AGENTS = {
+    "mlp": {"core": "mlp", "substeps": 1, "core_options": {}},
+    "gru": {"core": "gru", "substeps": 1, "core_options": {}},
+    "lif": {"core": "lif", "substeps": 1, "core_options": {"readout": "both"}},
+    "grsn": {"core": "grsn", "substeps": 1, "core_options": {"readout": "both"}},
+    "grsn-notap": {"core": "grsn", "substeps": 4, "core_options": {"readout": "both"}},
+}
+
+SUMMARY_COLUMNS = [
+    "env", "agent", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",
+    "steps_to_target_eval", "steps_to_target_train", "wall_time_s", "firing_rate",
+]
+
+
+def agent_config(env_id: str, agent: str, seed: int, steps: int) -> PPOConfig:
+    """The :class:`PPOConfig` of one grid cell."""
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}; known agents: {', '.join(AGENTS)}")
+    spec = AGENTS[agent]
+    return PPOConfig(env_id=env_id, core=spec["core"], seed=seed, total_steps=steps, substeps=spec["substeps"],
+                     core_options=dict(spec["core_options"])).validate()
+
+
+def _finished(run: Path, steps: int) -> bool:
+    path = run / "eval_curve.csv"
+    if not path.is_file():
+        return False
+    curve = pd.read_csv(path)
+    cfg = json.loads((run / "config.json").read_text())
+    batch = cfg["num_envs"] * cfg["num_steps"]
+    return len(curve) > 0 and int(curve["global_step"].iloc[-1]) >= (steps // batch) * batch
+
+
+def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir: Path) -> None:
+    """Run (or resume, or skip) every (env, agent, seed) and rewrite the data files after each run."""
+    # seed-major order: every agent gets seed 0 before any gets seed 1, so a partial grid is still balanced
+    cells = [(e, a, s) for s in seeds for e in envs for a in agents]
+    for e, a, s in cells:
+        agent_config(e, a, s, steps)  # validate the whole grid before spending hours on it
+    recorded = recorded_keys(Path(data_dir) / "summary.csv", SUMMARY_COLUMNS, ["env", "agent", "seed"],
+                         "total_steps", steps)
+    for i, (env_id, agent, seed) in enumerate(cells):
+        run = Path(runs_dir) / f"{env_id}-{agent}-s{seed}"
+        if (env_id, agent, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {env_id} {agent} seed {seed} already in {data_dir}, skipped")
+        elif _finished(run, steps):
+            print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
+        else:
+            cfg = agent_config(env_id, agent, seed, steps)
+            resume = (run / "checkpoint.pt").is_file()
+            print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
+            train(cfg, run, resume=resume)
+        collect(runs_dir, data_dir)
+
+
+def _save_agents(summary: pd.DataFrame, group_key: list[str], run_name, data_dir: Path, payload) -> None:
+    """Save the lowest seed of each group as ``agents/<group>.pt`` when its run folder is here.
+
+    When that run folder is gone (an earlier session's scratch), the agent file already in ``data_dir`` stays.
+    """
+    for group, rows in summary.groupby(group_key):
+        group = group if isinstance(group, tuple) else (group,)
+        seed = int(rows["seed"].min())
+        ckpt_path = run_name(*group, seed) / "checkpoint.pt"
+        target = data_dir / "agents" / ("-".join(group) + ".pt")
+        if ckpt_path.is_file():
+            save_checkpoint(target, {**payload(load_checkpoint(ckpt_path)), "seed": seed})
+        elif not target.is_file():
+            print(f"note: no checkpoint for {'-'.join(group)} seed {seed} under the runs folder and none in {target}")
+
+
+def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
+    """Merge every *finished* run folder under ``runs_dir`` into the data files; returns the merged summary.
+
+    Runs still in progress (or interrupted) are left out, so the data never mixes budgets. Rows already in
+    ``data_dir`` for runs that are not under ``runs_dir`` are kept.
+    """
+    evals, trains, rows = [], [], []
+    for run in sorted(Path(runs_dir).glob("*-s*")):
+        if not (run / "config.json").is_file():
+            continue
+        cfg = json.loads((run / "config.json").read_text())
+        if not _finished(run, cfg["total_steps"]):
+            continue
+        agent = cfg["core"] + ("-notap" if cfg["substeps"] > 1 else "")
+        key = {"env": cfg["env_id"], "agent": agent, "seed": cfg["seed"]}
+        ev = read_csv(run / "eval_curve.csv", EVAL_COLUMNS)
+        tr = read_csv(run / "train_curve.csv", TRAIN_COLUMNS)
+        evals.append(ev.assign(**key))
+        trains.append(tr.assign(**key))
+        rows.append({**key, "total_steps": cfg["total_steps"], **summarize(tr, ev)})
+    first = ["env", "agent", "seed"]
+    data_dir = Path(data_dir)
+    if not rows and not (data_dir / "summary.csv").is_file():
+        raise FileNotFoundError(f"no finished runs under {runs_dir} and no {data_dir / 'summary.csv'} to keep")
+    new_summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    empty = pd.DataFrame(columns=first)
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + EVAL_COLUMNS)
+    merge_csv(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + TRAIN_COLUMNS)
+    summary = merge_csv(data_dir / "summary.csv", new_summary, first, SUMMARY_COLUMNS)
+    _save_agents(summary, ["env", "agent"], lambda e, a, s: Path(runs_dir) / f"{e}-{a}-s{s}", data_dir,
+                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"]})
+    return summary
+
+
+def summary_table(summary: pd.DataFrame, target: float = 475.0) -> pd.DataFrame:
+    """Per (env, agent): seeds, how many reached ``target`` in greedy evaluation, median steps to it, final returns.
+
+    Medians of steps-to-target are over the seeds that reached it; the spread is the min-max of the final greedy
+    evaluation return over seeds.
+    """
+    def agg(g):
+        reached = g["steps_to_target_eval"].dropna()
+        return pd.Series({
+            "seeds": len(g),
+            f"reached_{int(target)}_eval": int(len(reached)),
+            "median_steps_to_target_eval": float(reached.median()) if len(reached) else float("nan"),
+            "median_final_eval_return": float(g["final_eval_return"].median()),
+            "min_final_eval_return": float(g["final_eval_return"].min()),
+            "max_final_eval_return": float(g["final_eval_return"].max()),
+            "median_final_train_ma20": float(g["final_train_ma20"].median()),
+        })
+
+    return summary.groupby(["env", "agent"], sort=False).apply(agg, include_groups=False).reset_index()
+
+
+# -- cooperative multi-agent grid (data/marl/) ------------------------------------------------------------------------
+
+#: Agents of the multi-agent grid: core and core options. Spiking agents' Q heads read the spikes only: reading the
+#: membrane too (as on CartPole) let GRSN+QMIX runs diverge, the membrane being unbounded in the spread tasks'
+#: unbounded world (``scripts/marl_recipe.py`` and ``data/marl_recipe/`` show it).
+MARL_AGENTS = {
+    "mlp": {"core": "mlp", "core_options": {}},
+    "gru": {"core": "gru", "core_options": {}},
+    "lif": {"core": "lif", "core_options": {"readout": "spikes"}},
+    "grsn": {"core": "grsn", "core_options": {"readout": "spikes"}},
+}
+MARL_SUMMARY_COLUMNS = ["env", "agent", "mixer", "seed", "episodes", "final_eval_return", "best_eval_return",
+                        "final_train_ma20", "spikes_per_decision", "wall_time_s"]
+
+
+def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns (summed over agents and steps) of uniformly random actions: the floor of every task."""
+    rng = np.random.default_rng(seed)
+    return _baseline_returns(env_id, episodes, seed,
+                             lambda env: {a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
+
+
+def scripted_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns of :func:`grsn_edu.envs.spread.spread_controller_actions`, a full-state hand-written controller:
+    a ceiling for the learned teams (it sees what the agents cannot)."""
+    from grsn_edu.envs.spread import spread_controller_actions
+
+    return _baseline_returns(env_id, episodes, seed, spread_controller_actions)
+
+
+def formation_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns of :func:`grsn_edu.envs.spread.spread_formation_actions`, a landmark-blind fixed formation:
+    what a team scores without using the landmarks at all."""
+    from grsn_edu.envs.spread import spread_formation_actions
+
+    return _baseline_returns(env_id, episodes, seed, spread_formation_actions)
+
+
+def _baseline_returns(env_id: str, episodes: int, seed: int, policy) -> np.ndarray:
+    from grsn_edu.envs.spread import make_marl_env
+
+    env = make_marl_env(env_id)
+    out = []
+    for k in range(episodes):
+        env.reset(seed=seed + k)
+        total = 0.0
+        while env.agents:
+            _, rewards, *_ = env.step(policy(env))
+            total += float(sum(rewards.values()))
+        out.append(total)
+    env.close()
+    return np.array(out)
+
+
+def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, data_dir: Path) -> None:
+    """Run (or resume, or skip) every (task, agent, mixer, seed); rewrite ``data_dir`` after each run.
+
+    Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus baseline rows with mixer ``none``: agent ``random``
+    (uniform actions, the floor), ``formation`` (a landmark-blind fixed formation: no use of the landmarks) and
+    ``scripted`` (a full-state hand-written controller, a ceiling)), ``eval_curves.csv``
+    and ``train_curves.csv`` (task, agent, mixer, seed + the run's curve columns), ``agents/TASK-AGENT-MIXER.pt``.
+    """
+    from grsn_edu.rl.qmix import MARLConfig, train_marl
+
+    cells = [(e, a, m, s) for s in seeds for e in envs for a in agents for m in mixers]
+    for e, a, m, s in cells:
+        if a not in MARL_AGENTS:
+            raise ValueError(f"unknown agent {a!r}; known agents: {', '.join(MARL_AGENTS)}")
+        MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes).validate()
+    recorded = recorded_keys(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "mixer", "seed"],
+                         "episodes", episodes)
+    for i, (env_id, agent, mixer, seed) in enumerate(cells):
+        run = Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}"
+        cfg = MARLConfig(env_id=env_id, core=MARL_AGENTS[agent]["core"], mixer=mixer, seed=seed, episodes=episodes,
+                         core_options=dict(MARL_AGENTS[agent]["core_options"]))
+        done = (run / "eval_curve.csv").is_file() and int(pd.read_csv(run / "eval_curve.csv")["episode"].iloc[-1]) >= episodes
+        if (env_id, agent, mixer, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {env_id} {agent} {mixer} seed {seed} already in {data_dir}, skipped")
+        elif done:
+            print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
+        else:
+            resume = (run / "checkpoint.pt").is_file()
+            print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
+            train_marl(cfg, run, resume=resume)
+        collect_marl(runs_dir, data_dir, envs)
+
+
+def read_finished_marl_run(run: Path):
+    """``(config dict, eval curve, train curve)`` of a finished multi-agent run folder; None if ``run`` is not a
+    run folder or its run has not reached its configured episodes."""
+    from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
+
+    if not (run / "config.json").is_file() or not (run / "eval_curve.csv").is_file():
+        return None
+    cfg = json.loads((run / "config.json").read_text())
+    ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
+    if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
+        return None
+    return cfg, ev, read_csv(run / "train_curve.csv", MARL_TRAIN_COLUMNS)
+
+
+def marl_run_summary(cfg: dict, ev: pd.DataFrame, tr: pd.DataFrame) -> dict:
+    """The summary numbers of one finished multi-agent run (the non-key columns of :data:`MARL_SUMMARY_COLUMNS`)."""
+    return {"episodes": cfg["episodes"], "final_eval_return": float(ev["eval_return_mean"].iloc[-1]),
+            "best_eval_return": float(ev["eval_return_mean"].max()),
+            "final_train_ma20": float(tr["team_return"].tail(20).mean()),
+            "spikes_per_decision": float(ev["spikes_per_decision"].iloc[-1]),
+            "wall_time_s": float(ev["wall_time_s"].iloc[-1])}
+
+
+def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
+    """Merge finished multi-agent runs (and a random baseline per task) into ``data_dir``; rows of runs that are
+    not under ``runs_dir`` are kept."""
+    from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
+
+    evals, trains, rows = [], [], []
+    for run in sorted(Path(runs_dir).glob("*-s*")):
+        finished = read_finished_marl_run(run)
+        if finished is None:
+            continue
+        cfg, ev, tr = finished
+        key = {"env": cfg["env_id"], "agent": cfg["core"] + ("-notap" if cfg["substeps"] > 1 else ""),
+               "mixer": cfg["mixer"], "seed": cfg["seed"]}
+        evals.append(ev.assign(**key))
+        trains.append(tr.assign(**key))
+        rows.append({**key, **marl_run_summary(cfg, ev, tr)})
+    for env_id in envs:
+        for name, baseline in (("random", random_team_returns), ("formation", formation_team_returns),
+                               ("scripted", scripted_team_returns)):
+            mean = float(baseline(env_id).mean())
+            rows.append({"env": env_id, "agent": name, "mixer": "none", "seed": 0, "episodes": 0,
+                         "final_eval_return": mean, "best_eval_return": mean, "final_train_ma20": mean,
+                         "spikes_per_decision": float("nan"), "wall_time_s": 0.0})
+    first = ["env", "agent", "mixer", "seed"]
+    data_dir = Path(data_dir)
+    empty = pd.DataFrame(columns=first)
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + MARL_EVAL_COLUMNS)
+    merge_csv(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + MARL_TRAIN_COLUMNS)
+    summary = merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=MARL_SUMMARY_COLUMNS), first,
+                     MARL_SUMMARY_COLUMNS)
+    _save_agents(summary[summary["mixer"] != "none"], ["env", "agent", "mixer"],
+                 lambda e, a, m, s: Path(runs_dir) / f"{e}-{a}-{m}-s{s}", data_dir,
+                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "mixer": ckpt["mixer"],
+                               "episode": ckpt["episode"]})
+    return summary

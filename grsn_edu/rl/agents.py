@@ -1,0 +1,127 @@
+"""A recurrent actor-critic: any core from :func:`grsn_edu.make_core`, a policy head and a value head.
+
+The core carries the agent's memory across environment steps (TAP: one core update per step); the heads read the
+core's output (spikes, membrane or both, for a spiking core).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from grsn_edu.snn.cores import Core, make_core
+
+__all__ = ["ObsNormalizer", "RecurrentActorCritic", "map_state"]
+
+
+class ObsNormalizer(nn.Module):
+    """Running mean and variance of observations; maps each feature to roughly zero mean, unit variance.
+
+    Partially observed CartPole hands the core tiny numbers (a pole angle of a few hundredths of a radian that
+    changes by thousandths per step); a recurrent core must difference them to recover velocities. Normalising
+    puts every feature on the same scale. The statistics are buffers (saved with the model) and change only
+    when :meth:`update` is called, i.e. while collecting training data.
+
+    Example:
+        >>> import torch
+        >>> norm = ObsNormalizer(2)
+        >>> norm.update(torch.tensor([[0.0, 10.0], [2.0, 30.0]]))
+        >>> norm(torch.tensor([[1.0, 20.0]])).abs().max().item() < 1e-3
+        True
+    """
+
+    def __init__(self, size: int, clip: float = 10.0, eps: float = 1e-8):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(size))
+        self.register_buffer("var", torch.ones(size))
+        self.register_buffer("count", torch.tensor(eps))
+        self.clip, self.eps = clip, eps
+
+    @torch.no_grad()
+    def update(self, batch: torch.Tensor) -> None:
+        """Fold a batch ``(N, size)`` into the running statistics (parallel Welford update)."""
+        batch = batch.reshape(-1, self.mean.shape[0])
+        b_mean, b_var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        delta, total = b_mean - self.mean, self.count + n
+        self.mean += delta * n / total
+        self.var.copy_((self.var * self.count + b_var * n + delta.pow(2) * self.count * n / total) / total)
+        self.count.copy_(total)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return ((obs - self.mean) / (self.var + self.eps).sqrt()).clamp(-self.clip, self.clip)
+
+
+def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class RecurrentActorCritic(nn.Module):
+    """A recurrent policy (core + categorical head) and a recurrent value function (core + linear head).
+
+    By default the value function has its own core of the same kind (``shared_core=False``, as in
+    sb3-contrib's RecurrentPPO): with one shared core, the value loss (returns of tens to hundreds) dominates the
+    core's gradients and slows the policy's learning. Only the policy acts, so only the policy's core counts
+    for the energy per decision. ``shared_core=True`` gives the CleanRL layout (one core, two heads).
+
+    Args:
+        obs_size: O, observation features.
+        n_actions: A, discrete actions.
+        core: a core name (``mlp``, ``gru``, ``lif``, ``grsn``, ...) or a built :class:`~grsn_edu.snn.cores.Core`.
+        hidden_size: H, when ``core`` is a name.
+        shared_core: one core for policy and value (True) or a separate value core of the same kind (False).
+        **core_options: passed to :func:`~grsn_edu.make_core` (``substeps``, ``readout``, ``gate_input``, ...).
+
+    Example:
+        >>> import torch
+        >>> agent = RecurrentActorCritic(obs_size=2, n_actions=2, core="grsn", hidden_size=16, readout="membrane")
+        >>> state = agent.initial_state(4)
+        >>> logits, value, state = agent(torch.randn(1, 4, 2), state)       # one step for 4 environments
+        >>> tuple(logits.shape), tuple(value.shape)
+        ((1, 4, 2), (1, 4))
+    """
+
+    def __init__(self, obs_size: int, n_actions: int, core: str | Core = "gru", hidden_size: int = 128,
+                 shared_core: bool = False, **core_options):
+        super().__init__()
+        if not isinstance(n_actions, int) or n_actions < 2:
+            raise ValueError(f"n_actions must be an int >= 2, got {n_actions!r}")
+        if isinstance(core, Core) and not shared_core:
+            raise ValueError("pass a core name (not a built core) when shared_core=False, so a value core can be built")
+        self.core = core if isinstance(core, Core) else make_core(core, obs_size, hidden_size, **core_options)
+        if self.core.input_size != obs_size:
+            raise ValueError(f"the core expects {self.core.input_size} inputs but obs_size is {obs_size}")
+        self.shared_core = bool(shared_core)
+        self.value_core = None if shared_core else make_core(core, obs_size, hidden_size, **core_options)
+        self.obs_size, self.n_actions = obs_size, n_actions
+        self.normalizer = ObsNormalizer(obs_size)
+        self.actor = _orthogonal(nn.Linear(self.core.output_size, n_actions), 0.01)
+        self.critic = _orthogonal(nn.Linear(self.core.output_size, 1), 1.0)
+
+    def initial_state(self, batch_size: int) -> dict[str, dict[str, torch.Tensor]]:
+        """The state at an episode start: ``{"policy": core state, "value": value-core state}``."""
+        state = {"policy": self.core.initial_state(batch_size)}
+        if self.value_core is not None:
+            state["value"] = self.value_core.initial_state(batch_size)
+        return state
+
+    def forward(self, obs, state, episode_start=None, trace=None, normalized=False):
+        """``obs`` ``(T, B, O)`` -> ``(logits (T, B, A), value (T, B), final_state)``.
+
+        ``normalized=True`` when ``obs`` already went through :attr:`normalizer` (stored training sequences).
+        """
+        if not normalized:
+            obs = self.normalizer(obs)
+        features, policy_state = self.core(obs, state["policy"], episode_start=episode_start, trace=trace)
+        new_state = {"policy": policy_state}
+        if self.value_core is None:
+            value_features = features
+        else:
+            value_features, new_state["value"] = self.value_core(obs, state["value"], episode_start=episode_start)
+        return self.actor(features), self.critic(value_features).squeeze(-1), new_state
+
+
+def map_state(fn, state):
+    """Apply ``fn`` to every tensor of a (nested) state dict, e.g. ``map_state(lambda v: v[idx], state)``."""
+    return {k: map_state(fn, v) if isinstance(v, dict) else fn(v) for k, v in state.items()}

@@ -1,0 +1,802 @@
+r"""Recurrent cores that any algorithm swaps by name: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``.
+
+Every core has one interface::
+
+    core = make_core("grsn", input_size=4, hidden_size=64)
+    state = core.initial_state(batch_size=8)          # dict of (B, H) tensors, owned by the caller
+    out, state = core(x, state, episode_start=starts)  # x (T, B, I) -> out (T, B, core.output_size)
+
+* ``x`` is a sequence ``(T, B, I)``; acting in an environment is the same call with ``T = 1``.
+* ``episode_start`` ``(T, B)`` bool: where it is True, that batch entry's state is reset to the initial state
+  *before* step t is computed, so one batch may span episode boundaries (training on stored sequences).
+* The state is an explicit value: a ``dict`` of tensors the caller keeps and passes back. Nothing is kept on
+  the module between calls and nothing goes through snnTorch's class-wide instance registry.
+* ``trace``: pass a :class:`Trace` to record per-step internals (spikes, membrane, gates) for plots and for
+  energy accounting; with ``trace=None`` (the default) nothing is recorded and nothing is paid.
+
+Spiking cores follow the temporal alignment paradigm (TAP) by default: one spiking update per input step, so the
+membrane carried from one environment step to the next is the agent's memory. ``make_core(..., substeps=4)``
+wraps a spiking core in :class:`SubstepCore`, the usual non-TAP form: 4 spiking sub-steps per input, output
+averaged over them (rate code).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import snntorch as snn
+import torch
+from snntorch._neurons.neurons import SpikingNeuron
+from torch import nn
+
+from grsn_edu.snn.neurons import GATE_INPUTS, atan_spike, gated_current_step, leaky_step
+from grsn_edu.snn.ops import OpCount, linear_ops
+from grsn_edu.snn.trace import Trace
+
+__all__ = ["READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "RLeakyCore", "SLSTMCore", "SubstepCore", "CORE_NAMES", "make_core", "count_parameters", "Trace"]
+
+
+#: Readouts a spiking core can expose: its spikes (binary), its membrane potential (real), or both, concatenated.
+READOUTS = ("spikes", "membrane", "both")
+
+def unregister_neuron(neuron: nn.Module) -> None:
+    """Remove an snnTorch neuron from snnTorch's class-wide registry.
+
+    snnTorch appends every neuron it builds to ``SpikingNeuron.instances`` so that ``utils.reset`` can reset them
+    all at once; that list keeps every network ever built alive and lets one network's reset touch another's
+    (snnTorch issue #438). Our state is explicit, so the registry has no use here.
+    """
+    SpikingNeuron.instances[:] = [n for n in SpikingNeuron.instances if n is not neuron]
+
+class Core(nn.Module):
+    """Base class: argument checking, episode-start masking and the common interface.
+
+    Subclasses set ``state_names`` and implement :meth:`_run`. See the module docstring for the interface.
+
+    Attributes:
+        input_size: I, features per input step.
+        hidden_size: H, units in the recurrent layer.
+        output_size: features per output step (H, or 2H for a spiking core with ``readout="both"``).
+        spiking: whether the hidden units communicate with binary spikes.
+        substeps: spiking updates per input step (1 = TAP).
+    """
+
+    state_names: tuple[str, ...] = ()
+    spiking = False
+    substeps = 1
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__()
+        sizes = {}
+        for label, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            try:
+                sizes[label] = operator.index(value)  # accepts numpy integers, refuses floats and bools below
+            except TypeError:
+                raise ValueError(f"{label} must be a positive int, got {value!r}") from None
+            if isinstance(value, bool) or sizes[label] < 1:
+                raise ValueError(f"{label} must be a positive int, got {value!r}")
+        self.input_size = sizes["input_size"]
+        self.hidden_size = sizes["hidden_size"]
+        self.output_size = hidden_size
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def initial_state(self, batch_size: int) -> dict[str, torch.Tensor]:
+        """The state at an episode start: zeros, ``{name: (batch_size, H)}``."""
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        ref = next(self.parameters())
+        return {
+            k: torch.zeros(batch_size, self.hidden_size, dtype=ref.dtype, device=ref.device)
+            for k in self.state_names
+        }
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        state: dict[str, torch.Tensor] | None = None,
+        episode_start: torch.Tensor | None = None,
+        trace: Trace | None = None,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Run the core over a sequence.
+
+        Args:
+            x: ``(T, B, I)`` input sequence, ``T >= 1``.
+            state: from :meth:`initial_state` or a previous call; ``None`` means the initial state.
+            episode_start: optional ``(T, B)`` bool; True resets that entry's state before step t.
+            trace: optional :class:`Trace` that receives per-step internals.
+
+        Returns:
+            ``(outputs, final_state)``: outputs ``(T, B, output_size)``, final_state like ``state``.
+        """
+        self._check_input(x)
+        T, B = x.shape[0], x.shape[1]
+        state = self.initial_state(B) if state is None else self._check_state(state, B)
+        keep = None
+        if episode_start is not None:
+            keep = self._keep_mask(episode_start, T, B, x)
+        return self._run(x, state, keep, trace)
+
+    # -- checks -------------------------------------------------------------------------------------------------
+    def _check_input(self, x) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"{self.name}: x must be a torch.Tensor of shape (T, B, {self.input_size}), got {type(x).__name__}")
+        if x.dim() != 3:
+            raise ValueError(
+                f"{self.name}: x must have shape (T, B, {self.input_size}) (time, batch, features), got {tuple(x.shape)}; "
+                "for a single step use x[None] to add T=1"
+            )
+        if x.shape[0] < 1:
+            raise ValueError(f"{self.name}: the sequence needs T >= 1 steps, got T={x.shape[0]}")
+        if x.shape[1] < 1:
+            raise ValueError(f"{self.name}: the batch needs B >= 1 entries, got B={x.shape[1]}")
+        if x.shape[2] != self.input_size:
+            raise ValueError(
+                f"{self.name}: expected {self.input_size} input features (x of shape (T, B, {self.input_size})), "
+                f"got {x.shape[2]} (x of shape {tuple(x.shape)})"
+            )
+        if not x.is_floating_point():
+            raise ValueError(f"{self.name}: x must be a floating-point tensor, got dtype {x.dtype}")
+        ref = next(self.parameters())
+        if x.dtype != ref.dtype or x.device != ref.device:
+            raise ValueError(
+                f"{self.name}: x is {x.dtype} on {x.device} but the core's parameters are {ref.dtype} on {ref.device}; "
+                f"pass x.to({ref.dtype}) (numpy arrays are float64: use torch.as_tensor(a, dtype=torch.float32)) "
+                "or convert the core"
+            )
+
+    def _check_state(self, state, batch_size: int) -> dict[str, torch.Tensor]:
+        if not isinstance(state, dict) or set(state) != set(self.state_names):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(
+                f"{self.name}: state must be a dict with keys {sorted(self.state_names)} as made by "
+                f"core.initial_state(batch_size), got {got}"
+            )
+        for k, v in state.items():
+            if not isinstance(v, torch.Tensor) or v.dim() != 2:
+                raise ValueError(f"{self.name}: state[{k!r}] must be a (B, H) tensor, got {getattr(v, 'shape', type(v))}")
+            if v.shape[0] != batch_size:
+                raise ValueError(
+                    f"{self.name}: the state was made for batch size {v.shape[0]} but x has batch size {batch_size}; "
+                    f"use core.initial_state({batch_size}) or keep the batch size fixed"
+                )
+            ref = next(self.parameters())
+            if v.dtype != ref.dtype or v.device != ref.device:
+                raise ValueError(f"{self.name}: state[{k!r}] is {v.dtype} on {v.device}, the core is {ref.dtype} on {ref.device}")
+            if v.shape[1] != self.hidden_size:
+                raise ValueError(
+                    f"{self.name}: state[{k!r}] has {v.shape[1]} units, this core has hidden_size={self.hidden_size}; "
+                    "the state comes from another core"
+                )
+        return state
+
+    def _keep_mask(self, episode_start, T: int, B: int, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(episode_start, torch.Tensor) or episode_start.dtype != torch.bool:
+            got = episode_start.dtype if isinstance(episode_start, torch.Tensor) else type(episode_start).__name__
+            raise ValueError(f"{self.name}: episode_start must be a bool tensor of shape (T, B) = ({T}, {B}), got {got}")
+        if tuple(episode_start.shape) != (T, B):
+            raise ValueError(
+                f"{self.name}: episode_start must have shape (T, B) = ({T}, {B}) like x, got {tuple(episode_start.shape)}"
+            )
+        # (T, B, 1) float: 0 where the state is reset before step t, 1 where it is kept
+        return (~episode_start).to(device=x.device, dtype=x.dtype).unsqueeze(-1)
+
+    @staticmethod
+    def _mask(state: dict[str, torch.Tensor], keep_t: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        if keep_t is None:
+            return state
+        return {k: v * keep_t for k, v in state.items()}
+
+    def _run(self, x, state, keep, trace):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        """Total synaptic and neuron operations (MAC/AC) of the forward pass recorded in ``trace``.
+
+        Not per decision: :func:`grsn_edu.snn.energy.count_core_ops` divides by the number of decisions.
+        """
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"input_size={self.input_size}, hidden_size={self.hidden_size}"
+
+class MLPCore(Core):
+    r"""No memory: :math:`h_t = \mathrm{ReLU}(W x_t + b)`. The baseline that cannot solve a POMDP.
+
+    Example:
+        >>> import torch
+        >>> core = MLPCore(4, 8)
+        >>> out, state = core(torch.randn(5, 2, 4), core.initial_state(2))
+        >>> tuple(out.shape), state
+        ((5, 2, 8), {})
+    """
+
+    _name = "mlp"
+    state_names = ()
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__(input_size, hidden_size)
+        self.encoder = nn.Linear(input_size, hidden_size)
+
+    def _run(self, x, state, keep, trace):
+        h = torch.relu(self.encoder(x))
+        if trace is not None:
+            trace.put("x", x)
+            trace.put("h", h)
+        return h, state
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        return [linear_ops("encoder", trace["x"], self.hidden_size)]
+
+class GRUCore(Core):
+    r"""``torch.nn.GRU``, one layer: the conventional recurrent baseline.
+
+    State ``{"h": (B, H)}``. Runs cuDNN-style fused over the sequence between episode starts.
+
+    Example:
+        >>> import torch
+        >>> core = GRUCore(4, 8)
+        >>> out, state = core(torch.randn(5, 2, 4))
+        >>> tuple(out.shape), tuple(state["h"].shape)
+        ((5, 2, 8), (2, 8))
+    """
+
+    _name = "gru"
+    state_names = ("h",)
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__(input_size, hidden_size)
+        self.gru = nn.GRU(input_size, hidden_size)
+
+    def _run(self, x, state, keep, trace):
+        h = state["h"]
+        T = x.shape[0]
+        # Split the sequence where any entry starts an episode; each segment runs as one fused nn.GRU call.
+        if keep is None:
+            cuts = [0]
+        else:
+            cuts = [0] + [t for t in range(1, T) if bool((keep[t] == 0).any())]
+        outs = []
+        for i, t0 in enumerate(cuts):
+            t1 = cuts[i + 1] if i + 1 < len(cuts) else T
+            if keep is not None:
+                h = h * keep[t0]
+            y, h_n = self.gru(x[t0:t1], h.unsqueeze(0))
+            h = h_n.squeeze(0)
+            outs.append(y)
+        out = torch.cat(outs) if len(outs) > 1 else outs[0]
+        if trace is not None:
+            trace.put("x", x)
+            trace.put("h", out)
+        return out, {"h": h}
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        # r*(W_hn h + b_hn), z*h, (1-z)*n are 3 multiplies; r, z, n pre-activation sums, 1-z, final sum are 5 adds
+        return _gated_rnn_ops(trace["x"], self.hidden_size, gates=3, recurrent_note="real-valued h_{t-1}")
+
+def _gated_rnn_ops(x: torch.Tensor, H: int, gates: int, recurrent_note: str) -> list[OpCount]:
+    """Operations of a gated RNN cell (GRU: 3 gate blocks, LSTM: 4) over every step of ``x`` ``(T, B, I)``.
+
+    Input and recurrent weights are dense (the recurrent input is real-valued), each with a bias; element-wise,
+    both cells have 3 multiplies and 5 adds per unit and step.
+    """
+    n = x.shape[0] * x.shape[1]
+    return [
+        linear_ops("input weights", x, gates * H),
+        OpCount("recurrent weights", mac=float(n * H * gates * H), ac=float(n * gates * H), note=recurrent_note),
+        OpCount("gating", mac=float(n * 3 * H), ac=float(n * 5 * H), note="element-wise"),
+    ]
+
+class _SpikingCore(Core):
+    """Shared parts of the spiking cores: readout choice, learnable per-neuron beta, threshold."""
+
+    spiking = True
+
+    def __init__(self, input_size, hidden_size, readout="spikes", beta=0.9, threshold=1.0, learn_beta=True):
+        super().__init__(input_size, hidden_size)
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        try:
+            beta, threshold = float(beta), float(threshold)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"beta and threshold must be numbers (one initial value for all neurons; beta is then learned per "
+                f"neuron), got beta={beta!r}, threshold={threshold!r}"
+            ) from None
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"beta (membrane decay per step) must lie in [0, 1], got {beta}")
+        if not threshold > 0.0:
+            raise ValueError(f"threshold must be > 0, got {threshold}")
+        self.readout = readout
+        self.output_size = 2 * hidden_size if readout == "both" else hidden_size
+        self.beta_init = float(beta)
+        self.threshold = float(threshold)
+        self.learn_beta = bool(learn_beta)
+
+    def _leaky_membrane(self) -> snn.Leaky:
+        """The layer's snnTorch ``Leaky``: per-neuron beta, threshold, subtract reset, atan surrogate; kept out of
+        snnTorch's instance registry. The cores use its parameters with :func:`~grsn_edu.snn.neurons.leaky_step`."""
+        leaky = snn.Leaky(
+            beta=torch.full((self.hidden_size,), self.beta_init),
+            threshold=self.threshold,
+            learn_beta=self.learn_beta,
+            reset_mechanism="subtract",
+            spike_grad=atan_spike,
+        )
+        unregister_neuron(leaky)
+        return leaky
+
+    def _readout(self, spk, mem):
+        if self.readout == "spikes":
+            return spk
+        if self.readout == "membrane":
+            return mem
+        return torch.cat([spk, mem], dim=-1)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, readout={self.readout!r}, beta_init={self.beta_init}, "
+            f"threshold={self.threshold}, learn_beta={self.learn_beta}"
+        )
+
+class LIFCore(_SpikingCore):
+    r"""A layer of plain snnTorch ``Leaky`` neurons under TAP: one membrane update per input step.
+
+    .. math::
+
+        I_t = W_x x_t + b_x,\qquad U_t = \beta U_{t-1} + I_t - \Theta(U_{t-1}-U_{thr}) U_{thr},
+        \qquad S_t = \Theta(U_t - U_{thr})
+
+    The membrane is snnTorch's ``Leaky`` (subtract reset, atan surrogate); ``beta`` is learnable per neuron.
+    Its only memory is the membrane, which forgets as :math:`\beta^t`.
+
+    State ``{"mem": (B, H)}``. Output: spikes, membrane or both (``readout``).
+
+    Example:
+        >>> import torch
+        >>> core = LIFCore(4, 8, readout="membrane")
+        >>> out, state = core(torch.randn(5, 2, 4))
+        >>> tuple(out.shape), sorted(state)
+        ((5, 2, 8), ['mem'])
+    """
+
+    _name = "lif"
+    state_names = ("mem",)
+
+    def __init__(self, input_size, hidden_size, readout="spikes", beta=0.9, threshold=1.0, learn_beta=True):
+        super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
+        self.encoder = nn.Linear(input_size, hidden_size)
+        # The membrane's parameters live in a real snnTorch Leaky (per-neuron learnable beta, threshold, surrogate).
+        self.leaky = self._leaky_membrane()
+
+    @property
+    def beta(self) -> torch.Tensor:
+        """Per-neuron membrane decay, ``(H,)`` (clamped to [0, 1] when used)."""
+        return self.leaky.beta
+
+    def _run(self, x, state, keep, trace):
+        cur = self.encoder(x)  # all steps at once: (T, B, H)
+        cur_t = cur.unbind(0)
+        mem = state["mem"]
+        beta, thr = self.leaky.beta, self.threshold
+        outs = []
+        for t in range(x.shape[0]):
+            if keep is not None:
+                mem = mem * keep[t]
+            if trace is not None:
+                trace.add("spk_prev", (mem > thr).to(mem.dtype))
+            spk, mem = leaky_step(cur_t[t], mem, beta, thr)
+            outs.append(self._readout(spk, mem))
+            if trace is not None:
+                trace.add("spk", spk)
+                trace.add("mem", mem)
+        if trace is not None:
+            trace.put("drive", cur)
+            trace.put("x", x)
+        return torch.stack(outs), {"mem": mem}
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        x, H = trace["x"], self.hidden_size
+        n = x.shape[0] * x.shape[1]
+        resets = float(torch.count_nonzero(trace["spk_prev"]))
+        return [
+            linear_ops("encoder", x, H),
+            OpCount("membrane", mac=float(n * H), ac=float(n * H) + resets, note="beta*U; +current; -reset"),
+        ]
+
+class GRSNCore(_SpikingCore):
+    r"""Gated recurrent spiking neurons (GRSN): a leaky spiking membrane fed by a gated recurrent current.
+
+    .. math::
+
+        g_t &= o_{t-1}\ \ (\texttt{gate\_input="spikes"}),\quad x_t\ \ (\texttt{"input"}),\quad
+               [x_t; o_{t-1}]\ \ (\texttt{"both"})\\
+        F_t &= \sigma(W_F g_t + b_F) \qquad\text{forget gate}\\
+        \tilde I_t &= \tanh(W_I g_t + b_I) \qquad\text{input (candidate) current}\\
+        c_t &= F_t \odot c_{t-1} + (1 - F_t) \odot \tilde I_t\\
+        U_t &= \beta \odot U_{t-1} + W_x x_t + b_x + c_t - o_{t-1} U_{thr}\\
+        o_t &= \Theta(U_t - U_{thr})
+
+    Symbols: :math:`x_t` input ``(B, I)``; :math:`o_t` output spikes ``(B, H)``; :math:`U_t` membrane
+    ``(B, H)``; :math:`c_t` gated current ``(B, H)``, the long memory; :math:`F_t` forget gate in (0, 1);
+    :math:`\tilde I_t` candidate current in (-1, 1); :math:`\beta` per-neuron learnable decay;
+    :math:`U_{thr}` threshold; :math:`\Theta` Heaviside step, trained through snnTorch's atan surrogate;
+    the reset :math:`o_{t-1} U_{thr}` is subtracted and carries no gradient (snnTorch's ``Leaky``, which this
+    membrane is: :func:`grsn_edu.snn.neurons.leaky_step`).
+
+    What is certain and what is a choice. Certain from the paper's public description: one spiking update per
+    environment step (TAP); a recurrent connection and two GRU-like gates, a forget gate F and an input gate I,
+    on the neuron's input current, :math:`c_t = F_t c_{t-1} + (1 - F_t) I_t`, feeding the membrane; soft
+    (subtract) reset; surrogate gradient. Not certain from public sources, so documented choices here: what
+    drives the gates (``gate_input``; default ``"spikes"``, the previous spikes, which makes the gate synapses
+    spike-driven, i.e. accumulates only); ``tanh`` as the candidate non-linearity; the direct input current
+    :math:`W_x x_t` added beside :math:`c_t`; ``forget_bias`` (initial :math:`b_F`). The notebooks measure
+    what each choice does; none of them is quoted from the paper.
+
+    With ``gates=False`` the gated current is switched off (:math:`c_t = 0`) and the core is exactly
+    ``Linear`` + snnTorch ``Leaky`` (tested).
+
+    Args:
+        input_size: I.
+        hidden_size: H.
+        gate_input: ``"spikes"``, ``"input"`` or ``"both"`` (see above).
+        readout: ``"spikes"``, ``"membrane"`` or ``"both"`` (concatenated, output size 2H).
+        beta: initial membrane decay (all neurons); learnable per neuron if ``learn_beta``.
+        threshold: firing threshold :math:`U_{thr}`.
+        forget_bias: initial forget-gate bias; larger keeps :math:`c` longer at initialisation.
+        gates: False switches the gated current off (plain LIF).
+
+    State ``{"mem": (B, H), "cur": (B, H)}``; the previous spikes are recomputed from ``mem``.
+
+    Example:
+        >>> import torch
+        >>> from grsn_edu import make_core, Trace
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> core = make_core("grsn", input_size=4, hidden_size=16)
+        >>> x = torch.randn(10, 3, 4)                       # (T, B, I)
+        >>> trace = Trace()
+        >>> out, state = core(x, core.initial_state(3), trace=trace)
+        >>> tuple(out.shape), sorted(state), tuple(trace["forget"].shape)
+        ((10, 3, 16), ['cur', 'mem'], (10, 3, 16))
+    """
+
+    _name = "grsn"
+    state_names = ("mem", "cur")
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        gate_input="spikes",
+        readout="spikes",
+        beta=0.9,
+        threshold=1.0,
+        learn_beta=True,
+        forget_bias=1.0,
+        gates=True,
+    ):
+        super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
+        if gate_input not in GATE_INPUTS:
+            raise ValueError(f"gate_input must be one of {GATE_INPUTS}, got {gate_input!r}")
+        self.gate_input = gate_input
+        self.gates = bool(gates)
+        self.forget_bias = float(forget_bias)
+        self.encoder = nn.Linear(input_size, hidden_size)
+        self.leaky = self._leaky_membrane()
+        if self.gates:
+            # Forget gate and candidate share one weight matrix: rows [0, H) are W_F, rows [H, 2H) are W_I.
+            if gate_input in ("input", "both"):
+                self.gate_x = nn.Linear(input_size, 2 * hidden_size)
+            if gate_input in ("spikes", "both"):
+                self.gate_o = nn.Linear(hidden_size, 2 * hidden_size, bias=(gate_input == "spikes"))
+            with torch.no_grad():
+                bias = self.gate_x.bias if gate_input in ("input", "both") else self.gate_o.bias
+                bias[:hidden_size].fill_(self.forget_bias)
+
+    @property
+    def beta(self) -> torch.Tensor:
+        """Per-neuron membrane decay, ``(H,)`` (clamped to [0, 1] when used)."""
+        return self.leaky.beta
+
+    def _run(self, x, state, keep, trace):
+        T = x.shape[0]
+        thr = self.threshold
+        beta = self.leaky.beta
+        drive = self.encoder(x)  # W_x x_t + b_x for all steps: (T, B, H)
+        gx = self.gate_x(x) if self.gates and self.gate_input in ("input", "both") else None
+        # unbind once: T views with one backward node, cheaper than T separate index operations
+        drive_t = drive.unbind(0)
+        gx_t = gx.unbind(0) if gx is not None else None
+        use_spikes = self.gates and self.gate_input in ("spikes", "both")
+        mem, cur = state["mem"], state["cur"]
+        spk_prev = None
+        outs = []
+        for t in range(T):
+            if keep is not None:
+                mem, cur = mem * keep[t], cur * keep[t]
+                spk_prev = None  # recompute from the (possibly reset) membrane
+            if spk_prev is None:
+                spk_prev = atan_spike(mem - thr)  # o_{t-1}, with a surrogate gradient into the previous membrane
+            if self.gates:
+                if use_spikes:
+                    pre = self.gate_o(spk_prev) if gx is None else torch.addmm(gx_t[t], spk_prev, self.gate_o.weight.t())
+                else:
+                    pre = gx_t[t]
+                cur, forget, cand = gated_current_step(pre, cur)
+                current = drive_t[t] + cur
+            else:
+                current = drive_t[t]
+            if trace is not None:
+                trace.add("spk_prev", spk_prev)
+                if self.gates:
+                    trace.add("forget", forget)
+                    trace.add("candidate", cand)
+                    trace.add("cur", cur)
+            # the reset is the previous spike (same comparison), without its gradient, as in snnTorch
+            spk, mem = leaky_step(current, mem, beta, thr, reset=spk_prev.detach())
+            outs.append(self._readout(spk, mem))
+            spk_prev = spk
+            if trace is not None:
+                trace.add("spk", spk)
+                trace.add("mem", mem)
+        if trace is not None:
+            trace.put("x", x)
+            trace.put("drive", drive)
+        return torch.stack(outs), {"mem": mem, "cur": cur}
+
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        x, H = trace["x"], self.hidden_size
+        n = x.shape[0] * x.shape[1]
+        resets = float(torch.count_nonzero(trace["spk_prev"]))
+        rows = [linear_ops("encoder", x, H)]
+        if self.gates:
+            if self.gate_input in ("input", "both"):
+                rows.append(linear_ops("gates (input)" if self.gate_input == "both" else "gates", x, 2 * H))
+            if self.gate_input in ("spikes", "both"):
+                name = "gates (spikes)" if self.gate_input == "both" else "gates"
+                rows.append(linear_ops(name, trace["spk_prev"], 2 * H, bias=self.gate_input == "spikes"))
+            rows.append(OpCount("gating", mac=float(n * 2 * H), ac=float(n * 2 * H), note="F*c, (1-F)*I; 1-F, sum"))
+            rows.append(OpCount("membrane", mac=float(n * H), ac=float(n * 2 * H) + resets, note="beta*U; +drive, +c; -reset"))
+        else:
+            rows.append(OpCount("membrane", mac=float(n * H), ac=float(n * H) + resets, note="beta*U; +current; -reset"))
+        return rows
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, gate_input={self.gate_input!r}, forget_bias={self.forget_bias}, gates={self.gates}"
+
+class RLeakyCore(_SpikingCore):
+    r"""snnTorch ``RLeaky``: a leaky spiking layer with all-to-all recurrent spikes, under TAP.
+
+    .. math:: U_t = \beta U_{t-1} + W_x x_t + b_x + V o_{t-1} + b_V - \Theta(U_{t-1}-U_{thr}) U_{thr}
+
+    The parameters are an ``snntorch.RLeaky`` module's (beta, recurrent ``nn.Linear``, threshold); its step is
+    written out here (``RLeaky.forward`` stores its tensors on the module) and tested equal to ``RLeaky.forward``.
+    State ``{"mem": (B, H), "spk": (B, H)}``.
+
+    Example:
+        >>> import torch
+        >>> core = RLeakyCore(4, 8)
+        >>> out, state = core(torch.randn(5, 2, 4))
+        >>> tuple(out.shape), sorted(state)
+        ((5, 2, 8), ['mem', 'spk'])
+    """
+
+    _name = "rleaky"
+    state_names = ("mem", "spk")
+
+    def __init__(self, input_size, hidden_size, readout="spikes", beta=0.9, threshold=1.0, learn_beta=True):
+        super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
+        self.encoder = nn.Linear(input_size, hidden_size)
+        self.rleaky = snn.RLeaky(
+            beta=torch.full((hidden_size,), self.beta_init),
+            threshold=self.threshold,
+            learn_beta=self.learn_beta,
+            linear_features=hidden_size,
+            all_to_all=True,
+            reset_mechanism="subtract",
+            spike_grad=atan_spike,
+        )
+        unregister_neuron(self.rleaky)
+
+    @property
+    def beta(self) -> torch.Tensor:
+        return self.rleaky.beta
+
+    def _run(self, x, state, keep, trace):
+        cur = self.encoder(x)
+        cur_t = cur.unbind(0)
+        mem, spk = state["mem"], state["spk"]
+        beta, thr = self.rleaky.beta, self.threshold
+        outs = []
+        for t in range(x.shape[0]):
+            if keep is not None:
+                mem, spk = mem * keep[t], spk * keep[t]
+            if trace is not None:
+                trace.add("spk_prev", spk)
+            # snnTorch RLeaky's step (subtract reset from the previous membrane, detached), written out so that no
+            # tensor is stored on the module: U = beta U + I + V o_{t-1} - R U_thr
+            reset = (mem > thr).to(mem.dtype)
+            mem = beta.clamp(0, 1) * mem + cur_t[t] + self.rleaky.recurrent(spk) - reset * thr
+            spk = atan_spike(mem - thr)
+            outs.append(self._readout(spk, mem))
+            if trace is not None:
+                trace.add("spk", spk)
+                trace.add("mem", mem)
+        if trace is not None:
+            trace.put("x", x)
+            trace.put("drive", cur)
+        return torch.stack(outs), {"mem": mem, "spk": spk}
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        x, H = trace["x"], self.hidden_size
+        n = x.shape[0] * x.shape[1]
+        resets = float(torch.count_nonzero(trace["spk_prev"]))
+        return [
+            linear_ops("encoder", x, H),
+            linear_ops("recurrent", trace["spk_prev"], H),
+            OpCount("membrane", mac=float(n * H), ac=float(n * 2 * H) + resets, note="beta*U; +current, +recurrent; -reset"),
+        ]
+
+class SLSTMCore(_SpikingCore):
+    r"""snnTorch ``SLSTM``: an LSTM cell whose hidden state is a membrane that fires spikes, under TAP.
+
+    .. math:: (U_t, C_t) = \mathrm{LSTMCell}(x_t, (U_{t-1}, C_{t-1})),\qquad o_t = \Theta(U_t - U_{thr})
+
+    (``reset_mechanism="none"``, snnTorch's default for SLSTM). The threshold defaults to 0.5, not snnTorch's
+    1.0: the LSTM hidden state :math:`o \odot \tanh(c)` lies strictly inside (-1, 1), so with a threshold of 1
+    the layer can never spike (its output would be all zeros). The LSTM cell and spike function are the
+    ``snntorch.SLSTM`` module's own; the step is written out here rather than calling ``SLSTM.forward``, which
+    compares the state's shape with the *input's* and silently re-zeroes the state on every call whenever
+    ``input_size != hidden_size`` (checked in ``tests/test_cores.py``). Note the recurrent input to the LSTM
+    cell is the real-valued membrane, not the spikes.
+
+    State ``{"mem": (B, H), "syn": (B, H)}``.
+
+    Example:
+        >>> import torch
+        >>> core = SLSTMCore(4, 8)
+        >>> out, state = core(torch.randn(5, 2, 4))
+        >>> tuple(out.shape), sorted(state)
+        ((5, 2, 8), ['mem', 'syn'])
+    """
+
+    _name = "slstm"
+    state_names = ("mem", "syn")
+
+    def __init__(self, input_size, hidden_size, readout="spikes", threshold=0.5):
+        super().__init__(input_size, hidden_size, readout, beta=1.0, threshold=threshold, learn_beta=False)
+        self.slstm = snn.SLSTM(input_size, hidden_size, threshold=self.threshold, spike_grad=atan_spike)
+        unregister_neuron(self.slstm)
+
+    def _run(self, x, state, keep, trace):
+        mem, syn = state["mem"], state["syn"]
+        outs = []
+        for t in range(x.shape[0]):
+            if keep is not None:
+                mem, syn = mem * keep[t], syn * keep[t]
+            mem, syn = self.slstm.lstm_cell(x[t], (mem, syn))
+            spk = self.slstm.fire(mem)
+            outs.append(self._readout(spk, mem))
+            if trace is not None:
+                trace.add("spk", spk)
+                trace.add("mem", mem)
+                trace.add("syn", syn)
+        if trace is not None:
+            trace.put("x", x)
+        return torch.stack(outs), {"mem": mem, "syn": syn}
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        # f*c, i*g, o*tanh(c) are 3 multiplies; the four gate sums and c's sum are 5 adds
+        return _gated_rnn_ops(trace["x"], self.hidden_size, gates=4, recurrent_note="real-valued membrane U_{t-1}")
+
+class SubstepCore(Core):
+    r"""The non-TAP form of a spiking core: ``substeps`` spiking updates per input step, rate-coded output.
+
+    Each input :math:`x_t` is presented for S sub-steps (direct encoding: the same input current each sub-step);
+    the output for step t is the mean of the inner core's outputs over its S sub-steps (for spikes: the firing
+    rate). By default the state carries over from one input step to the next (``reset_each_step=False``), so
+    the core keeps TAP's memory and differs only in paying S updates per decision; ``reset_each_step=True``
+    gives the classic setting where each decision starts from a fresh state (no memory across steps).
+
+    Example:
+        >>> import torch
+        >>> core = make_core("lif", 4, 8, substeps=4)
+        >>> out, state = core(torch.randn(5, 2, 4))
+        >>> tuple(out.shape), core.substeps
+        ((5, 2, 8), 4)
+    """
+
+    def __init__(self, inner: Core, substeps: int = 4, reset_each_step: bool = False):
+        if not inner.spiking:
+            raise ValueError(f"substeps > 1 is the non-TAP form of a spiking core; {inner.name!r} is not spiking")
+        if not isinstance(substeps, int) or isinstance(substeps, bool) or substeps < 1:
+            raise ValueError(f"substeps must be an int >= 1, got {substeps!r}")
+        super().__init__(inner.input_size, inner.hidden_size)
+        self.inner = inner
+        self.substeps = substeps
+        self.reset_each_step = bool(reset_each_step)
+        self.output_size = inner.output_size
+        self.state_names = inner.state_names
+        self.spiking = True
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def _run(self, x, state, keep, trace):
+        T, B = x.shape[0], x.shape[1]
+        S = self.substeps
+        xs = x.repeat_interleave(S, dim=0)  # (T*S, B, I): each input held for S sub-steps
+        start = torch.zeros(T, S, B, dtype=torch.bool, device=x.device)
+        if keep is not None:
+            start[:, 0] = keep.squeeze(-1) == 0
+        if self.reset_each_step:
+            start[:, 0] = True
+        starts = start.reshape(T * S, B)
+        out, state = self.inner(xs, state, episode_start=starts if bool(starts.any()) else None, trace=trace)
+        return out.reshape(T, S, B, -1).mean(dim=1), state
+
+
+    def op_counts(self, trace: Trace) -> list[OpCount]:
+        # The inner core's trace has T*S steps: every sub-step's operations are paid, all within one decision.
+        return self.inner.op_counts(trace)
+
+    def extra_repr(self) -> str:
+        return f"substeps={self.substeps}, reset_each_step={self.reset_each_step}"
+
+_CORES = {
+    "mlp": MLPCore,
+    "gru": GRUCore,
+    "lif": LIFCore,
+    "grsn": GRSNCore,
+    "rleaky": RLeakyCore,
+    "slstm": SLSTMCore,
+}
+
+#: Names accepted by :func:`make_core`.
+CORE_NAMES = tuple(_CORES)
+
+def make_core(name: str, input_size: int, hidden_size: int, substeps: int = 1, **options) -> Core:
+    """Build a recurrent core by name.
+
+    Args:
+        name: one of ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``.
+        input_size: I, features per input step.
+        hidden_size: H, hidden units.
+        substeps: 1 (default) is TAP, one update per input step; S > 1 wraps a spiking core in
+            :class:`SubstepCore` (S spiking sub-steps per input, rate-coded output).
+        **options: passed to the core's class, e.g. ``gate_input``, ``readout``, ``beta``, ``threshold``;
+            ``reset_each_step`` goes to :class:`SubstepCore`.
+
+    Example:
+        >>> core = make_core("grsn", 4, 32, gate_input="input", readout="membrane")
+        >>> core.name, core.output_size
+        ('grsn', 32)
+    """
+    if name not in _CORES:
+        raise ValueError(f"unknown core {name!r}; known cores: {', '.join(CORE_NAMES)}")
+    if not isinstance(substeps, int) or isinstance(substeps, bool) or substeps < 1:
+        raise ValueError(f"substeps must be an int >= 1 (1 = TAP, e.g. 4 for the non-TAP form), got {substeps!r}")
+    reset_each_step = options.pop("reset_each_step", None)
+    cls = _CORES[name]
+    try:
+        core = cls(input_size, hidden_size, **options)
+    except TypeError as err:
+        import inspect
+
+        allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "input_size", "hidden_size")]
+        raise ValueError(f"bad option for core {name!r}: {err}; its options are {allowed}") from None
+    if substeps > 1:
+        return SubstepCore(core, substeps, reset_each_step=bool(reset_each_step))
+    if reset_each_step is not None:
+        raise ValueError("reset_each_step only applies with substeps > 1")
+    return core
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -1,0 +1,1 @@
+"""Small shared utilities with no knowledge of spiking networks or RL: files written atomically, argument checks."""

@@ -1,0 +1,106 @@
+"""The package's layers: each module imports only modules of its own layer or the layers below, with no cycle.
+
+Every import counts, including one deferred into a function body: a deferred import hides a cycle from Python
+but not from a reader.
+"""
+
+import ast
+import functools
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "grsn_edu"
+
+#: Layers from the bottom up. ``snn`` and ``envs`` are side by side: neither imports the other.
+LAYERS = {"util": 0, "snn": 1, "envs": 1, "rl": 2, "experiments": 3, "course": 4}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_imports(path: Path, name: str | None = None) -> set[str]:
+    """Every ``grsn_edu`` module that ``path`` (module ``name``) imports, anywhere in the file."""
+    name = name or module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("grsn_edu")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("grsn_edu"):
+                for alias in node.names:  # "from grsn_edu.course.checks import ch01" imports a submodule
+                    sub = f"{target}.{alias.name}"
+                    found.add(sub if module_path(sub) else target)
+    found.discard(name)
+    return found
+
+
+def module_path(name: str) -> Path | None:
+    base = PACKAGE.parent.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def layer(name: str) -> int | None:
+    parts = name.split(".")
+    return LAYERS.get(parts[1]) if len(parts) > 1 else None
+
+
+@functools.cache
+def import_graph() -> dict[str, set[str]]:
+    return {module_name(p): package_imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_module_belongs_to_a_layer():
+    top_level = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert top_level == ["__init__.py"], f"modules outside the layers: {top_level}"
+    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(LAYERS)
+
+
+@pytest.mark.parametrize("module", sorted(import_graph()))
+def test_imports_go_down_the_layers(module):
+    here = layer(module)
+    if here is None:  # grsn_edu/__init__.py re-exports from the library layers, never from the course
+        assert all(layer(t) != LAYERS["course"] for t in import_graph()[module])
+        return
+    upward = {t for t in import_graph()[module] if layer(t) is None or layer(t) > here
+              or (layer(t) == here and t.split(".")[1] != module.split(".")[1])}
+    assert not upward, f"{module} (layer {module.split('.')[1]}) imports {sorted(upward)} from above or beside it"
+
+
+def test_no_import_cycle():
+    graph = import_graph()
+    state: dict[str, int] = {}
+
+    def visit(node, path):
+        state[node] = 1
+        for nxt in sorted(graph.get(node, set())):
+            if nxt not in graph:
+                continue
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for start in graph:
+        if start not in state:
+            visit(start, [start])
+
+
+def test_the_checker_sees_a_deferred_import(tmp_path):
+    """The graph is read from the source, so an import inside a function counts (this test guards the checker)."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("import torch\n\ndef f():\n    from grsn_edu.rl import ppo\n    from ..envs import spread\n")
+    assert package_imports(probe, "grsn_edu.snn.probe") == {"grsn_edu.rl.ppo", "grsn_edu.envs.spread"}
