@@ -1,5 +1,5 @@
 # Two entry points, both idempotent: the environment is (re)built only when pyproject.toml changes.
-#   make test  - create .venv, install the package with its test dependencies, run unit tests and every notebook
+#   make test  - create .venv, install the package with its test dependencies, lint (ruff), run unit tests and every notebook
 #   make lab   - the same set-up, then JupyterLab on notebooks/
 PYTHON ?= python3
 VENV := .venv
@@ -18,14 +18,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests --doctest-modules grsn_edu
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests --doctest-modules grsn_edu
 
+# --allow-root: JupyterLab refuses to start as root (as in a container) without it
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@echo "JupyterLab is starting; open the http://127.0.0.1:8888/lab?token=... address it prints below."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 --no-browser $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cores.py

@@ -12,12 +12,15 @@ import itertools
 
 import numpy as np
 
-__all__ = ["MARL_IDS", "SpreadMemoryEnv", "make_marl_env", "spread_world", "spread_controller_actions", "FORMATION_POINTS", "spread_formation_actions"]
+__all__ = ["MAX_CYCLES", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env", "spread_world", "spread_controller_actions", "FORMATION_POINTS", "spread_formation_actions"]
 
 
 #: Multi-agent task ids: ``simple_spread`` (mpe2 simple_spread_v3, N=3 agents and landmarks, 25 steps, discrete
 #: actions) and ``spread_memory`` (the same, but each agent sees the landmarks only on the first step).
 MARL_IDS = ("simple_spread", "spread_memory")
+
+#: Steps per episode of both tasks (mpe2's ``max_cycles``): one decision per agent per step.
+MAX_CYCLES = 25
 
 def _quiet_pygame() -> None:
     """mpe2 imports pygame; without these, SDL prints ALSA and XDG errors on a machine with no sound or screen."""
@@ -60,7 +63,7 @@ class SpreadMemoryEnv(_ParallelEnv):
 
     metadata = {"name": "spread_memory_v0", "render_modes": ["rgb_array"], "is_parallelizable": True, "render_fps": 10}
 
-    def __init__(self, N: int = 3, max_cycles: int = 25, visible_steps: int = 1, local_ratio: float = 0.5,
+    def __init__(self, N: int = 3, max_cycles: int = MAX_CYCLES, visible_steps: int = 1, local_ratio: float = 0.5,
                  render_mode: str | None = None):
         _quiet_pygame()
         from mpe2 import simple_spread_v3
@@ -128,7 +131,7 @@ class SpreadMemoryEnv(_ParallelEnv):
         self._env.close()
 
 def make_marl_env(env_id: str, render_mode: str | None = None):
-    """A cooperative multi-agent task by id (PettingZoo Parallel API), with N=3 agents and 25 steps.
+    """A cooperative multi-agent task by id (PettingZoo Parallel API), with N=3 agents and :data:`MAX_CYCLES` (25) steps.
 
     ``simple_spread``: mpe2's simple_spread_v3 (discrete actions, local_ratio 0.5). ``spread_memory``:
     :class:`SpreadMemoryEnv` with the landmarks visible on the first observation only.
@@ -137,10 +140,10 @@ def make_marl_env(env_id: str, render_mode: str | None = None):
         _quiet_pygame()
         from mpe2 import simple_spread_v3
 
-        return simple_spread_v3.parallel_env(N=3, max_cycles=25, local_ratio=0.5, continuous_actions=False,
+        return simple_spread_v3.parallel_env(N=3, max_cycles=MAX_CYCLES, local_ratio=0.5, continuous_actions=False,
                                              render_mode=render_mode)
     if env_id == "spread_memory":
-        return SpreadMemoryEnv(N=3, max_cycles=25, visible_steps=1, render_mode=render_mode)
+        return SpreadMemoryEnv(N=3, max_cycles=MAX_CYCLES, visible_steps=1, render_mode=render_mode)
     raise ValueError(f"unknown multi-agent task {env_id!r}; known tasks: {', '.join(MARL_IDS)}")
 
 def spread_world(env):

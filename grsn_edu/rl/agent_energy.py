@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from grsn_edu.snn.energy import core_ops_with_binary_inputs
+from grsn_edu.envs.spread import MAX_CYCLES
 from grsn_edu.snn.ops import EnergyReport, OpCount, linear_ops
 
 __all__ = ["normaliser_ops", "AgentEnergy", "ppo_agent_energy", "marl_agent_energy"]
@@ -129,7 +130,7 @@ def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000)
     return AgentEnergy(report, report, returns, decisions, spd, rate)
 
 @torch.no_grad()
-def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000, max_steps: int = 25) -> AgentEnergy:
+def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000, max_steps: int = MAX_CYCLES) -> AgentEnergy:
     """Energy per agent decision of a trained multi-agent network (:class:`~grsn_edu.rl.qmix.AgentNetwork`).
 
     Plays ``episodes`` greedy episodes with :func:`grsn_edu.rl.qmix.run_episode` (seeds ``seed + k``, as

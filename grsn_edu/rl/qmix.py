@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from grsn_edu.envs.spread import MARL_IDS, make_marl_env
+from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES, make_marl_env
 from grsn_edu.rl.mixers import MIXERS, QMixer, VDNMixer
 from grsn_edu.snn.cores import CORE_NAMES, make_core
 from grsn_edu.snn.trace import Trace
@@ -253,7 +253,7 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
 
     env = make_marl_env(cfg.env_id)
     agents, obs_size, n_actions, state_size = _env_sizes(env)
-    N, T = len(agents), 25
+    N, T = len(agents), MAX_CYCLES
     net = _agent_network(cfg, obs_size, N, n_actions)
     mixer = QMixer(N, state_size, cfg.mixing_embed_dim, cfg.hypernet_hidden) if cfg.mixer == "qmix" else VDNMixer()
     target_net = _agent_network(cfg, obs_size, N, n_actions)
