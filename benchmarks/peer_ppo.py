@@ -1,0 +1,229 @@
+"""The project's recurrent PPO side by side with the field's: sb3-contrib's ``RecurrentPPO`` on the same tasks.
+
+    .venv/bin/python benchmarks/peer_ppo.py                        # 5 seeds of CartPole-P and -V: peer, gru, grsn
+    .venv/bin/python benchmarks/peer_ppo.py --agents gru --seeds 0 1   # a piece of the grid
+    .venv/bin/python benchmarks/peer_ppo.py --table                # the table of what data/peer_ppo holds
+
+Both trainers run in this process, one after the other, on one thread each (``torch.set_num_threads(1)``), on the
+project's task ids (``CartPole-P``, ``CartPole-V``: 500-step episodes), for the same budget of environment steps,
+and are evaluated by one protocol: every ~``--eval-interval`` steps, ``--eval-episodes`` greedy episodes (the most
+likely action), one fresh environment each, reset with seeds ``10_000 + seed + i`` (the seeds of the project's own
+evaluation). The peer's observations are normalised for evaluation with its ``VecNormalize`` statistics of that
+moment, frozen, as its policy sees them in training.
+
+The peer's settings are its own CartPoleNoVel performance test's: ``MlpLstmPolicy``, 8 environments,
+``n_steps=128``, ``learning_rate=7e-4``, ``batch_size=256``, ``n_epochs=10``, ``gae_lambda=0.98``,
+``max_grad_norm=1``, ``VecNormalize`` (observations and returns), ``lstm_hidden_size=64``, a separate critic LSTM,
+``net_arch=dict(vf=[64], pi=[])``, ``ortho_init=False``. The project's agents are the CartPole grid's
+(:data:`grsn_edu.experiments.grids.AGENTS`) with their defaults.
+
+Results are merged into ``data/peer_ppo/`` after every run (atomically; a cell already recorded at the same
+budget is skipped, so the grid can be run in pieces): ``eval_curves.csv`` (one row per evaluation) and
+``summary.csv`` (one row per run). The table gives, per task and agent: seeds reaching a greedy return of 475 at
+some evaluation, the median steps to get there, the median (and range) of the final greedy return, and
+environment steps per second of the whole run (training and its evaluations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from grsn_edu.envs.cartpole import POMDP_IDS, make_env, make_vector_env
+from grsn_edu.experiments.grids import AGENTS, agent_config
+from grsn_edu.rl.ppo import train
+from grsn_edu.util.files import merge_csv, read_csv, recorded_keys
+from grsn_edu.util.tables import markdown_table
+from grsn_edu.util.validation import check_int
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 475.0
+PEER = "sb3-recurrentppo"
+KEY = ["env", "agent", "seed"]
+EVAL_COLUMNS = KEY + ["global_step", "eval_return_mean", "eval_return_std", "eval_return_min", "eval_episodes",
+                      "wall_time_s"]
+SUMMARY_COLUMNS = KEY + ["total_steps", "final_eval_return", "best_eval_return", "steps_to_target_eval",
+                         "wall_time_s", "env_steps_per_s"]
+
+#: sb3-contrib's own CartPoleNoVel performance-test settings.
+PEER_SETTINGS = dict(n_steps=128, learning_rate=7e-4, batch_size=256, n_epochs=10, gae_lambda=0.98, max_grad_norm=1.0)
+PEER_POLICY = dict(lstm_hidden_size=64, enable_critic_lstm=True, net_arch=dict(vf=[64], pi=[]), ortho_init=False)
+PEER_ENVS = 8
+
+
+def greedy_returns(act, env_id: str, episodes: int, seed: int) -> np.ndarray:
+    """Returns of ``episodes`` greedy episodes, one fresh environment each, reset with seeds ``seed + i``.
+
+    ``act(obs (E, obs_size) numpy, first (E,) bool) -> actions (E,)`` is called once per step for all
+    environments; each environment stops at the end of its first episode.
+    """
+    envs = make_vector_env(env_id, episodes, seed)
+    obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
+    returns = np.zeros(episodes)
+    alive = np.ones(episodes, dtype=bool)
+    first = np.ones(episodes, dtype=bool)
+    while alive.any():
+        obs, reward, term, trunc, _ = envs.step(np.asarray(act(obs, first)))
+        first[:] = False
+        returns += reward * alive
+        alive &= ~(term | trunc)
+    envs.close()
+    return returns
+
+
+def train_peer(env_id: str, seed: int, steps: int, eval_interval: int, eval_episodes: int, progress: bool):
+    """Train sb3-contrib's RecurrentPPO; returns its evaluation rows (global_step, returns..., wall_time_s)."""
+    from sb3_contrib import RecurrentPPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    venv = VecNormalize(make_vec_env(lambda: make_env(env_id), n_envs=PEER_ENVS, seed=seed))
+    model = RecurrentPPO("MlpLstmPolicy", venv, seed=seed, device="cpu", policy_kwargs=PEER_POLICY, **PEER_SETTINGS)
+    rows: list[dict] = []
+    t0 = time.perf_counter()
+
+    def evaluate(step: int) -> None:
+        state = {"lstm": None}
+
+        def act(obs, first):
+            action, state["lstm"] = model.predict(venv.normalize_obs(obs), state=state["lstm"],
+                                                  episode_start=first, deterministic=True)
+            return action
+
+        returns = greedy_returns(act, env_id, eval_episodes, 10_000 + seed)
+        rows.append({"global_step": step, "eval_return_mean": float(returns.mean()),
+                     "eval_return_std": float(returns.std()), "eval_return_min": float(returns.min()),
+                     "eval_episodes": eval_episodes, "wall_time_s": time.perf_counter() - t0})
+
+    class Evaluations(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.next_eval = eval_interval
+            self.bar = tqdm(total=steps, disable=not progress, unit="step", file=sys.stderr,
+                            desc=f"{PEER} on {env_id} (seed {seed})")
+
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            self.bar.update(self.num_timesteps - self.bar.n)
+            if self.num_timesteps >= self.next_eval:
+                evaluate(self.num_timesteps)
+                self.next_eval = (self.num_timesteps // eval_interval + 1) * eval_interval
+                self.bar.set_postfix(greedy_eval=f"{rows[-1]['eval_return_mean']:.1f}")
+
+    callback = Evaluations()
+    model.learn(total_timesteps=steps, callback=callback)
+    callback.bar.close()
+    if not rows or rows[-1]["global_step"] != model.num_timesteps:
+        evaluate(model.num_timesteps)
+    venv.close()
+    return rows
+
+
+def train_project(env_id: str, agent: str, seed: int, steps: int, eval_interval: int, eval_episodes: int,
+                  progress: bool):
+    """Train one of the project's CartPole-grid agents; returns its evaluation rows."""
+    cfg = agent_config(env_id, agent, seed, steps)
+    cfg.eval_interval, cfg.eval_episodes, cfg.threads = eval_interval, eval_episodes, 1
+    with tempfile.TemporaryDirectory() as run:
+        train(cfg, run, progress=progress)
+        curve = pd.read_csv(Path(run) / "eval_curve.csv")
+    return curve[[c for c in EVAL_COLUMNS if c in curve.columns]].to_dict("records")
+
+
+def run_summary(env_id: str, agent: str, seed: int, steps: int, rows: list[dict]) -> dict:
+    curve = pd.DataFrame(rows)
+    hit = curve.loc[curve["eval_return_mean"] >= TARGET, "global_step"]
+    wall = float(curve["wall_time_s"].iloc[-1])
+    total = int(curve["global_step"].iloc[-1])
+    return {"env": env_id, "agent": agent, "seed": seed, "total_steps": steps,
+            "final_eval_return": float(curve["eval_return_mean"].iloc[-1]),
+            "best_eval_return": float(curve["eval_return_mean"].max()),
+            "steps_to_target_eval": int(hit.iloc[0]) if len(hit) else np.nan,
+            "wall_time_s": wall, "env_steps_per_s": total / wall}
+
+
+def peer_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per (env, agent): seeds, seeds reaching 475, median steps to 475, final greedy return, steps/s."""
+    rows = []
+    for (env_id, agent), g in summary.groupby(["env", "agent"], sort=True):
+        reached = g["steps_to_target_eval"].dropna()
+        rows.append({
+            "env": env_id, "agent": agent, "seeds": len(g),
+            "seeds reaching 475 (greedy)": int(len(reached)),
+            "median steps to 475": f"{reached.median():.0f}" if len(reached) else "-",
+            "median final greedy return": float(g["final_eval_return"].median()),
+            "min": float(g["final_eval_return"].min()),
+            "max": float(g["final_eval_return"].max()),
+            "env steps / s (median)": float(g["env_steps_per_s"].median()),
+            "wall per run (median, s)": float(g["wall_time_s"].median()),
+        })
+    return pd.DataFrame(rows)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--envs", nargs="+", default=["CartPole-P", "CartPole-V"], help="task ids (CartPole-P, -V, ...)")
+    p.add_argument("--agents", nargs="+", default=[PEER, "gru", "grsn"],
+                   help=f"{PEER} and/or agents of the project's CartPole grid ({', '.join(AGENTS)})")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    p.add_argument("--steps", type=int, default=100_000, help="environment steps per run (default 100000)")
+    p.add_argument("--eval-interval", type=int, default=10_000)
+    p.add_argument("--eval-episodes", type=int, default=20)
+    p.add_argument("--out", type=Path, default=ROOT / "data" / "peer_ppo")
+    p.add_argument("--table", action="store_true", help="only print the table of what --out holds")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    for env_id in args.envs:
+        if env_id not in POMDP_IDS:
+            p.error(f"unknown task {env_id!r}; known: {', '.join(POMDP_IDS)}")
+    for agent in args.agents:
+        if agent != PEER and agent not in AGENTS:
+            p.error(f"unknown agent {agent!r}; known: {PEER}, {', '.join(AGENTS)}")
+    try:
+        for name in ("steps", "eval_interval", "eval_episodes"):
+            check_int(name.replace("_", "-"), getattr(args, name))
+        for seed in args.seeds:
+            check_int("seed", seed, minimum=0)
+    except ValueError as err:
+        p.error(str(err))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    summary_path = args.out / "summary.csv"
+    if not args.table:
+        torch.set_num_threads(1)
+        done = recorded_keys(summary_path, SUMMARY_COLUMNS, KEY, "total_steps", args.steps)
+        cells = [(e, a, s) for s in args.seeds for e in args.envs for a in args.agents if (e, a, s) not in done]
+        for env_id, agent, seed in tqdm(cells, desc="runs", unit="run", disable=args.no_progress, file=sys.stderr):
+            budget = (args.steps, args.eval_interval, args.eval_episodes)
+            if agent == PEER:
+                rows = train_peer(env_id, seed, *budget, progress=not args.no_progress)
+            else:
+                rows = train_project(env_id, agent, seed, *budget, progress=not args.no_progress)
+            curve = pd.DataFrame(rows).assign(env=env_id, agent=agent, seed=seed)[EVAL_COLUMNS]
+            args.out.mkdir(parents=True, exist_ok=True)
+            merge_csv(args.out / "eval_curves.csv", curve, KEY, EVAL_COLUMNS)
+            merge_csv(summary_path, pd.DataFrame([run_summary(env_id, agent, seed, args.steps, rows)]), KEY,
+                      SUMMARY_COLUMNS)
+    if not summary_path.is_file():
+        print(f"no results in {args.out} yet: run without --table first", file=sys.stderr)
+        return 1
+    print(markdown_table(peer_table(read_csv(summary_path, SUMMARY_COLUMNS))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

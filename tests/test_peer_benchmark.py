@@ -1,0 +1,68 @@
+"""benchmarks/peer_ppo.py: sb3-contrib's RecurrentPPO and the project's agents under one evaluation protocol."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from grsn_edu.rl.agents import RecurrentActorCritic
+from grsn_edu.rl.ppo import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def peer():
+    spec = importlib.util.spec_from_file_location("peer_ppo", ROOT / "benchmarks" / "peer_ppo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_greedy_returns_is_the_projects_evaluation_protocol(peer):
+    torch.manual_seed(0)
+    agent = RecurrentActorCritic(obs_size=2, n_actions=2, core="gru", hidden_size=8).eval()
+    state = {}
+
+    def act(obs, first):
+        if first.all():
+            state["h"] = agent.initial_state(len(obs))
+        with torch.no_grad():
+            logits, _, state["h"] = agent(torch.as_tensor(obs, dtype=torch.float32)[None], state["h"])
+        return logits[0].argmax(-1).numpy()
+
+    ours = peer.greedy_returns(act, "CartPole-P", episodes=4, seed=10_007)
+    theirs, _ = evaluate(agent, "CartPole-P", episodes=4, seed=10_007)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_tiny_grid_records_both_trainers_and_skips_what_it_has(peer, tmp_path, capsys):
+    argv = ["--envs", "CartPole-V", "--agents", peer.PEER, "gru", "--seeds", "3", "--steps", "2048",
+            "--eval-interval", "1024", "--eval-episodes", "2", "--out", str(tmp_path), "--no-progress"]
+    assert peer.main(argv) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    curves = pd.read_csv(tmp_path / "eval_curves.csv")
+    assert sorted(summary["agent"]) == sorted([peer.PEER, "gru"])
+    assert set(summary["total_steps"]) == {2048}
+    for agent, curve in curves.groupby("agent"):
+        assert list(curve["global_step"]) == [1024, 2048], agent
+        assert ((curve["eval_return_mean"] >= 1) & (curve["eval_return_mean"] <= 500)).all()
+        row = summary.set_index("agent").loc[agent]
+        assert row["final_eval_return"] == curve["eval_return_mean"].iloc[-1]
+        assert row["env_steps_per_s"] == pytest.approx(2048 / row["wall_time_s"])
+    table = capsys.readouterr().out
+    assert peer.PEER in table and "| CartPole-V | gru | 1 |" in table
+    before = (tmp_path / "summary.csv").read_text()
+    assert peer.main(argv) == 0  # every cell recorded: nothing retrained, nothing rewritten
+    assert (tmp_path / "summary.csv").read_text() == before
+
+
+def test_bad_arguments_stop_with_a_message(peer, capsys):
+    for argv, message in [(["--envs", "CartPole-Q"], "unknown task"), (["--agents", "lstm"], "unknown agent"),
+                          (["--steps", "0"], "steps must be an integer >= 1")]:
+        with pytest.raises(SystemExit):
+            peer.parse_args(argv)
+        assert message in capsys.readouterr().err
