@@ -1,13 +1,16 @@
 """The recurrent cores: one interface, explicit state, snnTorch-exact membranes, clear errors."""
 
+import numpy as np
 import pytest
 import snntorch as snn
 import torch
 from snntorch._neurons.neurons import SpikingNeuron
+from torch import nn
 
 from grsn_edu import CORE_NAMES, Trace, make_core
-from grsn_edu.snn.cores import GRSNCore, SubstepCore
-from grsn_edu.snn.neurons import atan_spike
+from grsn_edu.snn import cores
+from grsn_edu.snn.cores import Core, SubstepCore
+from grsn_edu.snn.neurons import atan_spike, leaky_step
 
 I, H = 3, 6
 
@@ -227,15 +230,20 @@ def test_sequence_call_equals_single_steps(name, options):
     starts[4, 1] = True
     starts[6, 0] = True
     state0 = core.initial_state(3)
+    seq_trace, step_trace = Trace(), Trace()
     with torch.no_grad():
-        seq_out, seq_state = core(x, state0, episode_start=starts)
+        seq_out, seq_state = core(x, state0, episode_start=starts, trace=seq_trace)
         state, outs = state0, []
         for t in range(9):
-            o, state = core(x[t : t + 1], state, episode_start=starts[t : t + 1])
+            o, state = core(x[t : t + 1], state, episode_start=starts[t : t + 1], trace=step_trace)
             outs.append(o)
     assert torch.allclose(seq_out, torch.cat(outs), atol=1e-6)
+    assert set(seq_state) == set(state) == set(core.state_names)
     for k in seq_state:
         assert torch.allclose(seq_state[k], state[k], atol=1e-6)
+    assert seq_trace.keys() == step_trace.keys()
+    for k in seq_trace.keys():
+        assert torch.allclose(seq_trace[k], step_trace[k], atol=1e-6), k
 
 
 @pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
@@ -254,6 +262,117 @@ def test_episode_start_resets_exactly_the_masked_entries(name, options):
     assert torch.equal(masked[:, others], plain[:, others])
     assert torch.equal(masked[:t_reset, b_reset], plain[:t_reset, b_reset])
     assert torch.allclose(masked[t_reset:, b_reset], fresh[:, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_episode_start_equals_fresh_runs_of_each_segment(name, options):
+    core = build(name, **options)
+    T, B = 12, 3
+    x = drive(T, B)
+    starts = torch.zeros(T, B, dtype=torch.bool)
+    starts[0, 0] = True  # at the first step: the state passed in is not used for entry 0
+    starts[[3, 8], 1] = True  # twice in one entry
+    starts[5, :] = True  # every entry at once
+    with torch.no_grad():
+        _, warm = core(drive(5, B, seed=3))
+        out, final = core(x, warm, episode_start=starts)
+        for b in range(B):
+            cuts = [t for t in range(T) if starts[t, b]]
+            bounds = list(zip([0] + cuts, cuts + [T]))
+            state = {k: v[b : b + 1] for k, v in warm.items()}
+            for t0, t1 in bounds:
+                if t0 == t1:
+                    continue
+                if starts[t0, b]:
+                    state = core.initial_state(1)
+                segment, state = core(x[t0:t1, b : b + 1], state)
+                assert torch.allclose(out[t0:t1, b], segment[:, 0], atol=1e-6), (b, t0, t1)
+            for k in final:
+                assert torch.allclose(final[k][b], state[k][0], atol=1e-6), (b, k)
+
+
+class LeakyIntegrator(Core):
+    """A core that supplies only precompute and step: h_t = 0.5 h_{t-1} + W x_t."""
+
+    _name = "integrator"
+    state_names = ("h",)
+
+    def __init__(self, input_size, hidden_size):
+        super().__init__(input_size, hidden_size)
+        self.encoder = nn.Linear(input_size, hidden_size, bias=False)
+
+    def precompute(self, x):
+        drive = self.encoder(x)
+        return drive.unbind(0), {"x": x, "drive": drive}
+
+    def step(self, drive_t, state, trace):
+        h = 0.5 * state["h"] + drive_t
+        if trace is not None:
+            trace.add("h", h)
+        return h, {"h": h, "doubled": 2 * h}  # "doubled" is derived: carried to the next step, never returned
+
+
+def test_the_shared_loop_runs_a_core_that_supplies_only_its_step():
+    torch.manual_seed(0)
+    core = LeakyIntegrator(I, H)
+    x = drive(6, 2)
+    starts = torch.zeros(6, 2, dtype=torch.bool)
+    starts[3, 1] = True
+    trace = Trace()
+    out, final = core(x, core.initial_state(2), episode_start=starts, trace=trace)
+    h, expected = torch.zeros(2, H), []
+    for t in range(6):
+        if t == 3:
+            h = h * torch.tensor([[1.0], [0.0]])
+        h = 0.5 * h + x[t] @ core.encoder.weight.T
+        expected.append(h)
+    assert torch.allclose(out, torch.stack(expected), atol=1e-5)
+    assert list(final) == ["h"] and torch.equal(final["h"], out[-1])
+    assert trace.keys() == ["h", "x", "drive"]
+    assert torch.equal(trace["h"], out.detach()) and torch.equal(trace["x"], x)
+    with pytest.raises(ValueError, match="expected 3 input features"):
+        core(drive(2, 2)[..., :2])
+
+
+def _on_the_shared_loop(core):
+    """The same core (same weights), run by Core's time loop over its step instead of its vectorised path."""
+    loop_class = type(f"Loop{type(core).__name__}", (type(core),), {"_run": Core._run})
+    twin = loop_class(core.input_size, core.hidden_size)
+    twin.load_state_dict(core.state_dict())
+    return twin
+
+
+@pytest.mark.parametrize("name", ["mlp", "gru"])
+def test_vectorised_paths_equal_the_shared_loop(name):
+    core = build(name)
+    twin = _on_the_shared_loop(core)
+    x = drive(8, 3)
+    starts = torch.zeros(8, 3, dtype=torch.bool)
+    starts[2, 0] = starts[5, 2] = True
+    fast_trace, loop_trace = Trace(), Trace()
+    with torch.no_grad():
+        fast, fast_state = core(x, episode_start=starts, trace=fast_trace)
+        loop, loop_state = twin(x, episode_start=starts, trace=loop_trace)
+    assert torch.allclose(fast, loop, atol=1e-6)
+    for k in fast_state:
+        assert torch.allclose(fast_state[k], loop_state[k], atol=1e-6)
+    assert torch.allclose(fast_trace["h"], loop_trace["h"], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lif", "grsn", "rleaky"])
+def test_leaky_membranes_are_stepped_by_leaky_step(name, monkeypatch):
+    calls = []
+
+    def counting_leaky_step(*args, **kwargs):
+        calls.append(args[0].shape)
+        return leaky_step(*args, **kwargs)
+
+    core = build(name)
+    expected, _ = core(drive(7, 2))
+    monkeypatch.setattr(cores, "leaky_step", counting_leaky_step)
+    out, _ = core(drive(7, 2))
+    assert calls == [(2, H)] * 7
+    assert torch.equal(out, expected)
 
 
 @pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
@@ -316,7 +435,8 @@ def test_unknown_core_name_lists_known_names():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        ({"substeps": 0}, "substeps must be an int >= 1"),
+        ({"substeps": 0}, r"substeps must be an integer >= 1, got 0 \(1 = TAP"),
+        ({"substeps": 2.0}, "substeps must be an integer >= 1, got 2.0"),
         ({"gate_input": "state"}, "gate_input must be one of"),
         ({"readout": "rate"}, "readout must be one of"),
         ({"beta": 1.5}, r"beta .* must lie in \[0, 1\]"),
@@ -350,7 +470,7 @@ def test_bad_shapes_and_states(name):
         core(torch.randn(4, 2, I), episode_start=torch.zeros(4, 3, dtype=torch.bool))
     with pytest.raises(ValueError, match="episode_start must be a bool tensor"):
         core(torch.randn(4, 2, I), episode_start=torch.zeros(4, 2))
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
         core.initial_state(0)
     if core.state_names:
         with pytest.raises(ValueError, match=r"made for batch size 5 but x has batch size 2.*initial_state\(2\)"):
@@ -362,22 +482,27 @@ def test_bad_shapes_and_states(name):
 
 
 def test_bad_sizes():
-    import numpy as np
-
-    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1, got 0"):
         make_core("gru", I, 0)
-    with pytest.raises(ValueError, match="input_size must be a positive int"):
+    with pytest.raises(ValueError, match="input_size must be an integer >= 1, got 2.5"):
         make_core("lif", 2.5, H)
-    assert make_core("lif", np.int64(3), np.int64(4)).hidden_size == 4  # numpy integers are fine
+    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1, got True"):
+        make_core("grsn", I, True)
     with pytest.raises(ValueError, match="beta and threshold must be numbers"):
         make_core("lif", I, H, beta="high")
-    with pytest.raises(ValueError, match="substeps must be an int >= 1"):
+    with pytest.raises(ValueError, match="substeps must be an integer >= 1, got 0"):
         SubstepCore(make_core("lif", I, H), 0)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 2.0"):
+        make_core("lif", I, H).initial_state(2.0)
 
 
-def test_grsn_docstring_states_what_is_a_choice():
-    doc = GRSNCore.__doc__
-    assert "Not certain from public sources" in doc and "gate_input" in doc
+def test_numpy_integers_are_accepted_wherever_a_count_is():
+    core = make_core("grsn", np.int64(3), np.int32(4), substeps=np.int64(2))
+    assert (core.input_size, core.hidden_size, core.substeps) == (3, 4, 2)
+    assert all(type(v) is int for v in (core.input_size, core.hidden_size, core.substeps, core.output_size))
+    state = core.initial_state(np.int64(5))
+    assert state["mem"].shape == (5, 4)
+    assert SubstepCore(make_core("lif", I, H), np.int16(3)).substeps == 3
 
 
 def test_spike_function_is_snntorch_atan():

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from grsn_edu import E_AC_PJ, E_MAC_PJ, EnergyReport, OpCount, Trace, count_core_ops, linear_ops, make_core, ops_from_trace
-
-
-def test_constants_are_horowitz_45nm():
-    assert (E_MAC_PJ, E_AC_PJ) == (4.6, 0.9)
+from grsn_edu import EnergyReport, OpCount, Trace, count_core_ops, linear_ops, make_core, ops_from_trace
+from grsn_edu.rl.agent_energy import marl_agent_energy, normaliser_ops, ppo_agent_energy
+from grsn_edu.snn.cores import core_class
+from grsn_edu.snn.energy import analytic_ops, core_ops_with_binary_inputs, input_layer_widths, rate_for_energy
+from grsn_edu.snn.ops import Synapse
 
 
 def test_linear_ops_spikes_cost_accumulates_per_spike():
@@ -75,7 +75,8 @@ def test_lif_substeps_pay_every_substep():
 
 
 def _grsn_by_hand(gate_input):
-    """I=1, H=2, beta=0: input 0.5, weights (20, 0): neuron 0 driven with 10 (always fires, |c| < 1 cannot stop it), neuron 1 with 0.
+    """I=1, H=2, beta=0: input 0.5, weights (20, 0): neuron 0 driven with 10 (always fires, |c| < 1 cannot stop
+    it), neuron 1 with 0.
 
     Neuron 1's membrane is c_t alone, |c_t| < 1, so it never fires. Previous spikes per step: t0 none,
     t1 [1, 0], t2 [1, 0]: 2 spikes over 3 steps.
@@ -173,13 +174,65 @@ def test_decisions_must_be_positive():
     core, x = _lif_by_hand()
     trace = Trace()
     core(x, trace=trace)
-    with pytest.raises(ValueError, match="decisions must be >= 1"):
+    with pytest.raises(ValueError, match="decisions must be an integer >= 1, got 0"):
         ops_from_trace(core, trace, decisions=0)
+    with pytest.raises(ValueError, match="decisions must be an integer >= 1, got 3.0"):
+        ops_from_trace(core, trace, decisions=3.0)
+    assert ops_from_trace(core, trace, decisions=np.int64(3)).total_mac == ops_from_trace(core, trace, 3).total_mac
+
+
+# -- each core's declared synapse layers ---------------------------------------------------------------------------
+SYNAPSE_VARIANTS = [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}), ("grsn", {"gate_input": "input"}),
+                    ("grsn", {"gate_input": "both"}), ("grsn", {"gates": False}), ("rleaky", {}), ("slstm", {}),
+                    ("grsn", {"substeps": 2})]
+
+
+@pytest.mark.parametrize("name,options", SYNAPSE_VARIANTS)
+def test_declared_synapses_are_the_cores_weights(name, options):
+    I, H = 5, 6
+    core = make_core(name, I, H, **options)
+    declared = sorted((s.out_features, s.in_features) for s in core.synapses)
+    assert declared == sorted(tuple(p.shape) for p in core.parameters() if p.dim() == 2)
+    biases = sum(p.numel() for n, p in core.named_parameters() if p.dim() == 1 and not n.endswith("beta"))
+    assert sum(s.out_features for s in core.synapses if s.bias) == biases
+    for s in core.synapses:
+        assert s.in_features == {"x": I, "spikes": H, "state": H}[s.reads], s
+
+
+@pytest.mark.parametrize("name,options", SYNAPSE_VARIANTS)
+def test_declared_synapses_agree_with_the_counted_rows(name, options):
+    torch.manual_seed(0)
+    core = make_core(name, 5, 6, **options)
+    trace = Trace()
+    with torch.no_grad():
+        core(3 * torch.randn(7, 2, 5), trace=trace)
+    rows, synapses = core.op_counts(trace), core.synapses
+    assert [r.layer for r in rows[: len(synapses)]] == [s.layer for s in synapses]
+    assert {r.layer for r in rows[len(synapses) :]} <= {"gating", "membrane"}  # the rest are element-wise
+    updates = trace["x"].shape[0] * trace["x"].shape[1]
+    for s, r in zip(synapses, rows):
+        bias_ac = float(updates * s.out_features) if s.bias else 0.0
+        if s.reads == "spikes":  # one accumulate per previous spike per target
+            assert (r.mac, r.ac) == (0.0, float(torch.count_nonzero(trace["spk_prev"])) * s.out_features + bias_ac)
+        else:  # a real-valued input or state: every input times every target
+            assert (r.mac, r.ac) == (float(updates * s.in_features * s.out_features), bias_ac)
+    assert input_layer_widths(core) == {s.layer: s.out_features for s in synapses if s.reads == "x"}
+
+
+@pytest.mark.parametrize("name,options", SYNAPSE_VARIANTS)
+def test_synapse_declarations_need_no_built_core(name, options):
+    cls = core_class(name)
+    layer_options = {k: v for k, v in options.items() if k in cls.layer_options}
+    assert cls.synapse_layers(5, 6, **layer_options) == make_core(name, 5, 6, **options).synapses
+
+
+def test_a_synapse_reads_a_known_input():
+    assert Synapse("w", "spikes", 4, 2).bias
+    with pytest.raises(ValueError, match="reads must be one of"):
+        Synapse("w", "membrane", 4, 2)
 
 
 # -- mixed inputs, agents over real episodes, formulas ------------------------------------------------------------
-from grsn_edu.snn.energy import analytic_ops, core_ops_with_binary_inputs, input_layer_widths, rate_for_energy
-from grsn_edu.rl.agent_energy import marl_agent_energy, normaliser_ops, ppo_agent_energy
 
 
 def test_linear_ops_mixed_features_by_hand():
@@ -270,8 +323,16 @@ def test_analytic_ops_bad_arguments():
         analytic_ops("grsn", 2, 4, gate_input="x")
     with pytest.raises(ValueError, match="readout"):
         analytic_ops("grsn", 2, 4, readout="rate")
-    with pytest.raises(ValueError, match="hidden_size"):
+    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1, got 0"):
         analytic_ops("grsn", 2, 0)
+    with pytest.raises(ValueError, match="input_size must be an integer >= 1, got 2.5"):
+        analytic_ops("grsn", 2.5, 4)
+    with pytest.raises(ValueError, match="head_outputs must be an integer >= 0, got -1"):
+        analytic_ops("grsn", 2, 4, head_outputs=-1)
+    with pytest.raises(ValueError, match="substeps must be an integer >= 1, got 0"):
+        analytic_ops("grsn", 2, 4, substeps=0)
+    numpy_sizes = analytic_ops("grsn", np.int64(2), np.int64(4), 0.5, substeps=np.int64(2), head_outputs=np.int64(3))
+    assert numpy_sizes.rows == analytic_ops("grsn", 2, 4, 0.5, substeps=2, head_outputs=3).rows
 
 
 def test_rate_for_energy_solves_the_line():

@@ -14,6 +14,12 @@ Every core has one interface::
 * ``trace``: pass a :class:`Trace` to record per-step internals (spikes, membrane, gates) for plots and for
   energy accounting; with ``trace=None`` (the default) nothing is recorded and nothing is paid.
 
+One time loop serves every recurrent core: :class:`Core` runs it, and a core supplies :meth:`Core.precompute`
+(the work done once per sequence, such as the input current :math:`W_x x_t + b_x` of all T steps in one matrix
+product) and :meth:`Core.step` (one update). Each core also declares its synapse layers
+(:meth:`Core.synapse_layers`) and element-wise operations (:meth:`Core.elementwise_ops`), from which its
+operations are counted (:meth:`Core.op_counts`, :mod:`grsn_edu.snn.energy`).
+
 Spiking cores follow the temporal alignment paradigm (TAP) by default: one spiking update per input step, so the
 membrane carried from one environment step to the next is the agent's memory. ``make_core(..., substeps=4)``
 wraps a spiking core in :class:`SubstepCore`, the usual non-TAP form: 4 spiking sub-steps per input, output
@@ -22,7 +28,8 @@ averaged over them (rate code).
 
 from __future__ import annotations
 
-import operator
+import inspect
+from collections.abc import Sequence
 
 import snntorch as snn
 import torch
@@ -30,14 +37,23 @@ from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
 from grsn_edu.snn.neurons import GATE_INPUTS, atan_spike, gated_current_step, leaky_step
-from grsn_edu.snn.ops import OpCount, linear_ops
+from grsn_edu.snn.ops import OpCount, Synapse, linear_ops
 from grsn_edu.snn.trace import Trace
+from grsn_edu.util.validation import check_int
 
-__all__ = ["READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "RLeakyCore", "SLSTMCore", "SubstepCore", "CORE_NAMES", "make_core", "count_parameters", "Trace"]
+__all__ = [
+    "READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "RLeakyCore", "SLSTMCore",
+    "SubstepCore", "CORE_NAMES", "core_class", "make_core", "count_parameters", "Trace",
+]
 
 
 #: Readouts a spiking core can expose: its spikes (binary), its membrane potential (real), or both, concatenated.
 READOUTS = ("spikes", "membrane", "both")
+
+#: The trace record that holds what a synapse reads (see :class:`~grsn_edu.snn.ops.Synapse`); ``"state"``
+#: synapses are counted dense and need no record.
+_TRACE_KEYS = {"x": "x", "spikes": "spk_prev"}
+
 
 def unregister_neuron(neuron: nn.Module) -> None:
     """Remove an snnTorch neuron from snnTorch's class-wide registry.
@@ -48,10 +64,30 @@ def unregister_neuron(neuron: nn.Module) -> None:
     """
     SpikingNeuron.instances[:] = [n for n in SpikingNeuron.instances if n is not neuron]
 
-class Core(nn.Module):
-    """Base class: argument checking, episode-start masking and the common interface.
 
-    Subclasses set ``state_names`` and implement :meth:`_run`. See the module docstring for the interface.
+class Core(nn.Module):
+    """Base class: argument checks, the time loop, episode-start resets and operation counts.
+
+    A recurrent core supplies two methods and :class:`Core` runs them over the sequence::
+
+        per_step, records = core.precompute(x)        # once per sequence
+        for t in range(T):
+            if episode_start is not None:
+                state = state * (1 - episode_start[t])   # per entry, for every name in core.state_names
+            out[t], state = core.step(per_step[t], state, trace)
+        trace.put(name, value) for each of records     # only with a trace
+
+    Inside the loop ``state`` may hold entries besides ``state_names``: values a step derives from the state and
+    hands to the next one (GRSN's previous spikes). They are dropped wherever the state is reset, so ``step``
+    recomputes them from the reset state, and they are not returned.
+
+    A core whose steps do not depend on each other (:class:`MLPCore`) or that has a fused implementation
+    (:class:`GRUCore`, ``nn.GRU``) replaces the loop (``_run``) with a vectorised path and keeps a ``step`` that
+    gives the same numbers; :class:`SubstepCore` runs its inner core's loop over the sub-steps.
+
+    For the energy count a core declares its synapse layers (:meth:`synapse_layers`) and its element-wise
+    operations (:meth:`elementwise_ops`); :meth:`op_counts` counts both on a recorded trace, and
+    :func:`grsn_edu.snn.energy.analytic_ops` evaluates the same declarations at a chosen firing rate.
 
     Attributes:
         input_size: I, features per input step.
@@ -59,25 +95,21 @@ class Core(nn.Module):
         output_size: features per output step (H, or 2H for a spiking core with ``readout="both"``).
         spiking: whether the hidden units communicate with binary spikes.
         substeps: spiking updates per input step (1 = TAP).
+        state_names: the keys of the state dict.
+        layer_options: constructor options that change which layers the core has; they are passed, by name, to
+            :meth:`synapse_layers` and :meth:`elementwise_ops`.
     """
 
     state_names: tuple[str, ...] = ()
+    layer_options: tuple[str, ...] = ()
     spiking = False
     substeps = 1
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        sizes = {}
-        for label, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            try:
-                sizes[label] = operator.index(value)  # accepts numpy integers, refuses floats and bools below
-            except TypeError:
-                raise ValueError(f"{label} must be a positive int, got {value!r}") from None
-            if isinstance(value, bool) or sizes[label] < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
-        self.input_size = sizes["input_size"]
-        self.hidden_size = sizes["hidden_size"]
-        self.output_size = hidden_size
+        self.input_size = check_int("input_size", input_size)
+        self.hidden_size = check_int("hidden_size", hidden_size)
+        self.output_size = self.hidden_size
 
     @property
     def name(self) -> str:
@@ -85,8 +117,7 @@ class Core(nn.Module):
 
     def initial_state(self, batch_size: int) -> dict[str, torch.Tensor]:
         """The state at an episode start: zeros, ``{name: (batch_size, H)}``."""
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        batch_size = check_int("batch_size", batch_size)
         ref = next(self.parameters())
         return {
             k: torch.zeros(batch_size, self.hidden_size, dtype=ref.dtype, device=ref.device)
@@ -119,13 +150,50 @@ class Core(nn.Module):
             keep = self._keep_mask(episode_start, T, B, x)
         return self._run(x, state, keep, trace)
 
+    # -- the time loop ------------------------------------------------------------------------------------------
+    def precompute(self, x: torch.Tensor) -> tuple[Sequence, dict[str, torch.Tensor]]:
+        """The work done once per sequence, before the time loop.
+
+        Args:
+            x: ``(T, B, I)``, already checked.
+
+        Returns:
+            ``(per_step, records)``: ``per_step[t]`` is what :meth:`step` receives at step t (by default
+            ``x[t]``, ``(B, I)``); ``records`` maps trace names to whole sequences ``(T, B, ...)`` (by default
+            ``{"x": x}``), put into the trace after the loop.
+        """
+        return x.unbind(0), {"x": x}
+
+    def step(self, inputs, state: dict[str, torch.Tensor], trace: Trace | None):
+        """One update: ``(out_t, state)`` from step t's entry of :meth:`precompute` and the state ``(B, H)``.
+
+        ``out_t`` is ``(B, output_size)``; the step records its per-step internals in ``trace`` when one is given.
+        A single environment step is ``core(x[None], state)``, which runs :meth:`precompute` and this method once.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no per-step update")
+
+    def _run(self, x, state, keep, trace):
+        # keep: (T, B, 1), 0 where an episode starts (see _keep_mask), or None
+        per_step, records = self.precompute(x)
+        outs = []
+        for t, inputs in enumerate(per_step):
+            if keep is not None:
+                state = {k: state[k] * keep[t] for k in self.state_names}
+            out, state = self.step(inputs, state, trace)
+            outs.append(out)
+        if trace is not None:
+            for name, value in records.items():
+                trace.put(name, value)
+        return torch.stack(outs), {k: state[k] for k in self.state_names}
+
     # -- checks -------------------------------------------------------------------------------------------------
     def _check_input(self, x) -> None:
+        shape = f"(T, B, {self.input_size})"
         if not isinstance(x, torch.Tensor):
-            raise ValueError(f"{self.name}: x must be a torch.Tensor of shape (T, B, {self.input_size}), got {type(x).__name__}")
+            raise ValueError(f"{self.name}: x must be a torch.Tensor of shape {shape}, got {type(x).__name__}")
         if x.dim() != 3:
             raise ValueError(
-                f"{self.name}: x must have shape (T, B, {self.input_size}) (time, batch, features), got {tuple(x.shape)}; "
+                f"{self.name}: x must have shape {shape} (time, batch, features), got {tuple(x.shape)}; "
                 "for a single step use x[None] to add T=1"
             )
         if x.shape[0] < 1:
@@ -134,7 +202,7 @@ class Core(nn.Module):
             raise ValueError(f"{self.name}: the batch needs B >= 1 entries, got B={x.shape[1]}")
         if x.shape[2] != self.input_size:
             raise ValueError(
-                f"{self.name}: expected {self.input_size} input features (x of shape (T, B, {self.input_size})), "
+                f"{self.name}: expected {self.input_size} input features (x of shape {shape}), "
                 f"got {x.shape[2]} (x of shape {tuple(x.shape)})"
             )
         if not x.is_floating_point():
@@ -142,9 +210,9 @@ class Core(nn.Module):
         ref = next(self.parameters())
         if x.dtype != ref.dtype or x.device != ref.device:
             raise ValueError(
-                f"{self.name}: x is {x.dtype} on {x.device} but the core's parameters are {ref.dtype} on {ref.device}; "
-                f"pass x.to({ref.dtype}) (numpy arrays are float64: use torch.as_tensor(a, dtype=torch.float32)) "
-                "or convert the core"
+                f"{self.name}: x is {x.dtype} on {x.device} but the core's parameters are {ref.dtype} on "
+                f"{ref.device}; pass x.to({ref.dtype}) (numpy arrays are float64: use "
+                "torch.as_tensor(a, dtype=torch.float32)) or convert the core"
             )
 
     def _check_state(self, state, batch_size: int) -> dict[str, torch.Tensor]:
@@ -156,7 +224,9 @@ class Core(nn.Module):
             )
         for k, v in state.items():
             if not isinstance(v, torch.Tensor) or v.dim() != 2:
-                raise ValueError(f"{self.name}: state[{k!r}] must be a (B, H) tensor, got {getattr(v, 'shape', type(v))}")
+                raise ValueError(
+                    f"{self.name}: state[{k!r}] must be a (B, H) tensor, got {getattr(v, 'shape', type(v))}"
+                )
             if v.shape[0] != batch_size:
                 raise ValueError(
                     f"{self.name}: the state was made for batch size {v.shape[0]} but x has batch size {batch_size}; "
@@ -164,7 +234,9 @@ class Core(nn.Module):
                 )
             ref = next(self.parameters())
             if v.dtype != ref.dtype or v.device != ref.device:
-                raise ValueError(f"{self.name}: state[{k!r}] is {v.dtype} on {v.device}, the core is {ref.dtype} on {ref.device}")
+                raise ValueError(
+                    f"{self.name}: state[{k!r}] is {v.dtype} on {v.device}, the core is {ref.dtype} on {ref.device}"
+                )
             if v.shape[1] != self.hidden_size:
                 raise ValueError(
                     f"{self.name}: state[{k!r}] has {v.shape[1]} units, this core has hidden_size={self.hidden_size}; "
@@ -175,36 +247,70 @@ class Core(nn.Module):
     def _keep_mask(self, episode_start, T: int, B: int, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(episode_start, torch.Tensor) or episode_start.dtype != torch.bool:
             got = episode_start.dtype if isinstance(episode_start, torch.Tensor) else type(episode_start).__name__
-            raise ValueError(f"{self.name}: episode_start must be a bool tensor of shape (T, B) = ({T}, {B}), got {got}")
+            raise ValueError(
+                f"{self.name}: episode_start must be a bool tensor of shape (T, B) = ({T}, {B}), got {got}"
+            )
         if tuple(episode_start.shape) != (T, B):
             raise ValueError(
-                f"{self.name}: episode_start must have shape (T, B) = ({T}, {B}) like x, got {tuple(episode_start.shape)}"
+                f"{self.name}: episode_start must have shape (T, B) = ({T}, {B}) like x, "
+                f"got {tuple(episode_start.shape)}"
             )
         # (T, B, 1) float: 0 where the state is reset before step t, 1 where it is kept
         return (~episode_start).to(device=x.device, dtype=x.dtype).unsqueeze(-1)
 
-    @staticmethod
-    def _mask(state: dict[str, torch.Tensor], keep_t: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        if keep_t is None:
-            return state
-        return {k: v * keep_t for k, v in state.items()}
+    # -- operation counts ---------------------------------------------------------------------------------------
+    @classmethod
+    def synapse_layers(cls, input_size: int, hidden_size: int, **options) -> tuple[Synapse, ...]:
+        """The core's synapse (linear) layers, in the order of its operation counts.
 
-    def _run(self, x, state, keep, trace):  # pragma: no cover - abstract
+        ``options`` are the values of :attr:`layer_options` (e.g. GRSN's ``gate_input``); without them, the
+        constructor's defaults. A classmethod, so that formulas need no built core.
+        """
         raise NotImplementedError
 
+    @classmethod
+    def elementwise_ops(cls, hidden_size: int, updates: int, resets: float, **options) -> list[OpCount]:
+        """Operations inside the units (gating, membrane) over ``updates`` updates of the layer of H units, with
+        ``resets`` reset subtractions (spikes at the previous update) among them. ``options``: as in
+        :meth:`synapse_layers`."""
+        return []
+
+    def _layer_option_values(self) -> dict:
+        return {name: getattr(self, name) for name in self.layer_options}
+
+    @property
+    def synapses(self) -> tuple[Synapse, ...]:
+        """This core's synapse layers (:meth:`synapse_layers` with its own sizes and options)."""
+        return self.synapse_layers(self.input_size, self.hidden_size, **self._layer_option_values())
 
     def op_counts(self, trace: Trace) -> list[OpCount]:
         """Total synaptic and neuron operations (MAC/AC) of the forward pass recorded in ``trace``.
 
-        Not per decision: :func:`grsn_edu.snn.energy.count_core_ops` divides by the number of decisions.
+        One row per synapse layer (counted on what it read: the input ``x`` or the previous spikes ``spk_prev``
+        as measured; a real-valued recurrent state dense), then the element-wise rows. Not per decision:
+        :func:`grsn_edu.snn.energy.count_core_ops` divides by the number of decisions.
         """
-        raise NotImplementedError
+        x = trace["x"]
+        updates = x.shape[0] * x.shape[1]
+        rows = []
+        for syn in self.synapses:
+            if syn.reads == "state":
+                bias_ac = float(updates * syn.out_features) if syn.bias else 0.0
+                rows.append(OpCount(syn.layer, float(updates * syn.in_features * syn.out_features), bias_ac, syn.note))
+            else:
+                rows.append(linear_ops(syn.layer, trace[_TRACE_KEYS[syn.reads]], syn.out_features, bias=syn.bias,
+                                       note=syn.note))
+        resets = float(torch.count_nonzero(trace["spk_prev"])) if "spk_prev" in trace else 0.0
+        return rows + self.elementwise_ops(self.hidden_size, updates, resets, **self._layer_option_values())
 
     def extra_repr(self) -> str:
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}"
 
+
 class MLPCore(Core):
     r"""No memory: :math:`h_t = \mathrm{ReLU}(W x_t + b)`. The baseline that cannot solve a POMDP.
+
+    With no recurrence it runs all steps at once (tested equal to the shared time loop over :meth:`step`).
 
     Example:
         >>> import torch
@@ -219,7 +325,13 @@ class MLPCore(Core):
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__(input_size, hidden_size)
-        self.encoder = nn.Linear(input_size, hidden_size)
+        self.encoder = nn.Linear(self.input_size, self.hidden_size)
+
+    def step(self, x_t, state, trace):
+        h = torch.relu(self.encoder(x_t))
+        if trace is not None:
+            trace.add("h", h)
+        return h, state
 
     def _run(self, x, state, keep, trace):
         h = torch.relu(self.encoder(x))
@@ -228,13 +340,16 @@ class MLPCore(Core):
             trace.put("h", h)
         return h, state
 
-    def op_counts(self, trace: Trace) -> list[OpCount]:
-        return [linear_ops("encoder", trace["x"], self.hidden_size)]
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size, **options):
+        return (Synapse("encoder", "x", input_size, hidden_size),)
+
 
 class GRUCore(Core):
     r"""``torch.nn.GRU``, one layer: the conventional recurrent baseline.
 
-    State ``{"h": (B, H)}``. Runs cuDNN-style fused over the sequence between episode starts.
+    State ``{"h": (B, H)}``. Runs cuDNN-style fused over the sequence between episode starts (tested equal to the
+    shared time loop over :meth:`step`).
 
     Example:
         >>> import torch
@@ -249,7 +364,13 @@ class GRUCore(Core):
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__(input_size, hidden_size)
-        self.gru = nn.GRU(input_size, hidden_size)
+        self.gru = nn.GRU(self.input_size, self.hidden_size)
+
+    def step(self, x_t, state, trace):
+        y, h = self.gru(x_t.unsqueeze(0), state["h"].unsqueeze(0))
+        if trace is not None:
+            trace.add("h", y[0])
+        return y[0], {"h": h[0]}
 
     def _run(self, x, state, keep, trace):
         h = state["h"]
@@ -273,22 +394,30 @@ class GRUCore(Core):
             trace.put("h", out)
         return out, {"h": h}
 
-    def op_counts(self, trace: Trace) -> list[OpCount]:
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size, **options):
+        return _gated_rnn_synapses(input_size, hidden_size, gates=3, recurrent_note="real-valued h_{t-1}")
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets, **options):
         # r*(W_hn h + b_hn), z*h, (1-z)*n are 3 multiplies; r, z, n pre-activation sums, 1-z, final sum are 5 adds
-        return _gated_rnn_ops(trace["x"], self.hidden_size, gates=3, recurrent_note="real-valued h_{t-1}")
+        return [_gated_rnn_gating(hidden_size, updates)]
 
-def _gated_rnn_ops(x: torch.Tensor, H: int, gates: int, recurrent_note: str) -> list[OpCount]:
-    """Operations of a gated RNN cell (GRU: 3 gate blocks, LSTM: 4) over every step of ``x`` ``(T, B, I)``.
 
-    Input and recurrent weights are dense (the recurrent input is real-valued), each with a bias; element-wise,
-    both cells have 3 multiplies and 5 adds per unit and step.
-    """
-    n = x.shape[0] * x.shape[1]
-    return [
-        linear_ops("input weights", x, gates * H),
-        OpCount("recurrent weights", mac=float(n * H * gates * H), ac=float(n * gates * H), note=recurrent_note),
-        OpCount("gating", mac=float(n * 3 * H), ac=float(n * 5 * H), note="element-wise"),
-    ]
+def _gated_rnn_synapses(input_size: int, hidden_size: int, gates: int, recurrent_note: str) -> tuple[Synapse, ...]:
+    """A gated RNN cell's weights (GRU: 3 gate blocks, LSTM: 4): dense on the input and on the real-valued
+    recurrent state, each with a bias."""
+    return (
+        Synapse("input weights", "x", input_size, gates * hidden_size),
+        Synapse("recurrent weights", "state", hidden_size, gates * hidden_size, note=recurrent_note),
+    )
+
+
+def _gated_rnn_gating(hidden_size: int, updates: int) -> OpCount:
+    """Element-wise, a GRU and an LSTM cell both have 3 multiplies and 5 adds per unit and step."""
+    return OpCount("gating", mac=float(updates * 3 * hidden_size), ac=float(updates * 5 * hidden_size),
+                   note="element-wise")
+
 
 class _SpikingCore(Core):
     """Shared parts of the spiking cores: readout choice, learnable per-neuron beta, threshold."""
@@ -311,7 +440,7 @@ class _SpikingCore(Core):
         if not threshold > 0.0:
             raise ValueError(f"threshold must be > 0, got {threshold}")
         self.readout = readout
-        self.output_size = 2 * hidden_size if readout == "both" else hidden_size
+        self.output_size = 2 * self.hidden_size if readout == "both" else self.hidden_size
         self.beta_init = float(beta)
         self.threshold = float(threshold)
         self.learn_beta = bool(learn_beta)
@@ -329,7 +458,11 @@ class _SpikingCore(Core):
         unregister_neuron(leaky)
         return leaky
 
-    def _readout(self, spk, mem):
+    def _output(self, spk: torch.Tensor, mem: torch.Tensor, trace: Trace | None) -> torch.Tensor:
+        """Step t's output (the readout of spikes and membrane), recording both when tracing."""
+        if trace is not None:
+            trace.add("spk", spk)
+            trace.add("mem", mem)
         if self.readout == "spikes":
             return spk
         if self.readout == "membrane":
@@ -341,6 +474,14 @@ class _SpikingCore(Core):
             f"{super().extra_repr()}, readout={self.readout!r}, beta_init={self.beta_init}, "
             f"threshold={self.threshold}, learn_beta={self.learn_beta}"
         )
+
+
+def _membrane_ops(hidden_size: int, updates: int, resets: float, currents: int, note: str) -> OpCount:
+    """A leaky membrane: ``beta * U`` is one MAC per unit; adding each of ``currents`` input currents and the
+    reset (when it happens) one AC each."""
+    return OpCount("membrane", mac=float(updates * hidden_size), ac=float(updates * currents * hidden_size) + resets,
+                   note=note)
+
 
 class LIFCore(_SpikingCore):
     r"""A layer of plain snnTorch ``Leaky`` neurons under TAP: one membrane update per input step.
@@ -368,7 +509,7 @@ class LIFCore(_SpikingCore):
 
     def __init__(self, input_size, hidden_size, readout="spikes", beta=0.9, threshold=1.0, learn_beta=True):
         super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
-        self.encoder = nn.Linear(input_size, hidden_size)
+        self.encoder = nn.Linear(self.input_size, self.hidden_size)
         # The membrane's parameters live in a real snnTorch Leaky (per-neuron learnable beta, threshold, surrogate).
         self.leaky = self._leaky_membrane()
 
@@ -377,35 +518,27 @@ class LIFCore(_SpikingCore):
         """Per-neuron membrane decay, ``(H,)`` (clamped to [0, 1] when used)."""
         return self.leaky.beta
 
-    def _run(self, x, state, keep, trace):
-        cur = self.encoder(x)  # all steps at once: (T, B, H)
-        cur_t = cur.unbind(0)
-        mem = state["mem"]
-        beta, thr = self.leaky.beta, self.threshold
-        outs = []
-        for t in range(x.shape[0]):
-            if keep is not None:
-                mem = mem * keep[t]
-            if trace is not None:
-                trace.add("spk_prev", (mem > thr).to(mem.dtype))
-            spk, mem = leaky_step(cur_t[t], mem, beta, thr)
-            outs.append(self._readout(spk, mem))
-            if trace is not None:
-                trace.add("spk", spk)
-                trace.add("mem", mem)
-        if trace is not None:
-            trace.put("drive", cur)
-            trace.put("x", x)
-        return torch.stack(outs), {"mem": mem}
+    def precompute(self, x):
+        drive = self.encoder(x)  # I_t for all steps at once: (T, B, H)
+        # unbind once: T views with one backward node, cheaper than T separate index operations
+        return drive.unbind(0), {"drive": drive, "x": x}
 
-    def op_counts(self, trace: Trace) -> list[OpCount]:
-        x, H = trace["x"], self.hidden_size
-        n = x.shape[0] * x.shape[1]
-        resets = float(torch.count_nonzero(trace["spk_prev"]))
-        return [
-            linear_ops("encoder", x, H),
-            OpCount("membrane", mac=float(n * H), ac=float(n * H) + resets, note="beta*U; +current; -reset"),
-        ]
+    def step(self, drive_t, state, trace):
+        mem = state["mem"]
+        reset = (mem > self.threshold).to(mem.dtype)
+        if trace is not None:
+            trace.add("spk_prev", reset)
+        spk, mem = leaky_step(drive_t, mem, self.leaky.beta, self.threshold, reset=reset)
+        return self._output(spk, mem, trace), {"mem": mem}
+
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size, **options):
+        return (Synapse("encoder", "x", input_size, hidden_size),)
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets, **options):
+        return [_membrane_ops(hidden_size, updates, resets, 1, "beta*U; +current; -reset")]
+
 
 class GRSNCore(_SpikingCore):
     r"""Gated recurrent spiking neurons (GRSN): a leaky spiking membrane fed by a gated recurrent current.
@@ -466,6 +599,7 @@ class GRSNCore(_SpikingCore):
 
     _name = "grsn"
     state_names = ("mem", "cur")
+    layer_options = ("gate_input", "gates")
 
     def __init__(
         self,
@@ -482,101 +616,98 @@ class GRSNCore(_SpikingCore):
         super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
         if gate_input not in GATE_INPUTS:
             raise ValueError(f"gate_input must be one of {GATE_INPUTS}, got {gate_input!r}")
+        I, H = self.input_size, self.hidden_size
         self.gate_input = gate_input
         self.gates = bool(gates)
         self.forget_bias = float(forget_bias)
-        self.encoder = nn.Linear(input_size, hidden_size)
+        self._gates_read_x = self.gates and gate_input in ("input", "both")
+        self._gates_read_spikes = self.gates and gate_input in ("spikes", "both")
+        self.encoder = nn.Linear(I, H)
         self.leaky = self._leaky_membrane()
         if self.gates:
             # Forget gate and candidate share one weight matrix: rows [0, H) are W_F, rows [H, 2H) are W_I.
-            if gate_input in ("input", "both"):
-                self.gate_x = nn.Linear(input_size, 2 * hidden_size)
-            if gate_input in ("spikes", "both"):
-                self.gate_o = nn.Linear(hidden_size, 2 * hidden_size, bias=(gate_input == "spikes"))
+            if self._gates_read_x:
+                self.gate_x = nn.Linear(I, 2 * H)
+            if self._gates_read_spikes:
+                self.gate_o = nn.Linear(H, 2 * H, bias=(gate_input == "spikes"))
             with torch.no_grad():
-                bias = self.gate_x.bias if gate_input in ("input", "both") else self.gate_o.bias
-                bias[:hidden_size].fill_(self.forget_bias)
+                bias = self.gate_x.bias if self._gates_read_x else self.gate_o.bias
+                bias[:H].fill_(self.forget_bias)
 
     @property
     def beta(self) -> torch.Tensor:
         """Per-neuron membrane decay, ``(H,)`` (clamped to [0, 1] when used)."""
         return self.leaky.beta
 
-    def _run(self, x, state, keep, trace):
-        T = x.shape[0]
-        thr = self.threshold
-        beta = self.leaky.beta
+    def precompute(self, x):
         drive = self.encoder(x)  # W_x x_t + b_x for all steps: (T, B, H)
-        gx = self.gate_x(x) if self.gates and self.gate_input in ("input", "both") else None
+        gate_x = self.gate_x(x) if self._gates_read_x else None  # the gates' input part, all steps: (T, B, 2H)
         # unbind once: T views with one backward node, cheaper than T separate index operations
         drive_t = drive.unbind(0)
-        gx_t = gx.unbind(0) if gx is not None else None
-        use_spikes = self.gates and self.gate_input in ("spikes", "both")
+        gate_x_t = gate_x.unbind(0) if gate_x is not None else (None,) * len(drive_t)
+        return tuple(zip(drive_t, gate_x_t)), {"x": x, "drive": drive}
+
+    def step(self, inputs, state, trace):
+        drive_t, gate_x_t = inputs
+        thr = self.threshold
         mem, cur = state["mem"], state["cur"]
-        spk_prev = None
-        outs = []
-        for t in range(T):
-            if keep is not None:
-                mem, cur = mem * keep[t], cur * keep[t]
-                spk_prev = None  # recompute from the (possibly reset) membrane
-            if spk_prev is None:
-                spk_prev = atan_spike(mem - thr)  # o_{t-1}, with a surrogate gradient into the previous membrane
-            if self.gates:
-                if use_spikes:
-                    pre = self.gate_o(spk_prev) if gx is None else torch.addmm(gx_t[t], spk_prev, self.gate_o.weight.t())
-                else:
-                    pre = gx_t[t]
-                cur, forget, cand = gated_current_step(pre, cur)
-                current = drive_t[t] + cur
-            else:
-                current = drive_t[t]
-            if trace is not None:
-                trace.add("spk_prev", spk_prev)
-                if self.gates:
-                    trace.add("forget", forget)
-                    trace.add("candidate", cand)
-                    trace.add("cur", cur)
-            # the reset is the previous spike (same comparison), without its gradient, as in snnTorch
-            spk, mem = leaky_step(current, mem, beta, thr, reset=spk_prev.detach())
-            outs.append(self._readout(spk, mem))
-            spk_prev = spk
-            if trace is not None:
-                trace.add("spk", spk)
-                trace.add("mem", mem)
-        if trace is not None:
-            trace.put("x", x)
-            trace.put("drive", drive)
-        return torch.stack(outs), {"mem": mem, "cur": cur}
-
-
-    def op_counts(self, trace: Trace) -> list[OpCount]:
-        x, H = trace["x"], self.hidden_size
-        n = x.shape[0] * x.shape[1]
-        resets = float(torch.count_nonzero(trace["spk_prev"]))
-        rows = [linear_ops("encoder", x, H)]
+        spk_prev = state.get("spk_prev")
+        if spk_prev is None:  # the first step, or the state was reset: o_{t-1} from the membrane
+            spk_prev = atan_spike(mem - thr)  # with a surrogate gradient into the previous membrane
         if self.gates:
-            if self.gate_input in ("input", "both"):
-                rows.append(linear_ops("gates (input)" if self.gate_input == "both" else "gates", x, 2 * H))
-            if self.gate_input in ("spikes", "both"):
-                name = "gates (spikes)" if self.gate_input == "both" else "gates"
-                rows.append(linear_ops(name, trace["spk_prev"], 2 * H, bias=self.gate_input == "spikes"))
-            rows.append(OpCount("gating", mac=float(n * 2 * H), ac=float(n * 2 * H), note="F*c, (1-F)*I; 1-F, sum"))
-            rows.append(OpCount("membrane", mac=float(n * H), ac=float(n * 2 * H) + resets, note="beta*U; +drive, +c; -reset"))
+            if not self._gates_read_spikes:
+                pre = gate_x_t
+            elif gate_x_t is None:
+                pre = self.gate_o(spk_prev)
+            else:
+                pre = torch.addmm(gate_x_t, spk_prev, self.gate_o.weight.t())
+            cur, forget, cand = gated_current_step(pre, cur)
+            current = drive_t + cur
         else:
-            rows.append(OpCount("membrane", mac=float(n * H), ac=float(n * H) + resets, note="beta*U; +current; -reset"))
-        return rows
+            current = drive_t
+        if trace is not None:
+            trace.add("spk_prev", spk_prev)
+            if self.gates:
+                trace.add("forget", forget)
+                trace.add("candidate", cand)
+                trace.add("cur", cur)
+        # the reset is the previous spike (same comparison), without its gradient, as in snnTorch
+        spk, mem = leaky_step(current, mem, self.leaky.beta, thr, reset=spk_prev.detach())
+        return self._output(spk, mem, trace), {"mem": mem, "cur": cur, "spk_prev": spk}
+
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size, gate_input="spikes", gates=True):
+        layers = [Synapse("encoder", "x", input_size, hidden_size)]
+        if gates:
+            both = gate_input == "both"
+            if gate_input in ("input", "both"):
+                layers.append(Synapse("gates (input)" if both else "gates", "x", input_size, 2 * hidden_size))
+            if gate_input in ("spikes", "both"):
+                layers.append(Synapse("gates (spikes)" if both else "gates", "spikes", hidden_size, 2 * hidden_size,
+                                      bias=not both))
+        return tuple(layers)
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets, gate_input="spikes", gates=True):
+        if not gates:
+            return [_membrane_ops(hidden_size, updates, resets, 1, "beta*U; +current; -reset")]
+        n2h = float(updates * 2 * hidden_size)
+        return [OpCount("gating", mac=n2h, ac=n2h, note="F*c, (1-F)*I; 1-F, sum"),
+                _membrane_ops(hidden_size, updates, resets, 2, "beta*U; +drive, +c; -reset")]
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, gate_input={self.gate_input!r}, forget_bias={self.forget_bias}, gates={self.gates}"
+        return (f"{super().extra_repr()}, gate_input={self.gate_input!r}, forget_bias={self.forget_bias}, "
+                f"gates={self.gates}")
+
 
 class RLeakyCore(_SpikingCore):
     r"""snnTorch ``RLeaky``: a leaky spiking layer with all-to-all recurrent spikes, under TAP.
 
     .. math:: U_t = \beta U_{t-1} + W_x x_t + b_x + V o_{t-1} + b_V - \Theta(U_{t-1}-U_{thr}) U_{thr}
 
-    The parameters are an ``snntorch.RLeaky`` module's (beta, recurrent ``nn.Linear``, threshold); its step is
-    written out here (``RLeaky.forward`` stores its tensors on the module) and tested equal to ``RLeaky.forward``.
-    State ``{"mem": (B, H), "spk": (B, H)}``.
+    The parameters are an ``snntorch.RLeaky`` module's (beta, recurrent ``nn.Linear``, threshold); the step is
+    :func:`~grsn_edu.snn.neurons.leaky_step` with the recurrent current (``RLeaky.forward`` stores its tensors on
+    the module), tested equal to ``RLeaky.forward``. State ``{"mem": (B, H), "spk": (B, H)}``.
 
     Example:
         >>> import torch
@@ -591,12 +722,12 @@ class RLeakyCore(_SpikingCore):
 
     def __init__(self, input_size, hidden_size, readout="spikes", beta=0.9, threshold=1.0, learn_beta=True):
         super().__init__(input_size, hidden_size, readout, beta, threshold, learn_beta)
-        self.encoder = nn.Linear(input_size, hidden_size)
+        self.encoder = nn.Linear(self.input_size, self.hidden_size)
         self.rleaky = snn.RLeaky(
-            beta=torch.full((hidden_size,), self.beta_init),
+            beta=torch.full((self.hidden_size,), self.beta_init),
             threshold=self.threshold,
             learn_beta=self.learn_beta,
-            linear_features=hidden_size,
+            linear_features=self.hidden_size,
             all_to_all=True,
             reset_mechanism="subtract",
             spike_grad=atan_spike,
@@ -607,40 +738,28 @@ class RLeakyCore(_SpikingCore):
     def beta(self) -> torch.Tensor:
         return self.rleaky.beta
 
-    def _run(self, x, state, keep, trace):
-        cur = self.encoder(x)
-        cur_t = cur.unbind(0)
-        mem, spk = state["mem"], state["spk"]
-        beta, thr = self.rleaky.beta, self.threshold
-        outs = []
-        for t in range(x.shape[0]):
-            if keep is not None:
-                mem, spk = mem * keep[t], spk * keep[t]
-            if trace is not None:
-                trace.add("spk_prev", spk)
-            # snnTorch RLeaky's step (subtract reset from the previous membrane, detached), written out so that no
-            # tensor is stored on the module: U = beta U + I + V o_{t-1} - R U_thr
-            reset = (mem > thr).to(mem.dtype)
-            mem = beta.clamp(0, 1) * mem + cur_t[t] + self.rleaky.recurrent(spk) - reset * thr
-            spk = atan_spike(mem - thr)
-            outs.append(self._readout(spk, mem))
-            if trace is not None:
-                trace.add("spk", spk)
-                trace.add("mem", mem)
-        if trace is not None:
-            trace.put("x", x)
-            trace.put("drive", cur)
-        return torch.stack(outs), {"mem": mem, "spk": spk}
+    def precompute(self, x):
+        drive = self.encoder(x)
+        return drive.unbind(0), {"x": x, "drive": drive}
 
-    def op_counts(self, trace: Trace) -> list[OpCount]:
-        x, H = trace["x"], self.hidden_size
-        n = x.shape[0] * x.shape[1]
-        resets = float(torch.count_nonzero(trace["spk_prev"]))
-        return [
-            linear_ops("encoder", x, H),
-            linear_ops("recurrent", trace["spk_prev"], H),
-            OpCount("membrane", mac=float(n * H), ac=float(n * 2 * H) + resets, note="beta*U; +current, +recurrent; -reset"),
-        ]
+    def step(self, drive_t, state, trace):
+        mem, spk = state["mem"], state["spk"]
+        reset = (mem > self.threshold).to(mem.dtype)
+        if trace is not None:
+            trace.add("spk_prev", spk)
+        spk, mem = leaky_step(drive_t, mem, self.rleaky.beta, self.threshold, reset=reset,
+                              recurrent=self.rleaky.recurrent(spk))
+        return self._output(spk, mem, trace), {"mem": mem, "spk": spk}
+
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size, **options):
+        return (Synapse("encoder", "x", input_size, hidden_size),
+                Synapse("recurrent", "spikes", hidden_size, hidden_size))
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets, **options):
+        return [_membrane_ops(hidden_size, updates, resets, 2, "beta*U; +current, +recurrent; -reset")]
+
 
 class SLSTMCore(_SpikingCore):
     r"""snnTorch ``SLSTM``: an LSTM cell whose hidden state is a membrane that fires spikes, under TAP.
@@ -670,29 +789,25 @@ class SLSTMCore(_SpikingCore):
 
     def __init__(self, input_size, hidden_size, readout="spikes", threshold=0.5):
         super().__init__(input_size, hidden_size, readout, beta=1.0, threshold=threshold, learn_beta=False)
-        self.slstm = snn.SLSTM(input_size, hidden_size, threshold=self.threshold, spike_grad=atan_spike)
+        self.slstm = snn.SLSTM(self.input_size, self.hidden_size, threshold=self.threshold, spike_grad=atan_spike)
         unregister_neuron(self.slstm)
 
-    def _run(self, x, state, keep, trace):
-        mem, syn = state["mem"], state["syn"]
-        outs = []
-        for t in range(x.shape[0]):
-            if keep is not None:
-                mem, syn = mem * keep[t], syn * keep[t]
-            mem, syn = self.slstm.lstm_cell(x[t], (mem, syn))
-            spk = self.slstm.fire(mem)
-            outs.append(self._readout(spk, mem))
-            if trace is not None:
-                trace.add("spk", spk)
-                trace.add("mem", mem)
-                trace.add("syn", syn)
+    def step(self, x_t, state, trace):
+        mem, syn = self.slstm.lstm_cell(x_t, (state["mem"], state["syn"]))
+        out = self._output(self.slstm.fire(mem), mem, trace)
         if trace is not None:
-            trace.put("x", x)
-        return torch.stack(outs), {"mem": mem, "syn": syn}
+            trace.add("syn", syn)
+        return out, {"mem": mem, "syn": syn}
 
-    def op_counts(self, trace: Trace) -> list[OpCount]:
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size, **options):
+        return _gated_rnn_synapses(input_size, hidden_size, gates=4, recurrent_note="real-valued membrane U_{t-1}")
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets, **options):
         # f*c, i*g, o*tanh(c) are 3 multiplies; the four gate sums and c's sum are 5 adds
-        return _gated_rnn_ops(trace["x"], self.hidden_size, gates=4, recurrent_note="real-valued membrane U_{t-1}")
+        return [_gated_rnn_gating(hidden_size, updates)]
+
 
 class SubstepCore(Core):
     r"""The non-TAP form of a spiking core: ``substeps`` spiking updates per input step, rate-coded output.
@@ -702,6 +817,9 @@ class SubstepCore(Core):
     rate). By default the state carries over from one input step to the next (``reset_each_step=False``), so
     the core keeps TAP's memory and differs only in paying S updates per decision; ``reset_each_step=True``
     gives the classic setting where each decision starts from a fresh state (no memory across steps).
+
+    It runs the inner core's time loop over the ``T * S`` sub-steps; its layers and operations are the inner
+    core's, paid at every sub-step.
 
     Example:
         >>> import torch
@@ -714,8 +832,7 @@ class SubstepCore(Core):
     def __init__(self, inner: Core, substeps: int = 4, reset_each_step: bool = False):
         if not inner.spiking:
             raise ValueError(f"substeps > 1 is the non-TAP form of a spiking core; {inner.name!r} is not spiking")
-        if not isinstance(substeps, int) or isinstance(substeps, bool) or substeps < 1:
-            raise ValueError(f"substeps must be an int >= 1, got {substeps!r}")
+        substeps = check_int("substeps", substeps)
         super().__init__(inner.input_size, inner.hidden_size)
         self.inner = inner
         self.substeps = substeps
@@ -741,6 +858,9 @@ class SubstepCore(Core):
         out, state = self.inner(xs, state, episode_start=starts if bool(starts.any()) else None, trace=trace)
         return out.reshape(T, S, B, -1).mean(dim=1), state
 
+    @property
+    def synapses(self) -> tuple[Synapse, ...]:
+        return self.inner.synapses
 
     def op_counts(self, trace: Trace) -> list[OpCount]:
         # The inner core's trace has T*S steps: every sub-step's operations are paid, all within one decision.
@@ -748,6 +868,7 @@ class SubstepCore(Core):
 
     def extra_repr(self) -> str:
         return f"substeps={self.substeps}, reset_each_step={self.reset_each_step}"
+
 
 _CORES = {
     "mlp": MLPCore,
@@ -760,6 +881,19 @@ _CORES = {
 
 #: Names accepted by :func:`make_core`.
 CORE_NAMES = tuple(_CORES)
+
+
+def core_class(name: str) -> type[Core]:
+    """The class of the core called ``name`` (one of :data:`CORE_NAMES`).
+
+    Example:
+        >>> core_class("grsn").synapse_layers(2, 4, gate_input="input")[1]
+        Synapse(layer='gates', reads='x', in_features=2, out_features=8, bias=True, note='')
+    """
+    if name not in _CORES:
+        raise ValueError(f"unknown core {name!r}; known cores: {', '.join(CORE_NAMES)}")
+    return _CORES[name]
+
 
 def make_core(name: str, input_size: int, hidden_size: int, substeps: int = 1, **options) -> Core:
     """Build a recurrent core by name.
@@ -778,24 +912,21 @@ def make_core(name: str, input_size: int, hidden_size: int, substeps: int = 1, *
         >>> core.name, core.output_size
         ('grsn', 32)
     """
-    if name not in _CORES:
-        raise ValueError(f"unknown core {name!r}; known cores: {', '.join(CORE_NAMES)}")
-    if not isinstance(substeps, int) or isinstance(substeps, bool) or substeps < 1:
-        raise ValueError(f"substeps must be an int >= 1 (1 = TAP, e.g. 4 for the non-TAP form), got {substeps!r}")
+    cls = core_class(name)
+    substeps = check_int("substeps", substeps, hint=" (1 = TAP, e.g. 4 for the non-TAP form)")
     reset_each_step = options.pop("reset_each_step", None)
-    cls = _CORES[name]
     try:
         core = cls(input_size, hidden_size, **options)
     except TypeError as err:
-        import inspect
-
-        allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "input_size", "hidden_size")]
+        allowed = [p for p in inspect.signature(cls.__init__).parameters
+                   if p not in ("self", "input_size", "hidden_size")]
         raise ValueError(f"bad option for core {name!r}: {err}; its options are {allowed}") from None
     if substeps > 1:
         return SubstepCore(core, substeps, reset_each_step=bool(reset_each_step))
     if reset_each_step is not None:
         raise ValueError("reset_each_step only applies with substeps > 1")
     return core
+
 
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""

@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import torch
 
-from grsn_edu.snn.ops import EnergyReport, OpCount, linear_ops
+from grsn_edu.snn.cores import READOUTS, core_class
+from grsn_edu.snn.neurons import GATE_INPUTS
+from grsn_edu.snn.ops import EnergyReport, OpCount, Synapse, linear_ops
+from grsn_edu.snn.trace import Trace
+from grsn_edu.util.validation import check_int
 
-__all__ = ["count_core_ops", "ops_from_trace", "input_layer_widths", "core_ops_with_binary_inputs", "analytic_ops", "rate_for_energy"]
+__all__ = ["count_core_ops", "ops_from_trace", "input_layer_widths", "core_ops_with_binary_inputs", "analytic_ops",
+           "rate_for_energy"]
 
 
 def count_core_ops(core, x: torch.Tensor, state=None, episode_start=None) -> EnergyReport:
@@ -34,43 +39,36 @@ def count_core_ops(core, x: torch.Tensor, state=None, episode_start=None) -> Ene
     Returns:
         An :class:`EnergyReport` with one row per layer of the core (``core.op_counts`` gives the formulas).
     """
-    from grsn_edu.snn.trace import Trace
-
     trace = Trace()
     with torch.no_grad():
         core(x, state, episode_start=episode_start, trace=trace)
     return ops_from_trace(core, trace, decisions=x.shape[0] * x.shape[1])
+
 
 def ops_from_trace(core, trace, decisions: int) -> EnergyReport:
     """Per-decision operation counts of ``core`` from a :class:`~grsn_edu.snn.trace.Trace` of ``decisions`` decisions.
 
     Use this when the trace was recorded over many calls (e.g. an agent acting with T=1 for a whole episode).
     """
-    if decisions < 1:
-        raise ValueError(f"decisions must be >= 1, got {decisions}")
+    decisions = check_int("decisions", decisions)
     totals = core.op_counts(trace)
     return EnergyReport([r.scaled(1.0 / decisions) for r in totals], decisions)
+
+
+def _input_synapses(core) -> dict[str, Synapse]:
+    return {syn.layer: syn for syn in core.synapses if syn.reads == "x"}
+
 
 def input_layer_widths(core) -> dict[str, int]:
     """The rows of ``core.op_counts`` that are linear layers reading the core's input ``x``, with their widths.
 
-    ``{row name: out_features}``; e.g. ``{"input weights": 3 * H}`` for a GRU, ``{"encoder": H}`` for a LIF
-    layer, ``{"encoder": H, "gates": 2 * H}`` for a GRSN whose gates read the input. A non-TAP core
-    (:class:`~grsn_edu.snn.cores.SubstepCore`) has its inner core's layers.
+    ``{row name: out_features}`` from the core's declared synapse layers (``core.synapses``); e.g.
+    ``{"input weights": 3 * H}`` for a GRU, ``{"encoder": H}`` for a LIF layer, ``{"encoder": H, "gates": 2 * H}``
+    for a GRSN whose gates read the input. A non-TAP core (:class:`~grsn_edu.snn.cores.SubstepCore`) has its
+    inner core's layers.
     """
-    inner = getattr(core, "inner", core)
-    H = inner.hidden_size
-    if inner.name == "gru":
-        return {"input weights": 3 * H}
-    if inner.name == "slstm":
-        return {"input weights": 4 * H}
-    widths = {"encoder": H}
-    if inner.name == "grsn" and inner.gates:
-        if inner.gate_input == "input":
-            widths["gates"] = 2 * H
-        elif inner.gate_input == "both":
-            widths["gates (input)"] = 2 * H
-    return widths
+    return {layer: syn.out_features for layer, syn in _input_synapses(core).items()}
+
 
 def core_ops_with_binary_inputs(core, trace, binary_features: slice | None) -> list[OpCount]:
     """``core.op_counts(trace)`` (totals), with the layers that read the input counted feature by feature.
@@ -81,18 +79,38 @@ def core_ops_with_binary_inputs(core, trace, binary_features: slice | None) -> l
     rows = core.op_counts(trace)
     if binary_features is None:
         return rows
-    widths = input_layer_widths(core)
+    inputs = _input_synapses(core)
     x = trace["x"]
-    return [linear_ops(r.layer, x, widths[r.layer], binary_features=binary_features) if r.layer in widths else r
+    return [linear_ops(r.layer, x, inputs[r.layer].out_features, bias=inputs[r.layer].bias,
+                       binary_features=binary_features) if r.layer in inputs else r
             for r in rows]
+
+
+def _synapse_formula(syn: Synapse, spikes: float, input_spikes: float | None, event_driven: bool) -> OpCount:
+    """Operations per update of one synapse layer: ``spikes`` previous spikes of the core, ``input_spikes`` input
+    spikes (None: a real-valued input)."""
+    width = syn.out_features
+    bias = float(width) if syn.bias else 0.0
+    if syn.reads == "state":
+        return OpCount(syn.layer, float(syn.in_features * width), bias)
+    if syn.reads == "x":
+        if input_spikes is None or not event_driven:
+            return OpCount(syn.layer, float(syn.in_features * width), bias,
+                           "real-valued" if input_spikes is None else "dense")
+        return OpCount(syn.layer, 0.0, input_spikes * width + bias, "spike-driven")
+    if not event_driven:
+        return OpCount(syn.layer, float(syn.in_features * width), bias, "dense")
+    return OpCount(syn.layer, 0.0, spikes * width + bias, "spike-driven")
+
 
 def analytic_ops(core: str, input_size: int, hidden_size: int, firing_rate: float = 0.0, *,
                  gate_input: str = "spikes", substeps: int = 1, head_outputs: int = 0, readout: str = "spikes",
                  input_spikes: float | None = None, event_driven: bool = True) -> EnergyReport:
     """Operations per decision of a core (and optionally its readout head) from formulas, at a firing rate.
 
-    The same convention as the counts on a real forward pass: with ``firing_rate`` set to the measured
-    fraction of units that spiked at the previous update, the result equals :func:`count_core_ops` exactly
+    The same convention and the same layers as the counts on a real forward pass (the core class's
+    ``synapse_layers`` and ``elementwise_ops``): with ``firing_rate`` set to the measured fraction of units
+    that spiked at the previous update, the result equals :func:`count_core_ops` exactly
     (``tests/test_energy.py`` checks it). Use it to sweep sizes and rates without running anything.
 
     Args:
@@ -113,56 +131,23 @@ def analytic_ops(core: str, input_size: int, hidden_size: int, firing_rate: floa
         >>> analytic_ops("gru", 2, 4).total_mac      # 3H*I + 3H*H + 3H
         84.0
     """
-    from grsn_edu.snn.cores import CORE_NAMES, READOUTS
-    from grsn_edu.snn.neurons import GATE_INPUTS
-
-    if core not in CORE_NAMES:
-        raise ValueError(f"unknown core {core!r}; known cores: {', '.join(CORE_NAMES)}")
+    cls = core_class(core)
     if gate_input not in GATE_INPUTS:
         raise ValueError(f"gate_input must be one of {GATE_INPUTS}, got {gate_input!r}")
     if readout not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
     if not 0.0 <= float(firing_rate) <= 1.0:
         raise ValueError(f"firing_rate is a fraction of units per update, in [0, 1]; got {firing_rate}")
-    I, H, A, r = int(input_size), int(hidden_size), int(head_outputs), float(firing_rate)
-    if min(I, H) < 1 or A < 0 or substeps < 1:
-        raise ValueError(f"need input_size, hidden_size, substeps >= 1 and head_outputs >= 0; got {I}, {H}, {substeps}, {A}")
+    I, H = check_int("input_size", input_size), check_int("hidden_size", hidden_size)
+    substeps = check_int("substeps", substeps)
+    A, r = check_int("head_outputs", head_outputs, minimum=0), float(firing_rate)
     s = r * H  # spikes per update
-
-    def reads_x(name, width):
-        if input_spikes is None or not event_driven:
-            return OpCount(name, float(I * width), float(width), "real-valued" if input_spikes is None else "dense")
-        return OpCount(name, 0.0, float(input_spikes * width + width), "spike-driven")
-
-    def reads_spikes(name, width, bias=True):
-        b = float(width) if bias else 0.0
-        if not event_driven:
-            return OpCount(name, float(H * width), b, "dense")
-        return OpCount(name, 0.0, s * width + b, "spike-driven")
-
-    if core == "mlp":
-        rows = [reads_x("encoder", H)]
-    elif core in ("gru", "slstm"):
-        g = 3 if core == "gru" else 4
-        rows = [reads_x("input weights", g * H), OpCount("recurrent weights", float(g * H * H), float(g * H)),
-                OpCount("gating", float(3 * H), float(5 * H))]
-    elif core == "lif":
-        rows = [reads_x("encoder", H), OpCount("membrane", float(H), H + s)]
-    elif core == "rleaky":
-        rows = [reads_x("encoder", H), reads_spikes("recurrent", H), OpCount("membrane", float(H), 2 * H + s)]
-    else:  # grsn
-        rows = [reads_x("encoder", H)]
-        if gate_input == "spikes":
-            rows.append(reads_spikes("gates", 2 * H))
-        elif gate_input == "input":
-            rows.append(reads_x("gates", 2 * H))
-        else:
-            rows += [reads_x("gates (input)", 2 * H), reads_spikes("gates (spikes)", 2 * H, bias=False)]
-        rows += [OpCount("gating", float(2 * H), float(2 * H)), OpCount("membrane", float(H), 2 * H + s)]
+    options = {name: value for name, value in {"gate_input": gate_input}.items() if name in cls.layer_options}
+    rows = [_synapse_formula(syn, s, input_spikes, event_driven) for syn in cls.synapse_layers(I, H, **options)]
+    rows += [OpCount(row.layer, row.mac, row.ac) for row in cls.elementwise_ops(H, 1, s, **options)]
     rows = [row.scaled(substeps) for row in rows]
     if A:
-        spiking = core in ("lif", "grsn", "rleaky", "slstm")
-        if not spiking or readout == "membrane":
+        if not cls.spiking or readout == "membrane":
             rows.append(OpCount("readout", float(H * A), float(A)))
         else:
             dense = substeps > 1 or not event_driven  # non-TAP reads rates; dense hardware ignores sparsity
@@ -170,6 +155,7 @@ def analytic_ops(core: str, input_size: int, hidden_size: int, firing_rate: floa
             mem_mac = float(H * A) if readout == "both" else 0.0
             rows.append(OpCount("readout", spike_mac + mem_mac, spike_ac + A))
     return EnergyReport(rows, 1)
+
 
 def rate_for_energy(target_pj: float, core: str, input_size: int, hidden_size: int, **options) -> float:
     """The firing rate at which :func:`analytic_ops` gives ``target_pj`` per decision (energy is linear in it).

@@ -5,8 +5,8 @@ Everything here is a pure function of explicit tensors: no state lives on a modu
 The leaky integrate-and-fire (LIF) step reproduces ``snntorch.Leaky`` (subtract reset, ``reset_delay=True``,
 the default) exactly, and uses snnTorch's own spike function with its arc-tangent surrogate gradient
 (``snntorch.surrogate.atan``). ``tests/test_cores.py::test_membrane_is_snntorch_leaky`` checks it against
-``snntorch.Leaky`` number for number, so a core built on :func:`leaky_step` *is* an snnTorch Leaky layer, only without the per-call
-bookkeeping that ``snntorch.Leaky.forward`` does on its module attributes.
+``snntorch.Leaky`` number for number, so a core built on :func:`leaky_step` *is* an snnTorch Leaky layer, only
+without the per-call bookkeeping that ``snntorch.Leaky.forward`` does on its module attributes.
 """
 
 from __future__ import annotations
@@ -37,16 +37,18 @@ def leaky_step(
     threshold: torch.Tensor | float,
     spike_fn=atan_spike,
     reset: torch.Tensor | None = None,
+    recurrent: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""One step of snnTorch's ``Leaky`` neuron with subtract reset.
+    r"""One step of snnTorch's ``Leaky`` neuron with subtract reset (and of ``RLeaky``, given ``recurrent``).
 
     .. math::
 
         R_t &= \Theta(U_{t-1} - U_{thr}) \quad\text{(detached: no gradient through the reset)}\\
-        U_t &= \mathrm{clamp}(\beta, 0, 1)\, U_{t-1} + I_t - R_t U_{thr}\\
+        U_t &= \mathrm{clamp}(\beta, 0, 1)\, U_{t-1} + I_t\ [+\, J_t] - R_t U_{thr}\\
         S_t &= \Theta(U_t - U_{thr}) \quad\text{(forward: step; backward: atan surrogate)}
 
-    Symbols: :math:`I_t` input current, :math:`U_t` membrane potential, :math:`S_t` output spike,
+    Symbols: :math:`I_t` input current, :math:`J_t` optional recurrent current (``RLeaky``'s
+    :math:`V o_{t-1} + b_V`), :math:`U_t` membrane potential, :math:`S_t` output spike,
     :math:`\beta` membrane decay (per neuron or shared), :math:`U_{thr}` firing threshold,
     :math:`\Theta` the Heaviside step, :math:`R_t` the reset, i.e. the previous step's spike.
 
@@ -58,6 +60,8 @@ def leaky_step(
         spike_fn: spike function with a surrogate gradient, applied to :math:`U_t - U_{thr}`.
         reset: optional :math:`R_t` when the caller already has it (the previous step's spikes, detached);
             saves recomputing the comparison inside a time loop.
+        recurrent: optional recurrent current :math:`J_t` ``(B, H)``, added after ``current`` (snnTorch's
+            ``RLeaky`` adds its two currents in this order; float addition is not associative).
 
     Returns:
         ``(spikes, mem)``, each ``(B, H)``; spikes are exactly 0.0 or 1.0.
@@ -72,6 +76,8 @@ def leaky_step(
     if reset is None:
         reset = (mem > threshold).to(mem.dtype)
     mem = beta.clamp(0, 1) * mem + current
+    if recurrent is not None:
+        mem = mem + recurrent
     # with the usual threshold of 1.0 the product reset * threshold is reset itself: skip a kernel in the loop
     mem = mem - (reset if isinstance(threshold, float) and threshold == 1.0 else reset * threshold)
     return spike_fn(mem - threshold), mem

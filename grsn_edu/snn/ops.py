@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["E_MAC_PJ", "E_AC_PJ", "OpCount", "EnergyReport", "is_binary", "linear_ops"]
+__all__ = ["E_MAC_PJ", "E_AC_PJ", "OpCount", "EnergyReport", "SYNAPSE_INPUTS", "Synapse", "is_binary", "linear_ops"]
 
 
 #: Energy of one 32-bit floating-point multiply-accumulate at 45 nm (Horowitz 2014), picojoules.
@@ -61,11 +61,39 @@ class OpCount:
     ac: float = 0.0
     note: str = ""
 
-    def scaled(self, factor: float) -> "OpCount":
+    def scaled(self, factor: float) -> OpCount:
         return OpCount(self.layer, self.mac * factor, self.ac * factor, self.note)
 
     def energy_pj(self, e_mac: float = E_MAC_PJ, e_ac: float = E_AC_PJ) -> float:
         return self.mac * e_mac + self.ac * e_ac
+
+#: What a synapse layer may read: the core's input x_t, the core's previous spikes o_{t-1}, or a real-valued
+#: recurrent state (a GRU's h_{t-1}, an SLSTM's membrane U_{t-1}).
+SYNAPSE_INPUTS = ("x", "spikes", "state")
+
+
+@dataclass(frozen=True)
+class Synapse:
+    """A synapse (linear) layer of a core, as a core declares it for counting its operations.
+
+    Each of ``out_features`` targets reads ``in_features`` inputs, plus a bias when ``bias``. What it reads
+    (``reads``, one of :data:`SYNAPSE_INPUTS`) decides the cost: ``"x"`` the core's input and ``"spikes"`` the
+    core's previous spikes are counted on the measured tensor (:func:`linear_ops`: one AC per spike per target,
+    dense MACs for real values); ``"state"``, a real-valued recurrent state, always costs dense MACs.
+    ``layer`` names the row in the operation counts; ``note`` is that row's note (empty: :func:`linear_ops`'s).
+    """
+
+    layer: str
+    reads: str
+    in_features: int
+    out_features: int
+    bias: bool = True
+    note: str = ""
+
+    def __post_init__(self):
+        if self.reads not in SYNAPSE_INPUTS:
+            raise ValueError(f"{self.layer}: reads must be one of {SYNAPSE_INPUTS}, got {self.reads!r}")
+
 
 @dataclass
 class EnergyReport:
@@ -106,11 +134,12 @@ class EnergyReport:
             for r in self.rows
         ]
         records.append(
-            {"layer": "total", "MAC": self.total_mac, "AC": self.total_ac, "energy_pJ": self.energy_pj(e_mac, e_ac), "note": ""}
+            {"layer": "total", "MAC": self.total_mac, "AC": self.total_ac, "energy_pJ": self.energy_pj(e_mac, e_ac),
+             "note": ""}
         )
         return pd.DataFrame.from_records(records)
 
-    def __add__(self, other: "EnergyReport") -> "EnergyReport":
+    def __add__(self, other: EnergyReport) -> EnergyReport:
         if not isinstance(other, EnergyReport):
             return NotImplemented
         return EnergyReport(self.rows + other.rows, max(self.decisions, other.decisions))
@@ -141,13 +170,15 @@ def linear_ops(layer: str, inputs: torch.Tensor, out_features: int, bias: bool =
         OpCount(layer='encoder', mac=2.0, ac=2.0, note='1 real + 2 binary features')
     """
     if inputs.dim() < 1:
-        raise ValueError(f"inputs must have shape (..., in_features), got a scalar")
+        raise ValueError("inputs must have shape (..., in_features), got a scalar")
     in_features = inputs.shape[-1]
     n = inputs.numel() // max(in_features, 1)
     bias_ac = float(n * out_features) if bias else 0.0
     if binary_features is not None:
         if not isinstance(binary_features, slice):
-            raise ValueError(f"binary_features must be a slice of the feature axis, e.g. slice(18, None), got {binary_features!r}")
+            raise ValueError(
+                f"binary_features must be a slice of the feature axis, e.g. slice(18, None), got {binary_features!r}"
+            )
         index = torch.arange(in_features)[binary_features]
         binary = inputs[..., index]
         if not is_binary(binary):

@@ -56,7 +56,8 @@ class Trace:
             return chunks[0]
         if len({c.shape[1:] for c in chunks}) > 1:
             raise ValueError(
-                f"trace[{name!r}] was recorded with different batch sizes {sorted({tuple(c.shape[1:]) for c in chunks})}; "
+                f"trace[{name!r}] was recorded with different batch sizes "
+                f"{sorted({tuple(c.shape[1:]) for c in chunks})}; "
                 "use one Trace per batch size"
             )
         return torch.cat(chunks)
