@@ -20,12 +20,24 @@ def _check(env):
         check_env(env, skip_render_check=True)
 
 
+def _balance(env, seed: int) -> tuple[int, bool, bool]:
+    """Play one episode with a controller that reads the true cart-pole state; (steps, terminated, truncated)."""
+    env.reset(seed=seed)
+    steps = 0
+    while True:
+        x, x_dot, theta, theta_dot = env.unwrapped.state
+        _, _, terminated, truncated, _ = env.step(int(theta + 0.5 * theta_dot + 0.01 * x + 0.1 * x_dot > 0))
+        steps += 1
+        if terminated or truncated:
+            return steps, terminated, truncated
+
+
 @pytest.mark.parametrize("env_id", list(POMDP_IDS))
-def test_registered_ids_pass_the_env_checker(env_id):
+def test_registered_ids_pass_the_env_checker_and_end_balanced_episodes_at_500_steps(env_id):
     env = gym.make(env_id)
-    assert env.spec.max_episode_steps == 500
-    assert env.observation_space.shape == (len(POMDP_IDS[env_id]["dims"]),)
     _check(env)
+    # CartPole-v1's episodes: a pole kept up is truncated (not terminated) after exactly 500 steps
+    assert _balance(env, seed=1) == _balance(gym.make("CartPole-v1"), seed=1) == (500, False, True)
 
 
 @pytest.mark.parametrize("env_id,dims", [("CartPole-P", [0, 2]), ("CartPole-V", [1, 3]), ("CartPole-F", [0, 1, 2, 3])])
@@ -64,24 +76,36 @@ def test_keepdims_needs_a_box():
         KeepDims(gym.make("FrozenLake-v1"), [0])
 
 
-def test_flicker_blanks_at_the_given_rate_and_reproducibly():
-    def blanks(seed):
-        env = Flicker(gym.make("CartPole-v1"), p=0.3)
-        env.reset(seed=seed)
-        env.action_space.seed(seed)
-        out = []
-        for _ in range(400):
-            obs, _, term, trunc, _ = env.step(env.action_space.sample())
-            out.append(not obs.any())
-            if term or trunc:
-                env.reset()
-        return np.array(out)
+def _blanks(env, seed: int, steps: int = 400, dims=(0, 1, 2, 3)) -> np.ndarray:
+    """Whether each of ``steps`` observations was blanked; one not blanked must be the true state's ``dims``."""
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    dims = list(dims)
+    out = []
+    for _ in range(steps):
+        obs, _, term, trunc, _ = env.step(env.action_space.sample())
+        blank = not obs.any()
+        if not blank:
+            np.testing.assert_array_equal(obs, np.asarray(env.unwrapped.state, dtype=np.float32)[dims])
+        out.append(blank)
+        if term or trunc:
+            env.reset()
+    return np.array(out)
 
-    a = blanks(0)
+
+def test_flicker_blanks_at_the_given_rate_and_reproducibly():
+    a = _blanks(Flicker(gym.make("CartPole-v1"), p=0.3), seed=0)
     assert 0.22 < a.mean() < 0.38
-    assert (a == blanks(0)).all()
+    assert (a == _blanks(Flicker(gym.make("CartPole-v1"), p=0.3), seed=0)).all()
+    assert (a != _blanks(Flicker(gym.make("CartPole-v1"), p=0.3), seed=1)).any()
+    assert not _blanks(Flicker(gym.make("CartPole-v1"), p=0.0), seed=0).any()
     with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
         Flicker(gym.make("CartPole-v1"), p=1.5)
+
+
+def test_cartpole_vf_blanks_the_velocities_a_fifth_of_the_time():
+    assert 0.15 < _blanks(gym.make("CartPole-VF"), seed=0, steps=800, dims=[1, 3]).mean() < 0.25
+    assert not _blanks(gym.make("CartPole-V"), seed=0, dims=[1, 3]).any()
 
 
 def test_unknown_env_id_names_the_known_ones():
@@ -89,16 +113,31 @@ def test_unknown_env_id_names_the_known_ones():
         make_env("CartPole-Q")
 
 
+def test_vector_env_copies_are_seeded_seed_plus_index():
+    def first_steps(seed):
+        envs = make_vector_env("CartPole-P", 3, seed=seed)
+        return np.stack([envs.step(np.ones(3, dtype=int))[0] for _ in range(3)])  # (steps, envs, 2)
+
+    a, b = first_steps(0), first_steps(1)
+    np.testing.assert_array_equal(a, first_steps(0))
+    np.testing.assert_array_equal(a[:, 1:], b[:, :2])  # copy i of seed 0 is copy i - 1 of seed 1
+    assert not np.array_equal(a[:, 0], a[:, 1])
+
+
 def test_vector_env_same_step_autoreset():
-    envs = make_vector_env("CartPole-V", 3, seed=0)
-    obs, _ = envs.reset(seed=[0, 1, 2])
-    assert obs.shape == (3, 2)
+    envs = make_vector_env("CartPole-F", 3, seed=0)
     for _ in range(200):
         obs, _, term, trunc, info = envs.step(np.zeros(3, dtype=int))  # always push left: episodes end fast
-        if (term | trunc).any():
-            assert "final_obs" in info
+        done = term | trunc
+        if done.any():
             break
     else:
         pytest.fail("no episode ended in 200 steps of pushing left")
-    with pytest.raises(ValueError, match="num_envs must be a positive int"):
+    final = np.stack([info["final_obs"][i] for i in np.flatnonzero(done)])
+    fell = (np.abs(final[:, 0]) > 2.4) | (np.abs(final[:, 2]) > 0.2095)  # CartPole-v1's termination
+    assert fell.all()  # info["final_obs"]: the last observation of the episode that ended
+    assert (np.abs(obs[done]) <= 0.05).all()  # returned with it: the first of the next (reset within +-0.05)
+    with pytest.raises(ValueError, match="num_envs must be an integer >= 1"):
         make_vector_env("CartPole-V", 0, seed=0)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        make_vector_env("CartPole-V", 2, seed=-1)

@@ -33,6 +33,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import register, registry
 
+from grsn_edu.util.validation import check_int
+
 __all__ = ["POMDP_IDS", "KeepDims", "Flicker"]
 
 
@@ -148,13 +150,13 @@ def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
 
 
 def make_vector_env(env_id: str, num_envs: int, seed: int) -> gym.vector.SyncVectorEnv:
-    """``num_envs`` copies of ``env_id`` in one synchronous vector env, seeded ``seed, seed+1, ...``.
+    """``num_envs`` copies of ``env_id`` in one synchronous vector env, reset with seeds ``seed, seed+1, ...``.
 
     Uses same-step autoreset: when an episode ends, the observation returned with it is already the first of the
     next episode (the last one is in ``info["final_obs"]``), so every step's action is a real decision.
     """
-    if not isinstance(num_envs, int) or num_envs < 1:
-        raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+    num_envs = check_int("num_envs", num_envs)
+    seed = check_int("seed", seed, minimum=0)
     make_env(env_id).close()  # validate the id with a clear message before building copies
     envs = gym.vector.SyncVectorEnv(
         [lambda: gym.make(env_id) for _ in range(num_envs)],

@@ -60,7 +60,8 @@ class CueRecallTask:
         self.n_cues = check_int("n_cues", n_cues, minimum=2)
         self.delay = check_int("delay", delay, minimum=0)
         if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
-            raise ValueError(f"noise (standard deviation of the distractors) must be a finite number >= 0, got {noise!r}")
+            raise ValueError(f"noise (standard deviation of the distractors) must be a finite number >= 0, "
+                             f"got {noise!r}")
         if isinstance(cue_strength, bool) or not isinstance(cue_strength, (int, float)) or not cue_strength > 0:
             raise ValueError(f"cue_strength must be a number > 0, got {cue_strength!r}")
         self.noise = float(noise)

@@ -65,7 +65,8 @@ def load_checkpoint(path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as err:  # torch raises several types for truncated or foreign files
-        raise ValueError(f"checkpoint {path} is unreadable ({type(err).__name__}: {err}); delete it and retrain") from None
+        raise ValueError(f"checkpoint {path} is unreadable ({type(err).__name__}: {err}); "
+                         "delete it and retrain") from None
     if not isinstance(payload, dict) or "model" not in payload:
         raise ValueError(f"checkpoint {path} does not hold a grsn-edu model; delete it and retrain")
     return payload
@@ -79,7 +80,8 @@ def read_csv(path, columns: list[str]) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
     except Exception as err:
-        raise ValueError(f"{path} is not a readable CSV ({err}); regenerate it with the command in its README.md") from None
+        raise ValueError(f"{path} is not a readable CSV ({err}); "
+                         "regenerate it with the command in its README.md") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} lacks columns {missing}; regenerate it with the command in its README.md")

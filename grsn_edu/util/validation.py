@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["check_int"]
+__all__ = ["check_int", "check_int_arguments"]
 
 
 def check_int(name: str, value, minimum: int = 1, hint: str = "") -> int:
@@ -27,3 +27,33 @@ def check_int(name: str, value, minimum: int = 1, hint: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}{hint}")
     return int(value)
+
+
+def check_int_arguments(parser, args, minimums: dict[str, int]) -> None:
+    """:func:`check_int` on parsed command-line arguments; a bad one ends the program through ``parser.error``.
+
+    Args:
+        parser: the ``argparse.ArgumentParser`` that parsed ``args`` (its ``error`` prints the usage and exits 2).
+        args: the parsed arguments.
+        minimums: attribute of ``args`` -> its minimum, e.g. ``{"steps": 1, "seeds": 0}``. A list (an option with
+            ``nargs``) is checked element by element; ``None`` (an optional argument left out) is not checked.
+            The message names the option as it is typed: ``--batch-size must be an integer >= 1, got 0``.
+
+    Example:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser(prog="sweep")
+        >>> _ = parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+        >>> check_int_arguments(parser, parser.parse_args(["--seeds", "0", "3"]), {"seeds": 0})
+        >>> check_int_arguments(parser, parser.parse_args(["--seeds", "0", "-1"]), {"seeds": 0})
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
+    """
+    for name, minimum in minimums.items():
+        value = getattr(args, name)
+        values = [] if value is None else value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            try:
+                check_int("--" + name.replace("_", "-"), v, minimum)
+            except ValueError as err:
+                parser.error(str(err))
