@@ -1,15 +1,35 @@
-"""Accuracy on the cue-recall memory task for a grid of cores x delays x seeds (x learning rates), saved as CSV.
+r"""Accuracy on the cue-recall memory task for a grid of cores x delays x seeds (x learning rates), saved as CSV.
 
-    .venv/bin/python scripts/memory_sweep.py                      # the sweep notebook 02 loads (defaults below)
-    .venv/bin/python scripts/memory_sweep.py --cores grsn --delays 20 40 --option grsn:readout=membrane \\
-        --out data/memory_task/variants.csv                        # one variant of one core
+The commands that made ``data/memory_task/`` (from the project root; each resumes, so on the finished files they
+have nothing left to do):
+
+    .venv/bin/python scripts/memory_sweep.py                      # results.csv: 6 cores x 6 delays x 3 seeds
+    .venv/bin/python scripts/memory_sweep.py --delays 20 --seeds 100 --lrs 0.001 0.003 0.01 \
+        --out data/memory_task/lr_pilot.csv                        # lr_pilot.csv
+    S=".venv/bin/python scripts/memory_sweep.py --delays 20 40 --out data/memory_task/variants.csv"   # variants.csv:
+    $S --cores grsn --option grsn:readout=membrane
+    $S --cores grsn --option grsn:forget_bias=0
+    $S --cores grsn --option grsn:gates=false
+    $S --cores grsn --option grsn:gate_input=input
+    $S --cores grsn --option grsn:beta=0.5
+    $S --cores grsn --lrs 0.003
+    $S --cores slstm --option slstm:readout=membrane
+    $S --cores lif --option lif:readout=membrane
+    $S --cores rleaky --option rleaky:readout=membrane
+    $S --cores gru --steps 2400
+    $S --cores slstm --delays 5 10 --option slstm:readout=membrane
+    $S --cores slstm --delays 1 5 --option slstm:threshold=1.0
+
+(a later ``--delays`` replaces the one in ``$S``), and
+
     .venv/bin/python scripts/memory_sweep.py --dry-run             # list the runs still to do, run nothing
 
-Every run is :func:`grsn_edu.experiments.memory.train_memory_task` (same budget, optimiser and learning rate for every core)
-and becomes one CSV row. The CSV is rewritten atomically after every run (temporary file, then ``os.replace``),
-so an interrupted sweep loses at most the run in progress; started again with the same arguments, it skips the
-runs already in the file and continues where it stopped. Runs with other settings (learning rate, options,
-steps, ...) are told apart by those columns, so several sweeps may share one file.
+Every run is :func:`grsn_edu.experiments.memory.train_memory_task` (same budget, optimiser and learning rate for
+every core) and becomes one CSV row; :func:`grsn_edu.experiments.memory.sweep_memory_task` runs the grid. The CSV
+is rewritten atomically after every run, so an interrupted sweep loses at most the run in progress; started again
+with the same arguments, it skips the runs already in the file and continues where it stopped. Runs with other
+settings (learning rate, options, steps, ...) are told apart by those columns, so several sweeps may share one
+file.
 
 One torch thread by default: the numbers (and the measured wall times) are those of a single CPU core.
 """
@@ -17,29 +37,17 @@ One torch thread by default: the numbers (and the measured wall times) are those
 from __future__ import annotations
 
 import argparse
-import csv
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import torch
-from tqdm import tqdm
-
 from grsn_edu import CORE_NAMES
-from grsn_edu.experiments.memory import MemoryRun, format_options, train_memory_task
+from grsn_edu.experiments.memory import sweep_memory_task
+from grsn_edu.util.validation import check_int_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The cores of the main sweep, spelled out so that the default grid stays the same if cores are added later.
 DEFAULT_CORES = ["mlp", "gru", "lif", "grsn", "rleaky", "slstm"]
 DEFAULT_OUT = ROOT / "data" / "memory_task" / "results.csv"
-
-#: CSV columns, in order: MemoryRun's fields without the loss curve, then the torch thread count.
-COLUMNS = [name for name in MemoryRun.__dataclass_fields__ if name != "losses"] + ["threads"]
-
-#: Columns that identify a run; a row with the same values is not run again.
-KEY_COLUMNS = ["core", "delay", "seed", "lr", "options", "steps", "batch_size", "hidden_size", "n_cues", "noise", "test_size"]
 
 
 def parse_value(text: str):
@@ -69,9 +77,12 @@ def parse_options(specs: list[str], cores: list[str], parser: argparse.ArgumentP
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked: a bad value stops with a message that names the option."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cores", nargs="+", default=DEFAULT_CORES, help=f"cores to train (default: {' '.join(DEFAULT_CORES)})")
-    p.add_argument("--delays", nargs="+", type=int, default=[1, 2, 5, 10, 20, 40], help="delays D (default 1 2 5 10 20 40)")
+    p.add_argument("--cores", nargs="+", default=DEFAULT_CORES,
+                   help=f"cores to train (default: {' '.join(DEFAULT_CORES)})")
+    p.add_argument("--delays", nargs="+", type=int, default=[1, 2, 5, 10, 20, 40],
+                   help="delays D (default 1 2 5 10 20 40)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="training seeds (default 0 1 2)")
     p.add_argument("--lrs", nargs="+", type=float, default=[1e-2], help="Adam learning rates (default 0.01)")
     p.add_argument("--steps", type=int, default=800, help="optimiser steps per run (default 800)")
@@ -84,7 +95,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--option", action="append", default=[], metavar="CORE:KEY=VALUE",
         help="a core option, repeatable, e.g. grsn:forget_bias=0 or lif:readout=membrane",
     )
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"CSV to write and resume (default {DEFAULT_OUT.relative_to(ROOT)})")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"CSV to write and resume (default {DEFAULT_OUT.relative_to(ROOT)})")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--dry-run", action="store_true", help="list the runs still to do and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -95,70 +107,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"unknown core(s) {', '.join(unknown)}; known cores: {', '.join(CORE_NAMES)}")
     if len(set(args.cores)) != len(args.cores):
         p.error("--cores lists a core twice")
-    if any(d < 0 for d in args.delays):
-        p.error(f"--delays must be >= 0, got {args.delays}")
-    if any(s < 0 for s in args.seeds):
-        p.error(f"--seeds must be >= 0, got {args.seeds}")
+    check_int_arguments(p, args, {"delays": 0, "seeds": 0, "steps": 1, "batch_size": 1, "hidden_size": 1,
+                                  "test_size": 1, "threads": 1, "n_cues": 2})
     if any(not lr > 0 for lr in args.lrs):
         p.error(f"--lrs must be > 0, got {args.lrs}")
-    for name in ("steps", "batch_size", "hidden_size", "test_size", "threads"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.n_cues < 2:
-        p.error(f"--n-cues must be >= 2, got {args.n_cues}")
     if not args.noise >= 0:
         p.error(f"--noise must be >= 0, got {args.noise}")
     if args.out.suffix != ".csv":
         p.error(f"--out must be a .csv file, got {args.out}")
     args.options = parse_options(args.option, args.cores, p)
     return args
-
-
-def run_key(row: dict) -> tuple:
-    """The identity of a run, as strings, so that rows read back from the CSV compare equal to planned ones."""
-    out = []
-    for col in KEY_COLUMNS:
-        value = row[col]
-        out.append(repr(float(value)) if col in ("lr", "noise") else str(value))
-    return tuple(out)
-
-
-def read_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames != COLUMNS:
-            raise SystemExit(
-                f"{path} has columns {reader.fieldnames}, expected {COLUMNS}; move it away or choose another --out"
-            )
-        # options is a string column: an empty value is "no options", not missing
-        return [{k: (v if v is not None else "") for k, v in row.items()} for row in reader]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_rows_atomically(path: Path, rows: list[dict]) -> None:
-    """Write the whole CSV to a temporary file beside ``path``, then rename it over ``path`` (atomic on POSIX)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private (0600); give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def plan(args) -> list[dict]:
@@ -178,41 +136,9 @@ def plan(args) -> list[dict]:
     return runs
 
 
-def key_of_planned(run: dict, options: dict) -> tuple:
-    row = {k: run[k] for k in KEY_COLUMNS if k in run}
-    row["core"] = run["core_name"]
-    row["options"] = format_options(options)
-    return run_key(row)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    rows = read_rows(args.out)
-    done = {run_key(r) for r in rows}
-    todo = [r for r in plan(args) if key_of_planned(r, args.options[r["core_name"]]) not in done]
-    total = len(plan(args))
-    print(f"{args.out}: {total - len(todo)} of {total} runs already done, {len(todo)} to do", flush=True)
-    if args.dry_run:
-        for r in todo:
-            print(f"  {r['core_name']:7s} D={r['delay']:<3d} seed={r['seed']} lr={r['lr']:g} {format_options(args.options[r['core_name']])}")
-        return 0
-    start = time.perf_counter()
-    bar = tqdm(todo, desc="sweep", unit="run", disable=args.quiet)
-    for r in bar:
-        bar.set_postfix(core=r["core_name"], D=r["delay"], seed=r["seed"])
-        result = train_memory_task(**r, progress=not args.quiet)
-        row = result.as_row()
-        row["threads"] = args.threads
-        rows.append(row)
-        write_rows_atomically(args.out, rows)
-        tqdm.write(
-            f"{result.core:7s} D={result.delay:<3d} seed={result.seed} lr={result.lr:g} "
-            f"{format_options(result.options):28s} acc={result.accuracy:.3f} loss={result.final_loss:.3f} "
-            f"({result.wall_time_s:.1f} s)",
-            file=sys.stdout,
-        )
-    print(f"done: {len(todo)} runs in {time.perf_counter() - start:.0f} s; {len(rows)} rows in {args.out}", flush=True)
+    sweep_memory_task(args.out, plan(args), threads=args.threads, dry_run=args.dry_run, progress=not args.quiet)
     return 0
 
 

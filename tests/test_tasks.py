@@ -1,5 +1,6 @@
 """The cue-recall memory task, its training function, the sweep script and the memory figures."""
 
+import dataclasses
 import importlib.util
 import math
 import os
@@ -8,15 +9,27 @@ from pathlib import Path
 import pytest
 import torch
 from matplotlib.figure import Figure
+from torch import nn
 
-from grsn_edu.experiments.memory import RESULT_DTYPES, TEST_SEED, MemoryRun, format_options, load_memory_results, summarize_accuracy, train_memory_task
 from grsn_edu.envs.cue_recall import CueRecallTask
+from grsn_edu.experiments.memory import (
+    RESULT_DTYPES,
+    TEST_SEED,
+    MemoryRun,
+    evaluate_accuracy,
+    format_options,
+    load_memory_results,
+    summarize_accuracy,
+    train_memory_network,
+    train_memory_task,
+)
+from grsn_edu.snn.cores import make_core
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_sweep_script():
-    spec = importlib.util.spec_from_file_location("memory_sweep", ROOT / "scripts" / "memory_sweep.py")
+def load_sweep_script(name="memory_sweep"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,7 +49,16 @@ def test_shapes_dtypes_and_layout(n_cues, delay):
     go = x[:, :, -1]
     assert torch.equal(go[task.decision_step], torch.ones(32))
     assert go.sum() == 32
-    assert task.chance == pytest.approx(1 / n_cues)
+
+
+@pytest.mark.parametrize("n_cues", [2, 4, 7])
+def test_cues_are_equally_likely_so_guessing_scores_chance(n_cues):
+    task = CueRecallTask(n_cues=n_cues, delay=1)
+    _, labels = task.sample(20_000, torch.Generator().manual_seed(5))
+    frequency = torch.bincount(labels, minlength=n_cues).float() / len(labels)
+    # the best constant guess (the most frequent cue) is right about 1 / n_cues of the time
+    assert frequency.max().item() == pytest.approx(task.chance, abs=0.015)
+    assert frequency.min().item() == pytest.approx(task.chance, abs=0.015)
 
 
 def test_label_is_recoverable_from_the_cue_and_only_from_it():
@@ -108,17 +130,32 @@ def test_training_is_deterministic_by_seed(core):
 
 
 def test_run_record_is_complete():
-    run = train_memory_task("grsn", delay=2, seed=0, readout="membrane", forget_bias=2.0, **TINY)
-    assert isinstance(run, MemoryRun)
-    assert len(run.losses) == 6 and all(math.isfinite(v) for v in run.losses)
-    assert 0.0 <= run.accuracy <= 1.0 and run.wall_time_s > 0
-    assert run.final_loss == pytest.approx(run.losses[-1])  # last 10 % of 6 steps: the last step
+    run = train_memory_task("grsn", delay=2, seed=0, readout="membrane", forget_bias=2.0,
+                            **dict(TINY, steps=20))
+    assert len(run.losses) == 20 and all(math.isfinite(v) for v in run.losses)
+    assert run.final_loss == pytest.approx((run.losses[-1] + run.losses[-2]) / 2)  # last 10 % of 20 steps
     assert run.options == {"readout": "membrane", "forget_bias": 2.0}
-    assert run.chance == 0.25 and run.n_params > 0
+    core = make_core("grsn", 5, 8, readout="membrane", forget_bias=2.0)  # I = 4 cues + go
+    readout = nn.Linear(core.output_size, 4)
+    assert run.n_params == sum(p.numel() for p in [*core.parameters(), *readout.parameters()])
     row = run.as_row()
     assert "losses" not in row
     assert row["options"] == "forget_bias=2.0;readout=membrane"
     assert list(row) + ["threads"] == list(RESULT_DTYPES)
+    assert {k: v for k, v in row.items() if k != "options"} == {
+        k: v for k, v in dataclasses.asdict(run).items() if k not in ("losses", "options")}
+
+
+@pytest.mark.parametrize("core_name,seed", [("gru", 0), ("gru", 1), ("lif", 0)])
+def test_accuracy_is_measured_on_the_fixed_held_out_set(core_name, seed):
+    trained = train_memory_network(core_name, delay=3, seed=seed, **TINY)
+    run, core, readout, task = trained  # unpacks like a tuple
+    assert trained.run is run and isinstance(run, MemoryRun) and task.delay == 3
+    x, labels = task.sample(TINY["test_size"], torch.Generator().manual_seed(TEST_SEED))
+    assert evaluate_accuracy(core, readout, x, labels) == (run.accuracy, run.test_loss)
+    # the check is sensitive: other test sequences give another loss
+    x, labels = task.sample(TINY["test_size"], torch.Generator().manual_seed(TEST_SEED + 1))
+    assert evaluate_accuracy(core, readout, x, labels)[1] != run.test_loss
 
 
 def test_gru_learns_delay_one_quickly():
@@ -152,13 +189,6 @@ def test_bad_training_arguments(kwargs, match):
         train_memory_task(**args)
 
 
-def test_test_set_is_fixed_across_seeds_and_cores():
-    task = CueRecallTask(n_cues=4, delay=5)
-    a = task.sample(32, torch.Generator().manual_seed(TEST_SEED))
-    b = task.sample(32, torch.Generator().manual_seed(TEST_SEED))
-    assert torch.equal(a[0], b[0])
-
-
 def test_format_options_is_sorted_and_empty_for_defaults():
     assert format_options({}) == ""
     assert format_options({"readout": "membrane", "beta": 0.5}) == "beta=0.5;readout=membrane"
@@ -179,7 +209,7 @@ def test_sweep_writes_resumes_and_extends(tmp_path, capsys):
 
     capsys.readouterr()
     sweep.main(base)  # everything done: nothing runs, nothing changes
-    assert "4 of 4 runs already done, 0 to do" in capsys.readouterr().out
+    assert "4 of 4 runs done, 0 to do" in capsys.readouterr().out
     assert load_memory_results(out).equals(first)
 
     sweep.main(base + ["--seeds", "0", "1"])  # a later --seeds replaces the earlier one: one more seed
@@ -192,27 +222,36 @@ def test_sweep_writes_resumes_and_extends(tmp_path, capsys):
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a normal file's mode, not mkstemp's private 0600
 
 
-def test_sweep_resumes_after_an_interruption(tmp_path, monkeypatch):
+def test_sweep_keeps_the_finished_runs_when_a_run_fails(tmp_path, capsys):
     sweep = load_sweep_script()
     out = tmp_path / "sweep.csv"
-    args = ["--cores", "mlp", "--delays", "1", "--seeds", "0", "1", "2", "--steps", "2", "--batch-size", "4",
+    args = ["--cores", "mlp", "gru", "--delays", "1", "--seeds", "0", "1", "--steps", "2", "--batch-size", "4",
             "--hidden-size", "4", "--test-size", "8", "--quiet", "--out", str(out)]
-    real = sweep.train_memory_task
-    calls = []
+    # runs go mlp seed 0, gru seed 0, ...: the gru run stops the sweep with an error after one finished run
+    with pytest.raises(ValueError, match="bad option"):
+        sweep.main(args + ["--option", "gru:not_an_option=1"])
+    saved = load_memory_results(out)
+    assert list(zip(saved["core"], saved["seed"])) == [("mlp", 0)]
+    capsys.readouterr()
+    sweep.main(args)  # started again: the finished run is kept as it was, the others run
+    assert "1 of 4 runs done, 3 to do" in capsys.readouterr().out
+    df = load_memory_results(out)
+    assert list(zip(df["core"], df["seed"])) == [("mlp", 0), ("gru", 0), ("mlp", 1), ("gru", 1)]
+    assert df.iloc[:1].equals(saved)  # not re-run: even its wall time is the one first written
+    assert [p.name for p in tmp_path.iterdir()] == ["sweep.csv"]
 
-    def interrupted_after_two(**kwargs):
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        calls.append(kwargs["seed"])
-        return real(**kwargs)
 
-    monkeypatch.setattr(sweep, "train_memory_task", interrupted_after_two)
-    with pytest.raises(KeyboardInterrupt):
-        sweep.main(args)
-    assert sorted(load_memory_results(out)["seed"]) == [0, 1]  # the two finished runs were saved
-    monkeypatch.setattr(sweep, "train_memory_task", real)
-    sweep.main(args)
-    assert sorted(load_memory_results(out)["seed"]) == [0, 1, 2]
+def test_gate_input_sweep_spikes_rows_repeat_the_memory_sweep_grsn_rows(tmp_path):
+    gate = load_sweep_script("gate_input_sweep")
+    common = ["--delays", "2", "--seeds", "3", "--steps", "4", "--hidden-size", "4", "--test-size", "16", "--quiet"]
+    assert gate.main(common + ["--gate-inputs", "spikes", "input", "--out", str(tmp_path / "gate.csv")]) == 0
+    gated = load_memory_results(tmp_path / "gate.csv")
+    assert list(gated["options"]) == ["gate_input=spikes", "gate_input=input"]
+    assert gated.loc[0, "test_loss"] != gated.loc[1, "test_loss"]  # the option reached the core
+    load_sweep_script().main(common + ["--cores", "grsn", "--out", str(tmp_path / "memory.csv")])
+    plain = load_memory_results(tmp_path / "memory.csv")
+    same = ["accuracy", "test_loss", "final_loss", "n_params", "delay", "seed", "steps"]
+    assert gated.loc[[0], same].reset_index(drop=True).equals(plain[same])  # spikes is the default
 
 
 def test_sweep_options_are_recorded_and_distinguish_runs(tmp_path):
@@ -253,8 +292,9 @@ def test_sweep_refuses_a_csv_with_other_columns(tmp_path):
     sweep = load_sweep_script()
     out = tmp_path / "other.csv"
     out.write_text("a,b\n1,2\n")
-    with pytest.raises(SystemExit, match="columns"):
+    with pytest.raises(ValueError, match="columns"):
         sweep.main(["--cores", "mlp", "--delays", "1", "--seeds", "0", "--quiet", "--out", str(out)])
+    assert out.read_text() == "a,b\n1,2\n"  # left as it was
 
 
 def test_option_values_are_parsed():
@@ -262,6 +302,33 @@ def test_option_values_are_parsed():
     assert sweep.parse_value("true") is True and sweep.parse_value("False") is False
     assert sweep.parse_value("2") == 2 and sweep.parse_value("0.5") == 0.5
     assert sweep.parse_value("membrane") == "membrane"
+
+
+# -- the saved sweeps ---------------------------------------------------------------------------------------------
+
+SWEEP_FILES = ["memory_task/results.csv", "memory_task/lr_pilot.csv", "memory_task/variants.csv",
+               "gate_input/results.csv"]
+
+
+@pytest.mark.parametrize("name", SWEEP_FILES)
+def test_saved_sweep_rows_agree_with_their_own_protocol(name):
+    """Each row's numbers follow from its protocol columns: a hand-edited or garbled row is caught."""
+    from grsn_edu.experiments.memory import RUN_KEY_COLUMNS
+
+    df = load_memory_results(ROOT / "data" / name)
+    assert len(df) > 0 and not df.duplicated(RUN_KEY_COLUMNS).any()
+    # an accuracy is a count of correct test sequences over test_size
+    correct = df["accuracy"] * df["test_size"]
+    assert (correct - correct.round()).abs().max() < 1e-6
+    assert (df["chance"] == 1 / df["n_cues"]).all()
+    assert (df["test_loss"] >= 0).all() and (df["final_loss"] >= 0).all() and (df["threads"] == 1).all()
+    parse_value = load_sweep_script().parse_value  # how the sweep reads an option's value from the command line
+    for (core, options, hidden, n_cues), rows in df.groupby(["core", "options", "hidden_size", "n_cues"]):
+        parsed = {k: parse_value(v) for k, _, v in (o.partition("=") for o in options.split(";") if o)}
+        net = make_core(core, n_cues + 1, int(hidden), **parsed)
+        readout = nn.Linear(net.output_size, int(n_cues))
+        n_params = sum(p.numel() for p in [*net.parameters(), *readout.parameters()])
+        assert (rows["n_params"] == n_params).all(), (core, options)
 
 
 # -- results loading and figures ------------------------------------------------------------------------------------
@@ -283,7 +350,8 @@ def _fake_results():
     for core in ("mlp", "gru"):
         for delay in (1, 5):
             for seed in (0, 1):
-                rows.append(dict(core=core, delay=delay, seed=seed, accuracy=0.25 if core == "mlp" else 0.9 + 0.05 * seed))
+                accuracy = 0.25 if core == "mlp" else 0.9 + 0.05 * seed
+                rows.append(dict(core=core, delay=delay, seed=seed, accuracy=accuracy))
     return pd.DataFrame(rows)
 
 
@@ -315,9 +383,11 @@ def test_figures_are_labelled():
     run = train_memory_task("mlp", delay=1, seed=0, **TINY)
     _assert_readable(plots.plot_loss_curves([run], chance_loss=math.log(4), smooth=2))
     _assert_readable(plots.plot_gate_memory(beta=0.9, forget_bias=2.0))
-    fig = plots.plot_integrator_accuracy([0.0, 0.5, 1.0], {1: [0.25, 0.5, 0.8], 5: [0.25, 0.3, 0.5]}, chance=0.25, noise=0.5)
+    fig = plots.plot_integrator_accuracy([0.0, 0.5, 1.0], {1: [0.25, 0.9, 0.8], 5: [0.25, 0.3, 0.5]}, chance=0.25,
+                                         noise=0.5)
     _assert_readable(fig)
-    assert "best 80% at beta = 1" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()][0]
+    best = [(line.get_xdata()[0], line.get_ydata()[0]) for line in fig.axes[0].lines if line.get_marker() == "o"]
+    assert best == [(0.5, 0.9), (1.0, 0.5)]  # each delay's best beta is marked
     variants = _fake_results()
     variants["label"] = variants["core"] + ": defaults"
     fig = plots.plot_variants(variants, ["gru: defaults", "mlp: defaults"], chance=0.25)
@@ -327,29 +397,32 @@ def test_figures_are_labelled():
         plots.plot_variants(variants, ["grsn: defaults"])
 
 
-def test_live_figure_displays_the_default_figure_once(monkeypatch):
+def test_live_figure_displays_the_default_figure_once_and_updates_it_in_place():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
     from grsn_edu.course.plots import memory as plots
 
     ipywidgets = pytest.importorskip("ipywidgets")
-    shown, calls = [], []
-    import IPython.display
-
-    class Handle:
-        def update(self, obj):
-            shown.append(("update", obj))
-
-    def fake_display(obj, display_id=None):
-        shown.append(("display", obj))
-        return Handle() if display_id else None
-
-    monkeypatch.setattr(IPython.display, "display", fake_display)
+    calls = []
 
     def draw(beta):
         calls.append(beta)
         return plots.plot_gate_memory(beta=beta, forget_bias=1.0)
 
     slider = ipywidgets.FloatSlider(value=0.8, min=0.1, max=1.0)
-    plots.live_figure(draw, beta=slider)
-    assert calls == [0.8] and isinstance(shown[0][1], Figure)
-    slider.value = 0.95  # a reader moves the slider: the figure is redrawn in place
-    assert calls == [0.8, 0.95] and shown[-1][0] == "update"
+    started = not InteractiveShell.initialized()
+    InteractiveShell.instance()  # a shell, so that display() publishes outputs as in a notebook
+    try:
+        with capture_output() as shown:
+            plots.live_figure(draw, beta=slider)
+            assert calls == [0.8] and len(shown.outputs) == 2  # the figure, then the slider
+            slider.value = 0.95  # a reader moves the slider: the figure is redrawn in place
+    finally:
+        if started:
+            InteractiveShell.clear_instance()
+    figure, widgets, update = shown.outputs
+    assert calls == [0.8, 0.95]
+    assert figure.data["text/plain"].startswith("<Figure") and not figure.update
+    assert "application/vnd.jupyter.widget-view+json" in widgets.data
+    assert update.update and update.transient["display_id"] == figure.transient["display_id"]

@@ -8,7 +8,8 @@ fades within a few steps fails once the delay is longer than its memory.
 :func:`train_memory_task` trains any core from :func:`grsn_edu.make_core` with a linear readout on this task
 (Adam, back-propagation through time, loss at the decision step only) and measures its accuracy on a fixed
 held-out set. It is what ``scripts/memory_sweep.py`` runs for every (core, delay, seed), and what notebook 02
-runs live.
+runs live. :func:`sweep_memory_task` runs a list of them into one CSV, resuming where an interrupted sweep stopped
+(``scripts/memory_sweep.py`` and ``scripts/gate_input_sweep.py`` are two grids of it).
 
 Example:
     >>> import torch
@@ -22,10 +23,15 @@ Example:
 
 from __future__ import annotations
 
+import csv
+import inspect
 import math
+import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -33,14 +39,18 @@ from tqdm.auto import tqdm
 
 from grsn_edu.envs.cue_recall import CueRecallTask
 from grsn_edu.snn.cores import make_core
+from grsn_edu.util.files import atomic_write
 from grsn_edu.util.validation import check_int
 
-__all__ = ["TEST_SEED", "MemoryRun", "format_options", "evaluate_accuracy", "train_memory_network", "train_memory_task", "RESULT_DTYPES", "load_memory_results", "summarize_accuracy"]
+__all__ = ["TEST_SEED", "MemoryRun", "TrainedMemoryNetwork", "format_options", "evaluate_accuracy",
+           "train_memory_network", "train_memory_task", "RESULT_DTYPES", "load_memory_results", "summarize_accuracy",
+           "RUN_KEY_COLUMNS", "run_key", "planned_row", "read_sweep_rows", "pending_runs", "sweep_memory_task"]
 
 
 #: Seed of the held-out test set. It is the same for every core and every training seed, so accuracies at one
 #: delay are measured on exactly the same sequences.
 TEST_SEED = 2025
+
 
 @dataclass
 class MemoryRun:
@@ -87,12 +97,31 @@ class MemoryRun:
         row["options"] = format_options(self.options)
         return row
 
+
+class TrainedMemoryNetwork(NamedTuple):
+    """What :func:`train_memory_network` returns; a tuple, so ``run, core, readout, task = ...`` unpacks it.
+
+    Attributes:
+        run: the :class:`MemoryRun` (accuracy, loss curve, wall time, protocol).
+        core: the trained core.
+        readout: the trained ``nn.Linear(core.output_size, n_cues)``.
+        task: the :class:`CueRecallTask` it was trained and tested on.
+    """
+
+    run: MemoryRun
+    core: nn.Module
+    readout: nn.Linear
+    task: CueRecallTask
+
+
 def format_options(options: dict) -> str:
     """Core options as a stable string, e.g. ``{"readout": "membrane"} -> "readout=membrane"``; ``{}`` -> ``""``."""
     return ";".join(f"{k}={options[k]}" for k in sorted(options))
 
+
 @torch.no_grad()
-def evaluate_accuracy(core: nn.Module, readout: nn.Module, x: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+def evaluate_accuracy(core: nn.Module, readout: nn.Module, x: torch.Tensor,
+                      labels: torch.Tensor) -> tuple[float, float]:
     """Accuracy and cross-entropy of ``core`` + ``readout`` at the last step of ``x``.
 
     Args:
@@ -110,6 +139,7 @@ def evaluate_accuracy(core: nn.Module, readout: nn.Module, x: torch.Tensor, labe
     accuracy = (logits.argmax(-1) == labels).float().mean()
     return float(accuracy), float(loss)
 
+
 def train_memory_network(
     core_name: str,
     delay: int,
@@ -124,7 +154,7 @@ def train_memory_network(
     grad_clip: float = 1.0,
     progress: bool = False,
     **core_options,
-) -> MemoryRun:
+) -> TrainedMemoryNetwork:
     r"""Train a core + linear readout on :class:`CueRecallTask` and measure its held-out accuracy.
 
     The network is ``logits = W o_D + b`` with ``o_D`` the core's output at the decision step D; the loss is the
@@ -153,13 +183,15 @@ def train_memory_network(
         **core_options: passed to :func:`grsn_edu.make_core`, e.g. ``readout="membrane"``, ``forget_bias=2.0``.
 
     Returns:
-        ``(run, core, readout, task)``: a :class:`MemoryRun` with the accuracy, the loss curve and the wall time,
-        the trained core and readout, and the task. :func:`train_memory_task` returns the run alone.
+        A :class:`TrainedMemoryNetwork` ``(run, core, readout, task)``: the :class:`MemoryRun` with the accuracy,
+        the loss curve and the wall time, the trained core and readout, and the task. :func:`train_memory_task`
+        returns the run alone.
 
     Example:
-        >>> run = train_memory_task("gru", delay=1, seed=0, hidden_size=8, steps=5, test_size=32)
-        >>> run.core, len(run.losses), 0.0 <= run.accuracy <= 1.0
-        ('gru', 5, True)
+        >>> run, core, readout, task = train_memory_network("gru", delay=1, seed=0, hidden_size=8, steps=5,
+        ...                                                 test_size=32)
+        >>> run.core, len(run.losses), readout.out_features, task.seq_len
+        ('gru', 5, 4, 2)
     """
     task = CueRecallTask(n_cues=n_cues, delay=delay, noise=noise)
     seed = check_int("seed", seed, minimum=0)
@@ -219,13 +251,16 @@ def train_memory_network(
         chance=task.chance,
         losses=losses,
     )
-    return run, core, readout, task
+    return TrainedMemoryNetwork(run, core, readout, task)
+
 
 def train_memory_task(*args, **kwargs) -> MemoryRun:
     """:func:`train_memory_network` (same arguments and protocol), returning only its :class:`MemoryRun`."""
-    return train_memory_network(*args, **kwargs)[0]
+    return train_memory_network(*args, **kwargs).run
 
-#: The columns of ``data/memory_task/*.csv`` (written by ``scripts/memory_sweep.py``) and their dtypes.
+
+#: The columns of a sweep CSV (``data/memory_task/*.csv``, ``data/gate_input/results.csv``, written by
+#: :func:`sweep_memory_task`) and their dtypes.
 RESULT_DTYPES = {
     "core": "object",
     "delay": "int64",
@@ -248,7 +283,7 @@ RESULT_DTYPES = {
 }
 
 def load_memory_results(path):
-    """Read a sweep CSV written by ``scripts/memory_sweep.py`` and check its schema.
+    """Read a sweep CSV (written by :func:`sweep_memory_task`) and check its schema.
 
     Args:
         path: the CSV, e.g. ``data/memory_task/results.csv``.
@@ -266,7 +301,8 @@ def load_memory_results(path):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"{path} not found; make it with `.venv/bin/python scripts/memory_sweep.py` (see data/memory_task/README.md)"
+            f"{path} not found; make it with `.venv/bin/python scripts/memory_sweep.py` "
+            "(see data/memory_task/README.md)"
         )
     df = pd.read_csv(path, dtype={"options": str, "core": str}, keep_default_na=False)
     if list(df.columns) != list(RESULT_DTYPES):
@@ -288,3 +324,131 @@ def summarize_accuracy(results, by=("core", "delay")):
     """
     grouped = results.groupby(list(by))["accuracy"]
     return grouped.agg(mean="mean", std="std", min="min", max="max", seeds="count")
+
+
+# -- sweeps: many runs into one CSV, resumable ---------------------------------------------------------------------
+
+#: The columns of a sweep CSV that identify a run: a planned run whose values are already in the file is not run
+#: again. ``grad_clip`` is not among them (nor in the CSV): every sweep uses the default.
+RUN_KEY_COLUMNS = ["core", "delay", "seed", "lr", "options", "steps", "batch_size", "hidden_size", "n_cues", "noise",
+                   "test_size"]
+_TRAINING_ARGUMENTS = inspect.signature(train_memory_network)
+
+
+def run_key(row: dict) -> tuple:
+    """The identity of a run (a CSV row, or :func:`planned_row` of a planned run) as a tuple of strings.
+
+    Numbers are compared as their text, floats through ``repr(float(...))``, so that a row read back from the CSV
+    (all strings) equals the row of the run that wrote it: ``{"lr": "0.01", ...}`` and ``{"lr": 0.01, ...}`` give
+    the same key.
+    """
+    return tuple(repr(float(row[c])) if c in ("lr", "noise") else str(row[c]) for c in RUN_KEY_COLUMNS)
+
+
+def planned_row(run: dict) -> dict:
+    """The :data:`RUN_KEY_COLUMNS` of a planned run, given as keyword arguments of :func:`train_memory_task`.
+
+    Arguments left out take the function's defaults; keyword arguments that are not its own are core options.
+
+    Example:
+        >>> row = planned_row(dict(core_name="grsn", delay=5, seed=1, lr=0.01, gate_input="input"))
+        >>> row["core"], row["options"], row["steps"], row["test_size"]
+        ('grsn', 'gate_input=input', 400, 512)
+    """
+    bound = _TRAINING_ARGUMENTS.bind(**run)
+    bound.apply_defaults()
+    args = dict(bound.arguments)
+    row = {c: args[c] for c in RUN_KEY_COLUMNS if c in args}
+    row["core"] = args["core_name"]
+    row["options"] = format_options(args["core_options"])
+    return row
+
+
+def read_sweep_rows(path) -> list[dict]:
+    """The rows of a sweep CSV as dicts of strings (``[]`` if the file does not exist yet).
+
+    Raises:
+        ValueError: the file's columns are not :data:`RESULT_DTYPES` (it is another kind of file).
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != list(RESULT_DTYPES):
+            raise ValueError(f"{path} has columns {reader.fieldnames}, expected {list(RESULT_DTYPES)}; move it away "
+                             "or choose another --out")
+        # options is a string column: an empty value is "no options", not missing
+        return [{k: (v if v is not None else "") for k, v in row.items()} for row in reader]
+
+
+def _write_sweep_rows(path: Path, rows: list[dict]) -> None:
+    def write(tmp):
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(RESULT_DTYPES))
+            writer.writeheader()
+            writer.writerows(rows)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename, so a crash leaves the old file or the new one
+
+    atomic_write(path, write)
+
+
+def pending_runs(path, runs: list[dict]) -> list[dict]:
+    """The runs of ``runs`` (keyword arguments of :func:`train_memory_task`) that the sweep CSV ``path`` lacks."""
+    done = {run_key(row) for row in read_sweep_rows(path)}
+    return [run for run in runs if run_key(planned_row(run)) not in done]
+
+
+def _describe(row: dict) -> str:
+    return (f"{row['core']:7s} D={row['delay']:<3} seed={row['seed']} lr={float(row['lr']):g} "
+            f"{row['options']:28s}")
+
+
+def sweep_memory_task(path, runs: list[dict], threads: int = 1, dry_run: bool = False,
+                      progress: bool = True) -> list[dict]:
+    """Train every run of ``runs`` that the CSV ``path`` does not hold yet; one row per run, saved after each.
+
+    Each run is :func:`train_memory_task` with the run's keyword arguments; its row is
+    :meth:`MemoryRun.as_row` plus the torch thread count (the columns of :data:`RESULT_DTYPES`). Rows already in
+    the file stay as they are. The whole file is rewritten atomically after every run (temporary file,
+    ``fsync``, ``os.replace``), so an interrupted sweep loses at most the run in progress, and called again with
+    the same runs it continues where it stopped. Runs with other settings (learning rate, options, steps, ...)
+    have other keys (:data:`RUN_KEY_COLUMNS`), so several sweeps can share one file.
+
+    Args:
+        path: the CSV to extend (made if missing).
+        runs: keyword arguments of :func:`train_memory_task`, one dict per run, in the order to run them.
+        threads: torch threads for the training (``torch.set_num_threads``), recorded in every new row.
+        dry_run: only print the runs still to do.
+        progress: progress bars for the sweep and for each run.
+
+    Returns:
+        The rows of the file afterwards (those read back as strings, then the new ones).
+
+    Raises:
+        ValueError: ``path`` exists with other columns, or ``threads`` is not an integer >= 1.
+    """
+    path = Path(path)
+    threads = check_int("threads", threads)
+    rows = read_sweep_rows(path)
+    todo = pending_runs(path, runs)
+    print(f"{path}: {len(runs) - len(todo)} of {len(runs)} runs done, {len(todo)} to do", flush=True)
+    if dry_run:
+        for run in todo:
+            print(f"  {_describe(planned_row(run))}")
+        return rows
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    bar = tqdm(todo, desc="sweep", unit="run", disable=not progress)
+    for run in bar:
+        bar.set_postfix(core=run["core_name"], D=run["delay"], seed=run["seed"])
+        result = train_memory_task(**run, progress=progress)
+        row = result.as_row()
+        row["threads"] = threads
+        rows.append(row)
+        _write_sweep_rows(path, rows)
+        tqdm.write(f"{_describe(row)} acc={result.accuracy:.3f} loss={result.final_loss:.3f} "
+                   f"({result.wall_time_s:.1f} s)", file=sys.stdout)
+    print(f"done: {len(todo)} runs in {time.perf_counter() - start:.0f} s; {len(rows)} rows in {path}", flush=True)
+    return rows
