@@ -1,13 +1,22 @@
 """What matters for GRSN on partially observable CartPole: one setting changed at a time, same budget and seeds.
 
-    .venv/bin/python scripts/cartpole_ablation.py                       # every variant, seeds 0 1, 100k steps
-    .venv/bin/python scripts/cartpole_ablation.py --variants readout=spikes gate_input=input --seeds 0
+The commands that made ``data/cartpole_ablation/`` (from the project root; cells already there are skipped, so
+on the finished data they have nothing left to do):
 
-The reference is the grid's GRSN agent (``grsn_edu.experiments.grids.AGENTS["grsn"]``: readout="both", gate_input="spikes",
-beta 0.9, threshold 1, forget_bias 1, hidden 128, lr 1e-3) on CartPole-P. Each variant changes one thing. Runs go to
-``runs/ablation/ENV-VARIANT-sSEED`` (scratch: finished runs are skipped, interrupted ones resumed); a cell that
-``data/cartpole_ablation/summary.csv`` already holds at the same budget is skipped, and after each run the
-finished runs are merged (atomically) into ``summary.csv`` and ``eval_curves.csv``, keeping earlier rows.
+    .venv/bin/python scripts/cartpole_ablation.py --seeds 0             # every variant, seed 0, CartPole-P
+    .venv/bin/python scripts/cartpole_ablation.py --variants beta=0.5 forget_bias=3 --seeds 1 2
+    .venv/bin/python scripts/cartpole_ablation.py --variants beta=0.5 --seeds 3 4
+    .venv/bin/python scripts/cartpole_ablation.py --variants beta=0.5 --env CartPole-V --seeds 0 1 2 3 4
+
+and ``--dry-run`` lists the cells still to do. Without ``--variants`` every variant but ``reference`` runs; the
+default seeds are 0 1 and the default budget 100k environment steps.
+
+The reference is the grid's GRSN agent (``grsn_edu.experiments.grids.AGENTS["grsn"]``: readout="both",
+gate_input="spikes", beta 0.9, threshold 1, forget_bias 1, hidden 128, lr 1e-3) on CartPole-P. Each variant
+changes one thing. Runs go to ``runs/ablation/ENV-VARIANT-sSEED`` (scratch: finished runs are skipped,
+interrupted ones resumed); a cell that ``data/cartpole_ablation/summary.csv`` already holds at the same budget is
+skipped, and after each run the finished runs are merged (atomically) into ``summary.csv`` and
+``eval_curves.csv``, keeping earlier rows.
 """
 
 from __future__ import annotations
@@ -19,9 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, summarize, train
 from grsn_edu.experiments.grids import agent_config
+from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, summarize, train
 from grsn_edu.util.files import merge_csv, read_csv, recorded_keys
+from grsn_edu.util.validation import check_int_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +47,7 @@ VARIANTS = {
     "hidden=64": ({}, {"hidden_size": 64}),
     "lr=3e-4": ({}, {"learning_rate": 3e-4}),
 }
+KEY = ["variant", "env", "seed"]
 SUMMARY_COLUMNS = ["variant", "env", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",
                    "steps_to_target_eval", "steps_to_target_train", "wall_time_s", "firing_rate"]
 
@@ -64,13 +75,13 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
         key = {"variant": info["variant"], "env": cfg["env_id"], "seed": cfg["seed"]}
         evals.append(ev.assign(**key))
         rows.append({**key, "total_steps": cfg["total_steps"], **summarize(tr, ev)})
-    key = ["variant", "env", "seed"]
-    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else pd.DataFrame(columns=key), key,
-              key + EVAL_COLUMNS)
-    return merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS), key, SUMMARY_COLUMNS)
+    merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else pd.DataFrame(columns=KEY), KEY,
+              KEY + EVAL_COLUMNS)
+    return merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS), KEY, SUMMARY_COLUMNS)
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, checked: a bad value stops with a message that names the option."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v != "reference"],
                    help=f"any of: {', '.join(VARIANTS)} (default: all but 'reference', which is the grid's grsn run)")
@@ -79,19 +90,41 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--runs-dir", default=str(ROOT / "runs" / "ablation"))
     p.add_argument("--data-dir", default=str(ROOT / "data" / "cartpole_ablation"))
+    p.add_argument("--dry-run", action="store_true", help="list the cells still to do and exit")
     args = p.parse_args(argv)
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    check_int_arguments(p, args, {"seeds": 0, "steps": 1})
+    return args
+
+
+def cells(args) -> list[tuple]:
+    """The (variant, env, seed) cells of the command line, in the order they run (seed-major)."""
+    return [(v, args.env, s) for s in args.seeds for v in args.variants]
+
+
+def pending_cells(args) -> list[tuple]:
+    """The cells of :func:`cells` that ``--data-dir``'s ``summary.csv`` does not hold at ``--steps``."""
+    recorded = recorded_keys(Path(args.data_dir) / "summary.csv", SUMMARY_COLUMNS, KEY, "total_steps", args.steps)
+    return [cell for cell in cells(args) if cell not in recorded]
+
+
+def main(argv=None):
+    args = parse_args(argv)
     runs_dir, data_dir = Path(args.runs_dir), Path(args.data_dir)
-    cells = [(v, s) for s in args.seeds for v in args.variants]
-    recorded = recorded_keys(data_dir / "summary.csv", SUMMARY_COLUMNS, ["variant", "env", "seed"], "total_steps",
-                             args.steps)
-    for i, (variant, seed) in enumerate(cells):
-        run = runs_dir / f"{args.env}-{variant}-s{seed}"
-        cfg = config(variant, args.env, seed, args.steps)
-        if (variant, args.env, seed) in recorded:
-            print(f"[{i + 1}/{len(cells)}] {variant} {args.env} seed {seed} already in {data_dir}, skipped")
+    todo = cells(args)
+    pending = pending_cells(args)
+    if args.dry_run:
+        print(f"{data_dir}: {len(todo) - len(pending)} of {len(todo)} cells already there, {len(pending)} to do")
+        for variant, env_id, seed in pending:
+            print(f"  {variant} {env_id} seed {seed}")
+        return
+    for i, (variant, env_id, seed) in enumerate(todo):
+        run = runs_dir / f"{env_id}-{variant}-s{seed}"
+        cfg = config(variant, env_id, seed, args.steps)
+        if (variant, env_id, seed) not in pending:
+            print(f"[{i + 1}/{len(todo)}] {variant} {env_id} seed {seed} already in {data_dir}, skipped")
             continue
         done = False
         if (run / "eval_curve.csv").is_file():
@@ -99,11 +132,11 @@ def main(argv=None):
             batch = cfg.num_envs * cfg.num_steps
             done = len(ev) > 0 and int(ev["global_step"].iloc[-1]) >= (cfg.total_steps // batch) * batch
         if done:
-            print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
+            print(f"[{i + 1}/{len(todo)}] {run} finished, skipped")
         else:
             run.mkdir(parents=True, exist_ok=True)
             (run / "variant.json").write_text(json.dumps({"variant": variant}) + "\n")
-            print(f"[{i + 1}/{len(cells)}] {run}")
+            print(f"[{i + 1}/{len(todo)}] {run}")
             train(cfg, run, resume=(run / "checkpoint.pt").is_file())
         collect(runs_dir, data_dir)
 

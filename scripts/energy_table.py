@@ -1,15 +1,18 @@
 """Energy per decision of every trained agent in data/, from the spikes of real greedy evaluation episodes.
 
+The command that made ``data/energy/`` (from the project root), and a quicker look written elsewhere:
+
     .venv/bin/python scripts/energy_table.py                   # every agent file present (about a minute)
-    .venv/bin/python scripts/energy_table.py --episodes 5      # quicker, fewer episodes per agent
+    .venv/bin/python scripts/energy_table.py --episodes 5 --out /tmp/energy   # fewer episodes per agent
 
 For each agent file in ``data/cartpole/agents/`` (recurrent PPO) and ``data/marl/agents/`` (QMIX / VDN), the
 agent plays ``--episodes`` greedy episodes and every operation of what runs at deployment is counted
-(:func:`grsn_edu.rl.agent_energy.ppo_agent_energy`, :func:`grsn_edu.rl.agent_energy.marl_agent_energy`): normaliser, policy core
-and actor head for PPO agents (the value network only serves training), core and Q head per agent for the
-multi-agent networks (the mixer only serves training). The evaluation episodes use the seeds of the run's final
-greedy evaluation (``10_000 + training seed``, ``--eval-seed`` overrides the base), so with 20 episodes the
-measured return equals ``final_eval_return`` in ``data/*/summary.csv`` (the script reports any disagreement).
+(:func:`grsn_edu.rl.agent_energy.ppo_agent_energy`, :func:`grsn_edu.rl.agent_energy.marl_agent_energy`):
+normaliser, policy core and actor head for PPO agents (the value network only serves training), core and Q head
+per agent for the multi-agent networks (the mixer only serves training). The evaluation episodes use the seeds
+of the run's final greedy evaluation (``10_000 + training seed``, ``--eval-seed`` overrides the base), so with 20
+episodes the measured return equals ``final_eval_return`` in ``data/*/summary.csv`` (the script reports any
+disagreement).
 
 Writes, atomically, ``data/energy/per_agent.csv`` and ``data/energy/per_layer.csv`` (columns in
 ``data/energy/README.md``), and prints the markdown headline table (GRU and GRSN on each task) for the README.
@@ -30,6 +33,7 @@ from grsn_edu.rl.agent_energy import marl_agent_energy, ppo_agent_energy
 from grsn_edu.rl.ppo import load_agent
 from grsn_edu.rl.qmix import load_marl_agent
 from grsn_edu.util.files import write_csv
+from grsn_edu.util.validation import check_int_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ".venv/bin/python scripts/energy_table.py"
@@ -55,12 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=ROOT / "data" / "energy", help="output folder (default data/energy)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = p.parse_args(argv)
-    if args.episodes < 1:
-        p.error(f"--episodes must be >= 1, got {args.episodes}")
-    if args.threads < 1:
-        p.error(f"--threads must be >= 1, got {args.threads}")
-    if args.eval_seed is not None and args.eval_seed < 0:
-        p.error(f"--eval-seed must be >= 0, got {args.eval_seed}")
+    check_int_arguments(p, args, {"episodes": 1, "threads": 1, "eval_seed": 0})
     for name in ("cartpole_agents", "marl_agents"):
         folder = getattr(args, name)
         if not folder.is_dir():
@@ -142,12 +141,13 @@ def main(argv=None) -> int:
         print(f"[{i + 1}/{len(files)}] {path.name}: {row['energy_pj'] / 1000:.2f} nJ per decision, "
               f"greedy return {row['return_mean']:.2f}", file=sys.stderr)
     table = pd.DataFrame(agents, columns=AGENT_COLUMNS)
-    for (task, mixer), group in table.groupby(["task", "mixer"]):
+    for _, group in table.groupby(["task", "mixer"]):
         gru = group.loc[group["agent"] == "gru", "energy_pj"]
         if len(gru):
             table.loc[group.index, "energy_ratio_to_gru"] = group["energy_pj"] / float(gru.iloc[0])
     order = {"task": {t: i for i, t in enumerate(TASK_ORDER)}, "agent": {a: i for i, a in enumerate(AGENT_ORDER)}}
-    table = table.sort_values(["task", "mixer", "agent"], key=lambda c: c.map(order[c.name]).fillna(99) if c.name in order else c)
+    table = table.sort_values(["task", "mixer", "agent"],
+                              key=lambda c: c.map(order[c.name]).fillna(99) if c.name in order else c)
     table = table.reset_index(drop=True)
     layer_table = pd.DataFrame(layers, columns=LAYER_COLUMNS)
     write_csv(args.out / "per_agent.csv", table)

@@ -24,7 +24,8 @@ def _markdown(frame: pd.DataFrame) -> str:
         cells = []
         for c in cols:
             v = row[c]
-            cells.append("-" if pd.isna(v) else f"{v:.0f}" if isinstance(v, (float, int)) and not isinstance(v, bool) else str(v))
+            number = isinstance(v, (float, int)) and not isinstance(v, bool)
+            cells.append("-" if pd.isna(v) else f"{v:.0f}" if number else str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -69,10 +70,12 @@ def marl() -> str:
                      "median final greedy team return": median,
                      "min": float("nan") if baseline else g["final_eval_return"].min(),
                      "max": float("nan") if baseline else g["final_eval_return"].max(),
-                     "gap closed, random -> scripted": f"{(median - base['random']) / (base['scripted'] - base['random']):.0%}",
+                     "gap closed, random -> scripted":
+                         f"{(median - base['random']) / (base['scripted'] - base['random']):.0%}",
                      "spikes per agent decision": g["spikes_per_decision"].median()})
     order = {"random": 0, "formation": 1, "scripted": 2, "mlp": 3, "lif": 4, "gru": 5, "grsn": 6}
-    table = pd.DataFrame(rows).sort_values(["task", "agent", "mixer"], key=lambda c: c.map(order) if c.name == "agent" else c)
+    table = pd.DataFrame(rows).sort_values(["task", "agent", "mixer"],
+                                           key=lambda c: c.map(order) if c.name == "agent" else c)
     return _markdown(table)
 
 
