@@ -1,4 +1,6 @@
-"""data/energy/ loads, matches its schema and covers every agent file (written by scripts/energy_table.py)."""
+"""data/energy/ loads, matches its schema and agrees with itself and with the runs it measured (written by
+scripts/energy_table.py): energies follow from the operation counts, layers sum to agents, every agent file has
+a row with its settings, and the greedy returns equal the final evaluation in the runs' summary.csv."""
 
 import importlib.util
 from pathlib import Path
@@ -7,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grsn_edu.util.files import read_csv
+from grsn_edu.envs.spread import MAX_CYCLES, make_marl_env
+from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
+from grsn_edu.util.files import load_checkpoint, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "energy"
@@ -21,29 +25,65 @@ def _script():
     return module
 
 
-def test_readme_gives_the_command_and_the_columns():
+def test_readme_describes_every_column():
     text = (DATA / "README.md").read_text()
-    assert "scripts/energy_table.py" in text
     script = _script()
     for column in script.AGENT_COLUMNS + script.LAYER_COLUMNS:
-        assert column in text, f"data/energy/README.md does not describe the column {column!r}"
+        assert f" {column}" in text or f"{column}," in text, f"data/energy/README.md does not describe {column!r}"
 
 
-def test_per_agent_schema_and_values():
+def test_per_agent_schema_and_energies_follow_from_the_counts():
     script = _script()
     table = read_csv(DATA / "per_agent.csv", script.AGENT_COLUMNS)
     assert list(table.columns) == script.AGENT_COLUMNS
     assert len(table) > 0 and not table.duplicated(["task", "agent", "mixer"]).any()
+    np.testing.assert_allclose(table["energy_pj"], E_MAC_PJ * table["mac_per_decision"]
+                               + E_AC_PJ * table["ac_per_decision"])
     assert (table["energy_pj"] > 0).all() and (table["energy_pj_dense_inputs"] >= table["energy_pj"] - 1e-6).all()
-    assert np.allclose(table["energy_pj"], 4.6 * table["mac_per_decision"] + 0.9 * table["ac_per_decision"])
-    assert (table["decisions"] > 0).all() and (table["episodes"] >= 1).all()
-    spiking = table["agent"].isin(["lif", "grsn", "grsn-notap"])
-    assert table.loc[spiking, "firing_rate"].between(0, 1).all() and table.loc[~spiking, "firing_rate"].isna().all()
-    gru = table[table["agent"] == "gru"]
-    assert np.allclose(gru["energy_ratio_to_gru"], 1.0)
-    matched = table.dropna(subset=["summary_final_eval_return"])
-    assert np.allclose(matched["return_mean"], matched["summary_final_eval_return"]), \
-        "greedy returns differ from the runs' final evaluation in summary.csv"
+    for (task, mixer), group in table.groupby(["task", "mixer"]):
+        gru = group.loc[group["agent"] == "gru", "energy_pj"]
+        assert len(gru) == 1, (task, mixer)
+        np.testing.assert_allclose(group["energy_ratio_to_gru"], group["energy_pj"] / gru.iloc[0])
+
+
+def test_spikes_and_decisions_agree_with_the_episodes():
+    script = _script()
+    table = read_csv(DATA / "per_agent.csv", script.AGENT_COLUMNS)
+    spiking = table["firing_rate"].notna()
+    assert set(table.loc[spiking, "agent"]) == {"lif", "grsn", "grsn-notap"}
+    assert table.loc[spiking, "firing_rate"].between(0, 1).all()
+    assert table.loc[~spiking, "spikes_per_decision"].isna().all()
+    # firing rate: spikes per unit per spiking update; an agent decision runs `substeps` updates of every unit
+    np.testing.assert_allclose(table.loc[spiking, "spikes_per_decision"],
+                               (table["firing_rate"] * table["hidden_size"] * table["substeps"])[spiking])
+    cartpole = table["mixer"] == "none"
+    # CartPole pays 1 per step and counts one decision per step, so the decisions are the summed returns
+    np.testing.assert_allclose(table.loc[cartpole, "decisions"],
+                               (table["return_mean"] * table["episodes"])[cartpole])
+    for row in table[~cartpole].itertuples(index=False):  # MAX_CYCLES steps of every agent per episode
+        agents = len(make_marl_env(row.task).possible_agents)
+        assert row.decisions == row.episodes * MAX_CYCLES * agents, row.task
+
+
+def test_each_row_has_its_agent_files_settings_and_its_runs_final_return():
+    script = _script()
+    table = read_csv(DATA / "per_agent.csv", script.AGENT_COLUMNS)
+    summaries = {folder: pd.read_csv(ROOT / "data" / folder / "summary.csv") for folder in ("cartpole", "marl")}
+    for row in table.itertuples(index=False):
+        cfg = load_checkpoint(ROOT / row.agent_file)["config"]
+        assert (row.seed, row.hidden_size, row.substeps) == (cfg["seed"], cfg["hidden_size"], cfg["substeps"])
+        assert row.task == cfg["env_id"]
+        folder = "cartpole" if row.mixer == "none" else "marl"
+        summary = summaries[folder]
+        pick = (summary["env"] == row.task) & (summary["agent"] == row.agent) & (summary["seed"] == row.seed)
+        if folder == "marl":
+            pick &= summary["mixer"] == row.mixer
+        final = summary.loc[pick, "final_eval_return"]
+        assert len(final) == 1, (row.task, row.agent, row.mixer)
+        # the same 20 greedy episodes (seeds 10000 + training seed) as the run's final evaluation
+        assert row.summary_final_eval_return == pytest.approx(final.item())
+        assert row.return_mean == pytest.approx(final.item()), \
+            f"{row.agent_file}: greedy return {row.return_mean} differs from its run's final evaluation"
 
 
 def test_per_layer_sums_to_per_agent():
@@ -51,9 +91,15 @@ def test_per_layer_sums_to_per_agent():
     agents = read_csv(DATA / "per_agent.csv", script.AGENT_COLUMNS)
     layers = read_csv(DATA / "per_layer.csv", script.LAYER_COLUMNS)
     assert list(layers.columns) == script.LAYER_COLUMNS
-    sums = layers.groupby(["task", "agent", "mixer"])["energy_pj"].sum()
-    for _, row in agents.iterrows():
-        assert sums[(row.task, row.agent, row.mixer)] == pytest.approx(row.energy_pj)
+    np.testing.assert_allclose(layers["energy_pj"], E_MAC_PJ * layers["mac_per_decision"]
+                               + E_AC_PJ * layers["ac_per_decision"])
+    sums = layers.groupby(["task", "agent", "mixer"])[["mac_per_decision", "ac_per_decision", "energy_pj"]].sum()
+    assert len(sums) == len(agents)
+    for row in agents.itertuples(index=False):
+        layer_sum = sums.loc[(row.task, row.agent, row.mixer)]
+        assert layer_sum["energy_pj"] == pytest.approx(row.energy_pj)
+        assert layer_sum["mac_per_decision"] == pytest.approx(row.mac_per_decision)
+        assert layer_sum["ac_per_decision"] == pytest.approx(row.ac_per_decision)
     assert (layers["energy_pj"] >= 0).all()
 
 
@@ -66,8 +112,9 @@ def test_one_row_per_agent_file():
 
 def test_script_rejects_bad_arguments(capsys):
     script = _script()
-    for argv, message in [(["--episodes", "0"], "--episodes"), (["--threads", "0"], "--threads"),
-                          (["--cartpole-agents", "/nonexistent"], "not a folder"), (["--eval-seed", "-1"], "--eval-seed")]:
+    for argv, message in [(["--episodes", "0"], "--episodes must be an integer >= 1"),
+                          (["--threads", "0"], "--threads"), (["--cartpole-agents", "/nonexistent"], "not a folder"),
+                          (["--eval-seed", "-1"], "--eval-seed must be an integer >= 0")]:
         with pytest.raises(SystemExit):
             script.parse_args(argv)
         assert message in capsys.readouterr().err
@@ -87,5 +134,13 @@ def test_script_runs_on_one_agent(tmp_path, capsys):
     table = read_csv(out / "per_agent.csv", script.AGENT_COLUMNS)
     assert len(table) == 1 and table["energy_ratio_to_gru"].iloc[0] == 1.0 and table["episodes"].iloc[0] == 2
     assert np.isnan(table["summary_final_eval_return"].iloc[0])  # 2 episodes: not the run's final evaluation
-    printed = capsys.readouterr().out
-    assert "| CartPole-P | gru |" in printed and "energy per decision (pJ)" in printed
+    full = read_csv(DATA / "per_agent.csv", script.AGENT_COLUMNS).set_index("agent_file")
+    # a GRU's operations do not depend on its inputs: the same energy per decision as over 20 episodes
+    assert table["energy_pj"].iloc[0] == pytest.approx(full.loc["data/cartpole/agents/CartPole-P-gru.pt", "energy_pj"])
+    row = table.iloc[0]
+    headline = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| CartPole-P | gru |")]
+    assert len(headline) == 1  # the README's table: task, agent, return, energy, ratio to GRU
+    cells = [c.strip().replace(",", "") for c in headline[0].strip("|").split("|")]
+    printed_return, printed_energy, printed_ratio = map(float, cells[2:])
+    assert printed_return == pytest.approx(row.return_mean, abs=0.05)
+    assert printed_energy == pytest.approx(row.energy_pj, abs=0.5) and printed_ratio == 1.0

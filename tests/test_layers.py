@@ -67,19 +67,18 @@ def test_every_module_belongs_to_a_layer():
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(LAYERS)
 
 
-@pytest.mark.parametrize("module", sorted(import_graph()))
-def test_imports_go_down_the_layers(module):
+def misplaced_imports(module: str, imports: set[str]) -> set[str]:
+    """The imports of ``module`` that come from a layer above it, from another package of its own layer, or from
+    outside the layers; the package's ``__init__`` may re-export anything but the course."""
     here = layer(module)
-    if here is None:  # grsn_edu/__init__.py re-exports from the library layers, never from the course
-        assert all(layer(t) != LAYERS["course"] for t in import_graph()[module])
-        return
-    upward = {t for t in import_graph()[module] if layer(t) is None or layer(t) > here
-              or (layer(t) == here and t.split(".")[1] != module.split(".")[1])}
-    assert not upward, f"{module} (layer {module.split('.')[1]}) imports {sorted(upward)} from above or beside it"
+    if here is None:
+        return {t for t in imports if layer(t) == LAYERS["course"]}
+    return {t for t in imports if layer(t) is None or layer(t) > here
+            or (layer(t) == here and t.split(".")[1] != module.split(".")[1])}
 
 
-def test_no_import_cycle():
-    graph = import_graph()
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` as ``[a, b, ..., a]``, or None."""
     state: dict[str, int] = {}
 
     def visit(node, path):
@@ -88,15 +87,38 @@ def test_no_import_cycle():
             if nxt not in graph:
                 continue
             if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if nxt not in state:
-                visit(nxt, path + [nxt])
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt, path + [nxt])):
+                return cycle
         state[node] = 2
+        return None
 
-    for start in graph:
-        if start not in state:
-            visit(start, [start])
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start, [start])):
+            return cycle
+    return None
+
+
+@pytest.mark.parametrize("module", sorted(import_graph()))
+def test_imports_go_down_the_layers(module):
+    wrong = misplaced_imports(module, import_graph()[module])
+    assert not wrong, f"{module} (layer {module.split('.')[1:2]}) imports {sorted(wrong)} from above or beside it"
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_checker_flags_upward_and_sideways_imports_and_cycles():
+    """These tests guard the checker: an import up, sideways or from the course is seen, and so is a cycle."""
+    assert misplaced_imports("grsn_edu.snn.cores", {"grsn_edu.util.files", "grsn_edu.snn.neurons"}) == set()
+    assert misplaced_imports("grsn_edu.snn.cores", {"grsn_edu.rl.ppo", "grsn_edu.envs.spread"}) == {
+        "grsn_edu.rl.ppo", "grsn_edu.envs.spread"}
+    assert misplaced_imports("grsn_edu.util.files", {"grsn_edu"}) == {"grsn_edu"}
+    assert misplaced_imports("grsn_edu", {"grsn_edu.rl.ppo", "grsn_edu.course.plots"}) == {"grsn_edu.course.plots"}
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
 def test_the_checker_sees_a_deferred_import(tmp_path):

@@ -1,36 +1,60 @@
 """scripts/marl_recipe.py: variants are one change from the grid's config; runs merge into data/; bad input errors."""
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
+from grsn_edu.experiments.grids import MARL_AGENTS
 from grsn_edu.rl.qmix import MARLConfig
 
+
+def grid_config(env_id: str, agent: str, mixer: str, seed: int) -> MARLConfig:
+    """The config ``grsn-edu reproduce marl`` trains for one cell (data/marl)."""
+    spec = MARL_AGENTS[agent]
+    return MARLConfig(env_id=env_id, core=spec["core"], mixer=mixer, seed=seed,
+                      core_options=dict(spec["core_options"])).validate()
 
 
 def test_each_variant_changes_exactly_its_settings(load_script):
     script = load_script("marl_recipe")
     base = script.config("reference", "simple_spread", "grsn", "qmix", 0)
-    assert base.target_update_interval == 100 and base.core_options == {"readout": "both"}  # the first recipe
-    assert MARLConfig().target_update_interval == 200  # what the grid uses now
     for variant, overrides in script.VARIANTS.items():
         cfg = script.config(variant, "simple_spread", "grsn", "qmix", 0)
         changed = {k for k, v in vars(cfg).items() if vars(base)[k] != v}
         assert changed == set(overrides), variant
     assert script.config("readout=spikes", "simple_spread", "grsn", "qmix", 0).core_options == {"readout": "spikes"}
-    assert script.config("reference", "simple_spread", "gru", "qmix", 0).core_options == {}
+
+
+@pytest.mark.parametrize("agent", ["grsn", "lif", "gru", "mlp"])
+def test_the_two_fixes_turn_the_first_recipe_into_the_grid(load_script, agent):
+    """The grid in data/marl is the first recipe with the two changes found here (the target refresh, and for
+    spiking agents the spike readout), and differs from it in nothing else."""
+    script = load_script("marl_recipe")
+    first = script.config("reference", "spread_memory", agent, "vdn", 2)
+    fixed = script.config("target_update=200", "spread_memory", agent, "vdn", 2)
+    if "readout" in fixed.core_options:
+        spikes = script.VARIANTS["readout=spikes"]["core_options"]
+        fixed = dataclasses.replace(fixed, core_options={**fixed.core_options, **spikes})
+    assert fixed == grid_config("spread_memory", agent, "vdn", 2)
+    assert first != fixed
 
 
 def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, capsys, load_script):
     script = load_script("marl_recipe")
-    monkeypatch.setitem(script.VARIANTS, "tiny", {"episodes": 6, "batch_size": 2, "eval_interval": 3, "eval_episodes": 1,
-                                                  "hidden_size": 8, "buffer_episodes": 10})
+    monkeypatch.setitem(script.VARIANTS, "tiny", {"episodes": 6, "batch_size": 2, "eval_interval": 3,
+                                                  "eval_episodes": 1, "hidden_size": 8, "buffer_episodes": 10})
     args = ["--variants", "tiny", "--runs-dir", str(tmp_path / "runs"), "--data-dir", str(tmp_path / "data")]
     assert script.main(args) == 0
     summary = pd.read_csv(tmp_path / "data" / "summary.csv")
+    evals = pd.read_csv(tmp_path / "data" / "eval_curves.csv")
     assert list(summary.columns) == script.SUMMARY_COLUMNS and summary["variant"].tolist() == ["tiny"]
-    assert summary["episodes"].item() == 6
-    script.main(args)
+    assert summary["episodes"].item() == 6 and evals["episode"].tolist() == [3, 6]
+    assert summary["final_eval_return"].item() == evals["eval_return_mean"].iloc[-1]
+    capsys.readouterr()
+    script.main(args)  # recorded: skipped, nothing trained, the files unchanged
     assert "already in" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "data" / "summary.csv").equals(summary)
 
 
 def test_unknown_variant_is_a_clear_error(capsys, load_script):
