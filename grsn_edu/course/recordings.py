@@ -26,16 +26,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 import torch
 
 from grsn_edu.envs.cartpole import make_env
-from grsn_edu.envs.spread import make_marl_env
-from grsn_edu.rl.qmix import AgentNetwork, _env_sizes
+from grsn_edu.envs.spread import make_marl_env, spread_world
+from grsn_edu.rl.episodes import play_parallel_episode, play_vector_episodes
+from grsn_edu.rl.qmix import AgentNetwork, TeamActor, env_sizes
 from grsn_edu.snn.trace import Trace
+from grsn_edu.util.validation import check_int
 
-__all__ = ["STATE_NAMES", "quiet_pygame", "Episode", "record_episode", "balancing_action", "scripted_episode", "aliased_pair", "TeamEpisode", "record_team_episode"]
+__all__ = ["STATE_NAMES", "quiet_pygame", "Episode", "record_episode", "balancing_action", "scripted_episode",
+           "aliased_pair", "TeamEpisode", "record_team_episode"]
 
 
 #: The four numbers of CartPole's state, in the order of ``env.unwrapped.state``.
@@ -127,9 +131,10 @@ def record_episode(
 ) -> Episode:
     """Run ``agent`` for one episode of ``env_id`` and record everything, step by step.
 
-    The agent acts as in evaluation (:func:`grsn_edu.rl.ppo.evaluate`): one environment, one core call with T = 1
-    per step, the core's state carried from step to step (a non-TAP core runs its S sub-steps inside that
-    call). The observation normalizer is not updated.
+    The agent acts as in evaluation (:func:`grsn_edu.rl.ppo.evaluate`, the same episode loop
+    :func:`grsn_edu.rl.episodes.play_vector_episodes` with one environment): one core call with T = 1 per step,
+    the core's state carried from step to step (a non-TAP core runs its S sub-steps inside that call). The value
+    core runs beside the policy to record the critic's estimate. The observation normalizer is not updated.
 
     Args:
         agent: a :class:`~grsn_edu.rl.agents.RecurrentActorCritic` (e.g. from :func:`grsn_edu.rl.ppo.load_agent`).
@@ -143,44 +148,47 @@ def record_episode(
     Returns:
         An :class:`Episode`; ``episode.steps`` has T rows, ``episode.internals[name]`` has T * S rows.
     """
-    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-    every = int(render) if not isinstance(render, bool) else (1 if render else 0)
-    if every < 0:
-        raise ValueError(f"render must be a bool or an int k >= 1 (a frame every k steps), got {render!r}")
+    max_steps = check_int("max_steps", max_steps)
+    every = _frame_every(render)
     if every:
         quiet_pygame()
-    env = make_env(env_id, render_mode="rgb_array" if every else None)
-    obs_size = env.observation_space.shape[0]
+    envs = gym.vector.SyncVectorEnv([lambda: make_env(env_id, render_mode="rgb_array" if every else None)],
+                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    env = envs.envs[0]
+    obs_size = envs.single_observation_space.shape[0]
     if obs_size != agent.obs_size:
-        env.close()
+        envs.close()
         raise ValueError(f"{env_id} gives {obs_size} observation features but the agent takes {agent.obs_size}")
     sampler = torch.Generator().manual_seed(seed)
-    obs, _ = env.reset(seed=seed)
+    obs, _ = envs.reset(seed=[seed])
     state = agent.initial_state(1)
     trace = Trace()
     rows, frames, frame_steps = [], [], []
-    terminated = False
-    for t in range(max_steps):
-        true_state = np.asarray(env.unwrapped.state, dtype=np.float64)
+
+    def act(obs):  # records the world as the agent decides, then what it decided
+        nonlocal state
+        t = len(rows)
         if every and t % every == 0:
             frames.append(env.render())
             frame_steps.append(t)
-        logits, value, state = agent(torch.as_tensor(obs, dtype=torch.float32).reshape(1, 1, -1), state, trace=trace)
+        row = {"t": t, **dict(zip(STATE_NAMES, np.asarray(env.unwrapped.state, dtype=np.float64).tolist()))}
+        logits, value, state = agent(torch.as_tensor(obs, dtype=torch.float32)[None], state, trace=trace)
         probs = torch.softmax(logits[0, 0], -1)
-        if greedy:
-            action = int(probs.argmax())
-        else:
-            action = int(torch.multinomial(probs, 1, generator=sampler))
-        row = {"t": t, **dict(zip(STATE_NAMES, true_state.tolist()))}
+        action = int(probs.argmax()) if greedy else int(torch.multinomial(probs, 1, generator=sampler))
         row.update({f"obs_{i}": float(v) for i, v in enumerate(np.asarray(obs).ravel())})
         row.update({"action": action, "p_right": float(probs[1]), "value": float(value[0, 0])})
-        obs, reward, terminated, truncated, _ = env.step(action)
-        row["reward"] = float(reward)
         rows.append(row)
-        if terminated or truncated:
-            break
-    env.close()
+        return np.array([action])
+
+    terminated = False
+
+    def outcome(step):
+        nonlocal terminated
+        rows[-1]["reward"] = float(step.rewards[0])
+        terminated = bool(step.terminated[0])
+
+    play_vector_episodes(envs, act, obs, on_step=outcome, max_steps=max_steps)
+    envs.close()
     internals = {name: values[:, 0].numpy() for name, values in trace.as_dict().items()}
     return Episode(
         env_id=env_id,
@@ -191,9 +199,17 @@ def record_episode(
         threshold=_core_threshold(agent.core),
         frames=np.stack(frames) if frames else None,
         frame_steps=np.asarray(frame_steps) if frames else None,
-        terminated=bool(terminated),
+        terminated=terminated,
         greedy=greedy,
     )
+
+
+def _frame_every(render: bool | int) -> int:
+    """A frame every k steps: ``render`` True is k = 1, False is 0 (no frames)."""
+    every = int(render) if not isinstance(render, bool) else (1 if render else 0)
+    if every < 0:
+        raise ValueError(f"render must be a bool or an int k >= 1 (a frame every k steps), got {render!r}")
+    return every
 
 def balancing_action(state) -> int:
     """A hand-written controller that sees the *full* state: push towards where the pole is falling.
@@ -336,8 +352,6 @@ class TeamEpisode:
 
 def _positions(env) -> tuple[np.ndarray, np.ndarray]:
     """``(agent positions (N, 2), landmark positions (L, 2))`` from the true world of a spread task."""
-    from grsn_edu.envs.spread import spread_world
-
     world = spread_world(env)
     return (np.array([a.state.p_pos for a in world.agents], dtype=np.float64),
             np.array([lm.state.p_pos for lm in world.landmarks], dtype=np.float64))
@@ -345,8 +359,9 @@ def _positions(env) -> tuple[np.ndarray, np.ndarray]:
 def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: bool | int = False) -> TeamEpisode:
     """Play one greedy episode of ``env_id`` with a trained team and record what each agent did and spent.
 
-    The agents act as in :func:`evaluate_marl` (argmax of their own Q_i, the shared network's state carried from
-    step to step, one core call per step); only decentralised execution is needed, no mixer.
+    The agents act as in :func:`~grsn_edu.rl.qmix.evaluate_marl` (argmax of their own Q_i, the shared network's
+    state carried from step to step, one core call per step: :class:`~grsn_edu.rl.qmix.TeamActor`, played by
+    :func:`~grsn_edu.rl.episodes.play_parallel_episode`); only decentralised execution is needed, no mixer.
 
     Args:
         net: an :class:`AgentNetwork` (e.g. from :func:`load_marl_agent`); its sizes must match the task.
@@ -364,46 +379,35 @@ def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: b
         >>> ep.actions.shape, ep.spikes.shape, ep.spikes_per_decision().shape
         ((25, 3), (25, 3, 8), (3,))
     """
-    every = int(render) if not isinstance(render, bool) else (1 if render else 0)
-    if every < 0:
-        raise ValueError(f"render must be a bool or an int k >= 1 (a frame every k steps), got {render!r}")
+    every = _frame_every(render)
     env = make_marl_env(env_id, render_mode="rgb_array" if every else None)  # unknown ids raise here
-    agents, obs_size, n_actions, _ = _env_sizes(env)
+    agents, obs_size, n_actions, _ = env_sizes(env)
     N = len(agents)
     if (obs_size, N, n_actions) != (net.obs_size, net.n_agents, net.n_actions):
         env.close()
         raise ValueError(f"the network expects {net.n_agents} agents with {net.obs_size} observations and "
                          f"{net.n_actions} actions, but {env_id} has {N}, {obs_size} and {n_actions}: load an agent "
                          "trained on this task")
-    obs_d, _ = env.reset(seed=seed)
-    trace = Trace() if net.core.spiking else None
-    h = net.initial_state(1)
-    prev = torch.full((1, 1, N), -1, dtype=torch.long)
-    actions, rewards, positions, frames, frame_steps = [], [], [], [], []
+    obs, _ = env.reset(seed=seed)
+    actor = TeamActor(net, agents, trace=Trace() if net.core.spiking else None)
     pos, landmarks = _positions(env)
-    positions.append(pos)
-    t = 0
-    with torch.no_grad():
-        while env.agents:
-            if every and t % every == 0:
-                frames.append(env.render())
-                frame_steps.append(t)
-            obs = torch.as_tensor(np.stack([obs_d[a] for a in agents]), dtype=torch.float32).view(1, 1, N, -1)
-            q, h = net(net.build_inputs(obs, prev), h, trace=trace)
-            act = q[0].argmax(-1)
-            obs_d, rew_d, term_d, trunc_d, _ = env.step({a: int(act[i]) for i, a in enumerate(agents)})
-            actions.append(act.numpy().copy())
-            rewards.append([float(rew_d[a]) for a in agents])
-            positions.append(_positions(env)[0])
-            prev = act.view(1, 1, N)
-            t += 1
-            if any(term_d.values()) or all(trunc_d.values()):
-                break
-    if every:
+    actions, rewards, positions = [], [], [pos]
+    frames, frame_steps = ([env.render()], [0]) if every else ([], [])
+
+    def record(step):  # env shows the world after the step
+        actions.append(actor.actions.numpy().copy())
+        rewards.append([float(step.rewards[a]) for a in agents])
+        positions.append(_positions(env)[0])
+        if every and (step.t + 1) % every == 0:
+            frames.append(env.render())
+            frame_steps.append(step.t + 1)
+
+    _, steps = play_parallel_episode(env, actor, obs, on_step=record)
+    if every and frame_steps[-1] != steps:
         frames.append(env.render())  # where the team ended up
-        frame_steps.append(t)
+        frame_steps.append(steps)
     env.close()
-    spikes = trace["spk"].numpy() if trace is not None else None  # (T*S, N, H): the batch is the N agents
+    spikes = actor.trace["spk"].numpy() if actor.trace is not None else None  # (T*S, N, H): the batch is the N agents
     return TeamEpisode(env_id=env_id, seed=seed, actions=np.array(actions), rewards=np.array(rewards),
                        agent_pos=np.array(positions), landmark_pos=landmarks, spikes=spikes,
                        substeps=net.core.substeps, frames=np.array(frames) if every else None,

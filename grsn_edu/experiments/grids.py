@@ -24,7 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grsn_edu.envs.spread import make_marl_env, spread_controller_actions, spread_formation_actions
+from grsn_edu.rl.episodes import play_parallel_episode
 from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
+from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, MARLConfig, train_marl
 from grsn_edu.util.files import load_checkpoint, merge_csv, read_csv, recorded_keys, save_checkpoint
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
@@ -184,60 +187,55 @@ def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.n
 def scripted_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns of :func:`grsn_edu.envs.spread.spread_controller_actions`, a full-state hand-written controller:
     a ceiling for the learned teams (it sees what the agents cannot)."""
-    from grsn_edu.envs.spread import spread_controller_actions
-
     return _baseline_returns(env_id, episodes, seed, spread_controller_actions)
 
 
 def formation_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns of :func:`grsn_edu.envs.spread.spread_formation_actions`, a landmark-blind fixed formation:
     what a team scores without using the landmarks at all."""
-    from grsn_edu.envs.spread import spread_formation_actions
-
     return _baseline_returns(env_id, episodes, seed, spread_formation_actions)
 
 
 def _baseline_returns(env_id: str, episodes: int, seed: int, policy) -> np.ndarray:
-    from grsn_edu.envs.spread import make_marl_env
-
+    """Team returns of a scripted ``policy(env) -> actions`` (it reads the world, not the observations) over
+    ``episodes`` episodes reset with seeds ``seed, seed + 1, ...``."""
     env = make_marl_env(env_id)
     out = []
     for k in range(episodes):
-        env.reset(seed=seed + k)
-        total = 0.0
-        while env.agents:
-            _, rewards, *_ = env.step(policy(env))
-            total += float(sum(rewards.values()))
-        out.append(total)
+        obs, _ = env.reset(seed=seed + k)
+        team_return, _ = play_parallel_episode(env, lambda obs: policy(env), obs)
+        out.append(team_return)
     env.close()
     return np.array(out)
 
 
-def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, data_dir: Path) -> None:
+def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, data_dir: Path,
+                   options: dict | None = None) -> None:
     """Run (or resume, or skip) every (task, agent, mixer, seed); rewrite ``data_dir`` after each run.
+
+    ``options`` are further :class:`~grsn_edu.rl.qmix.MARLConfig` settings for every run (e.g. a small
+    ``batch_size`` for a quick check of the whole pipeline); the grid's data uses the defaults.
 
     Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus baseline rows with mixer ``none``: agent ``random``
     (uniform actions, the floor), ``formation`` (a landmark-blind fixed formation: no use of the landmarks) and
     ``scripted`` (a full-state hand-written controller, a ceiling)), ``eval_curves.csv``
     and ``train_curves.csv`` (task, agent, mixer, seed + the run's curve columns), ``agents/TASK-AGENT-MIXER.pt``.
     """
-    from grsn_edu.rl.qmix import MARLConfig, train_marl
-
     cells = [(e, a, m, s) for s in seeds for e in envs for a in agents for m in mixers]
     for e, a, m, s in cells:
         if a not in MARL_AGENTS:
             raise ValueError(f"unknown agent {a!r}; known agents: {', '.join(MARL_AGENTS)}")
-        MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes).validate()
+        MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes,
+                   **(options or {})).validate()
     recorded = recorded_keys(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "mixer", "seed"],
                          "episodes", episodes)
     for i, (env_id, agent, mixer, seed) in enumerate(cells):
         run = Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}"
         cfg = MARLConfig(env_id=env_id, core=MARL_AGENTS[agent]["core"], mixer=mixer, seed=seed, episodes=episodes,
-                         core_options=dict(MARL_AGENTS[agent]["core_options"]))
-        done = (run / "eval_curve.csv").is_file() and int(pd.read_csv(run / "eval_curve.csv")["episode"].iloc[-1]) >= episodes
+                         core_options=dict(MARL_AGENTS[agent]["core_options"]), **(options or {}))
         if (env_id, agent, mixer, seed) in recorded:
             print(f"[{i + 1}/{len(cells)}] {env_id} {agent} {mixer} seed {seed} already in {data_dir}, skipped")
-        elif done:
+        elif read_finished_marl_run(run) is not None:
             print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
         else:
             resume = (run / "checkpoint.pt").is_file()
@@ -249,8 +247,6 @@ def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, d
 def read_finished_marl_run(run: Path):
     """``(config dict, eval curve, train curve)`` of a finished multi-agent run folder; None if ``run`` is not a
     run folder or its run has not reached its configured episodes."""
-    from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
-
     if not (run / "config.json").is_file() or not (run / "eval_curve.csv").is_file():
         return None
     cfg = json.loads((run / "config.json").read_text())
@@ -272,8 +268,6 @@ def marl_run_summary(cfg: dict, ev: pd.DataFrame, tr: pd.DataFrame) -> dict:
 def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
     """Merge finished multi-agent runs (and a random baseline per task) into ``data_dir``; rows of runs that are
     not under ``runs_dir`` are kept."""
-    from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
-
     evals, trains, rows = [], [], []
     for run in sorted(Path(runs_dir).glob("*-s*")):
         finished = read_finished_marl_run(run)

@@ -12,9 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from grsn_edu.envs.cartpole import make_vector_env
+from grsn_edu.envs.spread import MAX_CYCLES, make_marl_env
+from grsn_edu.rl.agents import PolicyActor
+from grsn_edu.rl.episodes import play_vector_episodes
+from grsn_edu.rl.qmix import env_sizes, run_episode
 from grsn_edu.snn.energy import core_ops_with_binary_inputs
-from grsn_edu.envs.spread import MAX_CYCLES
 from grsn_edu.snn.ops import EnergyReport, OpCount, linear_ops
+from grsn_edu.snn.trace import Trace
+from grsn_edu.util.validation import check_int
 
 __all__ = ["normaliser_ops", "AgentEnergy", "ppo_agent_energy", "marl_agent_energy"]
 
@@ -87,11 +93,7 @@ def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000)
     Returns:
         :class:`AgentEnergy`; its ``report`` has the core's rows plus ``normaliser`` and ``readout``.
     """
-    from grsn_edu.envs.cartpole import make_vector_env
-    from grsn_edu.snn.trace import Trace
-
-    if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
-        raise ValueError(f"episodes must be a positive int, got {episodes!r}")
+    episodes = check_int("episodes", episodes)
     core, obs_size = agent.core, agent.obs_size
     envs = make_vector_env(env_id, episodes, seed)
     if envs.single_observation_space.shape[0] != obs_size:
@@ -99,30 +101,25 @@ def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000)
         raise ValueError(f"{env_id} gives {envs.single_observation_space.shape[0]} observation features but the "
                          f"agent takes {obs_size}: pass the environment the agent was trained on")
     obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
-    state = core.initial_state(episodes)
-    returns = np.zeros(episodes)
-    alive = np.ones(episodes, dtype=bool)
+    actor = PolicyActor(agent, episodes, greedy=True, record=True)
     totals: dict[str, list] = {}
     decisions, spikes = 0, 0.0
     readout_binary = _readout_binary(core)
-    while alive.any():
-        trace = Trace()
-        x = agent.normalizer(torch.as_tensor(obs, dtype=torch.float32))[None]
-        features, state = core(x, state, trace=trace)
-        action = agent.actor(features)[0].argmax(-1)
-        idx = torch.as_tensor(np.flatnonzero(alive))
+
+    def count(step):  # only the environments still in their first episode count
+        nonlocal decisions, spikes
+        idx = torch.as_tensor(np.flatnonzero(step.alive))
         live = Trace()
-        for name in trace.keys():
-            live.put(name, trace[name][:, idx])
+        for name in actor.trace.keys():
+            live.put(name, actor.trace[name][:, idx])
         _merge(core.op_counts(live) + [normaliser_ops(len(idx), obs_size),
-                                      linear_ops("readout", features[:, idx], agent.n_actions,
+                                      linear_ops("readout", actor.features[:, idx], agent.n_actions,
                                                  binary_features=readout_binary)], totals)
         decisions += len(idx)
         if core.spiking:
             spikes += float(live["spk"].sum())
-        obs, reward, term, trunc, _ = envs.step(action.numpy())
-        returns += reward * alive
-        alive &= ~(term | trunc)
+
+    returns = play_vector_episodes(envs, actor, obs, on_step=count)
     envs.close()
     report = _report(totals, decisions)
     spd = spikes / decisions if core.spiking else float("nan")
@@ -130,7 +127,8 @@ def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000)
     return AgentEnergy(report, report, returns, decisions, spd, rate)
 
 @torch.no_grad()
-def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000, max_steps: int = MAX_CYCLES) -> AgentEnergy:
+def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000,
+                      max_steps: int = MAX_CYCLES) -> AgentEnergy:
     """Energy per agent decision of a trained multi-agent network (:class:`~grsn_edu.rl.qmix.AgentNetwork`).
 
     Plays ``episodes`` greedy episodes with :func:`grsn_edu.rl.qmix.run_episode` (seeds ``seed + k``, as
@@ -142,14 +140,9 @@ def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000, 
     times a weight matrix adds one column: no multiplication is needed, for any core); in
     ``dense_inputs_report`` the whole input vector costs MACs, as a dense layer executes it.
     """
-    from grsn_edu.envs.spread import make_marl_env
-    from grsn_edu.rl.qmix import _env_sizes, run_episode
-    from grsn_edu.snn.trace import Trace
-
-    if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
-        raise ValueError(f"episodes must be a positive int, got {episodes!r}")
+    episodes = check_int("episodes", episodes)
     env = make_marl_env(env_id)
-    agents, obs_size, n_actions, _ = _env_sizes(env)
+    agents, obs_size, n_actions, _ = env_sizes(env)
     if (obs_size, len(agents), n_actions) != (net.obs_size, net.n_agents, net.n_actions):
         env.close()
         raise ValueError(f"{env_id} has obs {obs_size}, {len(agents)} agents, {n_actions} actions but the network "

@@ -1,17 +1,19 @@
 """A recurrent actor-critic: any core from :func:`grsn_edu.make_core`, a policy head and a value head.
 
 The core carries the agent's memory across environment steps (TAP: one core update per step); the heads read the
-core's output (spikes, membrane or both, for a spiking core).
+core's output (spikes, membrane or both, for a spiking core). :class:`PolicyActor` is the part that acts.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from grsn_edu.snn.cores import Core, make_core
+from grsn_edu.snn.trace import Trace
 
-__all__ = ["ObsNormalizer", "RecurrentActorCritic", "map_state"]
+__all__ = ["ObsNormalizer", "RecurrentActorCritic", "PolicyActor", "map_state"]
 
 
 class ObsNormalizer(nn.Module):
@@ -125,3 +127,45 @@ class RecurrentActorCritic(nn.Module):
 def map_state(fn, state):
     """Apply ``fn`` to every tensor of a (nested) state dict, e.g. ``map_state(lambda v: v[idx], state)``."""
     return {k: map_state(fn, v) if isinstance(v, dict) else fn(v) for k, v in state.items()}
+
+
+class PolicyActor:
+    """The acting half of a :class:`RecurrentActorCritic`, one decision per call: the observation normaliser, the
+    policy core (its state carried from call to call) and the actor head. The value core is not run: it does not
+    act, and the actions do not depend on it.
+
+    Args:
+        agent: the agent (its normaliser is applied, not updated).
+        batch_size: B, environments acting together.
+        greedy: argmax action (True) or a sample from the policy (False; torch's global generator).
+        record: give each call a fresh :class:`~grsn_edu.snn.trace.Trace` of the core's internals.
+
+    After each call, ``features`` ``(1, B, F)`` is the core's output, ``logits`` ``(B, A)`` the actor's, and
+    ``trace`` that step's record (None unless ``record``).
+
+    Example:
+        >>> import torch
+        >>> agent = RecurrentActorCritic(obs_size=2, n_actions=2, core="gru", hidden_size=8)
+        >>> actor = PolicyActor(agent, batch_size=3)
+        >>> obs = torch.randn(3, 2)
+        >>> bool((actor(obs) == agent(obs[None], agent.initial_state(3))[0][0].argmax(-1).numpy()).all())
+        True
+    """
+
+    def __init__(self, agent: RecurrentActorCritic, batch_size: int, greedy: bool = True, record: bool = False):
+        self.agent, self.greedy, self.record = agent, greedy, record
+        self.state = agent.core.initial_state(batch_size)
+        self.features = self.logits = self.trace = None
+
+    @torch.no_grad()
+    def __call__(self, obs) -> np.ndarray:
+        """``obs`` ``(B, O)`` raw observations -> ``(B,)`` actions."""
+        self.trace = Trace() if self.record else None
+        x = self.agent.normalizer(torch.as_tensor(obs, dtype=torch.float32))[None]
+        self.features, self.state = self.agent.core(x, self.state, trace=self.trace)
+        self.logits = self.agent.actor(self.features)[0]
+        if self.greedy:
+            action = self.logits.argmax(-1)
+        else:
+            action = torch.distributions.Categorical(logits=self.logits).sample()
+        return action.numpy()

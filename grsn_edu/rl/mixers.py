@@ -44,7 +44,8 @@ class QMixer(nn.Module):
         self.hyper_w1 = nn.Sequential(nn.Linear(state_size, hypernet_hidden), nn.ReLU(),
                                       nn.Linear(hypernet_hidden, n_agents * embed_dim))
         self.hyper_b1 = nn.Linear(state_size, embed_dim)
-        self.hyper_w2 = nn.Sequential(nn.Linear(state_size, hypernet_hidden), nn.ReLU(), nn.Linear(hypernet_hidden, embed_dim))
+        self.hyper_w2 = nn.Sequential(nn.Linear(state_size, hypernet_hidden), nn.ReLU(),
+                                      nn.Linear(hypernet_hidden, embed_dim))
         self.hyper_b2 = nn.Sequential(nn.Linear(state_size, embed_dim), nn.ReLU(), nn.Linear(embed_dim, 1))
 
     def forward(self, agent_qs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:

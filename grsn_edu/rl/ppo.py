@@ -11,26 +11,24 @@ The algorithm, top to bottom:
 
 1. **Act.** ``num_envs`` environments step together. The agent's core state is carried across environment steps
    (TAP) and reset where an episode starts (``episode_start`` masks); a non-TAP core runs its sub-steps inside
-   each call. ``num_steps`` steps make a rollout; the state at the rollout's start is kept.
+   each call. ``num_steps`` steps make a rollout; the state at the rollout's start is kept
+   (:func:`collect_rollout`).
 2. **Advantages.** Generalised advantage estimation (GAE, gamma, lambda). An episode cut by the time limit
-   (truncated, not failed) is bootstrapped from the value of its last observation.
+   (truncated, not failed) is bootstrapped from the value of its last observation (:mod:`grsn_edu.rl.gae`).
 3. **Learn.** For ``update_epochs`` epochs, the environments are split into ``num_minibatches`` groups; each
    group's whole rollout sequence ``(num_steps, envs)`` is replayed through the core from its stored start
    state, with the same ``episode_start`` masks (so episode boundaries inside a sequence reset the state exactly
-   as they did while acting), and the clipped PPO loss is minimised.
+   as they did while acting: :func:`replay_policy`), and the clipped PPO loss is minimised
+   (:func:`clipped_ppo_loss`, :func:`ppo_update`).
 4. **Evaluate.** Every ``eval_interval`` steps, ``eval_episodes`` greedy episodes (argmax action) are run on
-   fresh environments, and a checkpoint is written.
+   fresh environments (:func:`evaluate`), and a checkpoint is written (:class:`grsn_edu.rl.training.RunFolder`).
 
 Run ``grsn-edu train --help`` for the command line; :func:`train` is the function behind it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import random
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,12 +39,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from grsn_edu.envs.cartpole import make_env, make_vector_env
-from grsn_edu.rl.agents import RecurrentActorCritic, map_state
+from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic, map_state
+from grsn_edu.rl.episodes import play_vector_episodes
+from grsn_edu.rl.gae import bootstrap_truncated, gae
+from grsn_edu.rl.training import RunFolder, load_run_config, seed_run
 from grsn_edu.snn.cores import CORE_NAMES
-from grsn_edu.snn.trace import Trace
-from grsn_edu.util.files import load_checkpoint, save_checkpoint, write_csv, write_json
+from grsn_edu.util.files import load_checkpoint
+from grsn_edu.util.validation import check_int
 
-__all__ = ["PPOConfig", "train", "evaluate", "load_agent", "TRAIN_COLUMNS", "EVAL_COLUMNS"]
+__all__ = ["PPOConfig", "train", "evaluate", "load_agent", "load_config", "summarize", "TRAIN_COLUMNS",
+           "EVAL_COLUMNS", "Acting", "Rollout", "collect_rollout", "replay_policy", "clipped_ppo_loss", "ppo_update"]
 
 #: Columns of ``train_curve.csv``: one row per finished training episode.
 TRAIN_COLUMNS = ["global_step", "episode_return", "episode_length", "return_ma20"]
@@ -93,19 +95,17 @@ class PPOConfig:
     eval_episodes: int = 20
     threads: int = 1
 
-    def validate(self) -> "PPOConfig":
+    def validate(self) -> PPOConfig:
         """Raise ValueError with a clear message for any setting out of range."""
         if self.core not in CORE_NAMES:
             raise ValueError(f"unknown core {self.core!r}; known cores: {', '.join(CORE_NAMES)}")
         make_env(self.env_id).close()
-        positive = ["total_steps", "hidden_size", "substeps", "num_envs", "num_steps", "num_minibatches",
-                    "update_epochs", "eval_interval", "eval_episodes", "threads"]
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("total_steps", "hidden_size", "substeps", "num_envs", "num_steps", "num_minibatches",
+                     "update_epochs", "eval_interval", "eval_episodes", "threads"):
+            setattr(self, name, check_int(name, getattr(self, name)))
         if self.num_envs % self.num_minibatches:
-            raise ValueError(f"num_envs ({self.num_envs}) must be divisible by num_minibatches ({self.num_minibatches})")
+            raise ValueError(f"num_envs ({self.num_envs}) must be divisible by num_minibatches "
+                             f"({self.num_minibatches})")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
         for name in ("gamma", "gae_lambda"):
@@ -124,12 +124,6 @@ class PPOConfig:
         return self.core + ("-notap" if self.substeps > 1 else "")
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActorCritic:
     return RecurrentActorCritic(
         obs_size, n_actions, cfg.core, cfg.hidden_size, shared_core=cfg.shared_core, substeps=cfg.substeps,
@@ -141,34 +135,227 @@ def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActor
 def evaluate(agent: RecurrentActorCritic, env_id: str, episodes: int = 20, seed: int = 10_000, greedy: bool = True):
     """Run ``episodes`` episodes in parallel (one environment each) and return their returns and firing rate.
 
+    Environment ``i`` is reset with seed ``seed + i`` and counts until the end of its first episode. The agent
+    acts with its policy side alone (:class:`~grsn_edu.rl.agents.PolicyActor`).
+
     Returns:
         ``(returns, firing_rate)``: a numpy array of ``episodes`` returns, and the mean fraction of hidden units
         that spiked per step (NaN for a non-spiking core). Greedy = argmax action.
     """
     envs = make_vector_env(env_id, episodes, seed)
-    # autoreset would start new episodes; we stop each environment at the end of its first episode instead
     obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
-    state = agent.initial_state(episodes)
-    returns = np.zeros(episodes)
-    alive = np.ones(episodes, dtype=bool)
+    actor = PolicyActor(agent, episodes, greedy=greedy, record=agent.core.spiking)
     spikes, spike_steps = 0.0, 0
-    while alive.any():
-        trace = Trace() if agent.core.spiking else None
-        logits, _, state = agent(torch.as_tensor(obs, dtype=torch.float32)[None], state, trace=trace)
-        if greedy:
-            action = logits[0].argmax(-1)
-        else:
-            action = torch.distributions.Categorical(logits=logits[0]).sample()
-        if trace is not None:
-            spk = trace["spk"]  # (S, B, H), S = sub-steps per decision
-            spikes += float(spk[:, alive].mean()) * int(alive.sum())
-            spike_steps += int(alive.sum())
-        obs, reward, term, trunc, _ = envs.step(action.numpy())
-        returns += reward * alive
-        alive &= ~(term | trunc)
+
+    def count_spikes(step):
+        nonlocal spikes, spike_steps
+        if actor.trace is not None:
+            spk = actor.trace["spk"]  # (S, B, H), S = sub-steps per decision
+            spikes += float(spk[:, step.alive].mean()) * int(step.alive.sum())
+            spike_steps += int(step.alive.sum())
+
+    returns = play_vector_episodes(envs, actor, obs, on_step=count_spikes)
     envs.close()
     rate = spikes / spike_steps if spike_steps else float("nan")
     return returns, rate
+
+
+# -- 1. Act: rollout collection ---------------------------------------------------------------------------------
+@dataclass
+class Acting:
+    """What acting carries from one rollout to the next. B = environments, O = observation features.
+
+    Attributes:
+        envs: the vector env (same-step autoreset).
+        obs: ``(B, O)`` the observations to act on next (raw).
+        start: ``(B,)`` bool, ``obs`` is the first of an episode (the core's state is reset there).
+        state: the agent's state (:meth:`RecurrentActorCritic.initial_state` layout).
+        episode_return, episode_length: ``(B,)`` of the episodes in progress.
+    """
+
+    envs: object
+    obs: torch.Tensor
+    start: torch.Tensor
+    state: dict
+    episode_return: np.ndarray
+    episode_length: np.ndarray
+
+    @classmethod
+    def start_fresh(cls, agent: RecurrentActorCritic, envs, seed: int) -> Acting:
+        """Reset environment ``i`` with seed ``seed + i``; every environment starts an episode."""
+        num_envs = envs.num_envs
+        obs, _ = envs.reset(seed=[seed + i for i in range(num_envs)])
+        return cls(envs, torch.as_tensor(obs, dtype=torch.float32), torch.ones(num_envs, dtype=torch.bool),
+                   agent.initial_state(num_envs), np.zeros(num_envs), np.zeros(num_envs, dtype=int))
+
+
+@dataclass
+class Rollout:
+    """``T`` steps of ``B`` environments, as acting produced them.
+
+    Attributes:
+        obs: ``(T, B, O)`` observations, normalised as the agent saw them.
+        starts: ``(T, B)`` bool, the observation is the first of an episode.
+        actions, logprobs, values: ``(T, B)`` the sampled actions, their log-probabilities and the value estimates.
+        rewards: ``(T, B)`` rewards, truncated episodes bootstrapped (:func:`~grsn_edu.rl.gae.bootstrap_truncated`).
+        dones: ``(T, B)`` float, 1 where an episode ended at that step.
+        start_state: the agent's state before step 0 (a replay of the rollout starts from it).
+        next_value: ``(B,)`` the value of the observation after the last step.
+        finished: ``(t, return, length)`` of every episode that ended during the rollout, in order.
+    """
+
+    obs: torch.Tensor
+    starts: torch.Tensor
+    actions: torch.Tensor
+    logprobs: torch.Tensor
+    values: torch.Tensor
+    rewards: torch.Tensor
+    dones: torch.Tensor
+    start_state: dict
+    next_value: torch.Tensor
+    finished: list
+
+
+def collect_rollout(agent: RecurrentActorCritic, acting: Acting, num_steps: int, gamma: float) -> Rollout:
+    """Act for ``num_steps`` steps in every environment, sampling from the policy; updates ``acting`` in place.
+
+    The observation normaliser is updated with every observation before the agent reads it. An episode cut by the
+    time limit is bootstrapped from the value of its final observation, read with the state the agent had then.
+    """
+    envs, num_envs = acting.envs, acting.envs.num_envs
+    obs_size = acting.obs.shape[-1]
+    obs_buf = torch.zeros(num_steps, num_envs, obs_size)
+    act_buf = torch.zeros(num_steps, num_envs, dtype=torch.long)
+    logp_buf, rew_buf, done_buf, val_buf = (torch.zeros(num_steps, num_envs) for _ in range(4))
+    start_buf = torch.zeros(num_steps, num_envs, dtype=torch.bool)
+    start_state = map_state(torch.clone, acting.state)
+    finished = []
+    for step in range(num_steps):
+        agent.normalizer.update(acting.obs)
+        obs_buf[step], start_buf[step] = agent.normalizer(acting.obs), acting.start  # stored normalised
+        with torch.no_grad():
+            logits, value, acting.state = agent(obs_buf[step][None], acting.state, episode_start=acting.start[None],
+                                                normalized=True)
+            dist = torch.distributions.Categorical(logits=logits[0])
+            action = dist.sample()
+        act_buf[step], logp_buf[step], val_buf[step] = action, dist.log_prob(action), value[0]
+        obs, env_reward, term, trunc, info = envs.step(action.numpy())
+        reward = torch.as_tensor(env_reward, dtype=torch.float32)
+        if trunc.any():
+            final = torch.as_tensor(np.stack([o if t else np.zeros(obs_size, dtype=np.float32)
+                                              for o, t in zip(info["final_obs"], trunc)]), dtype=torch.float32)
+            with torch.no_grad():
+                _, final_value, _ = agent(final[None], acting.state)
+            reward = bootstrap_truncated(reward, final_value[0], trunc, term, gamma)
+        done = term | trunc
+        rew_buf[step], done_buf[step] = reward, torch.as_tensor(done, dtype=torch.float32)
+        acting.obs, acting.start = torch.as_tensor(obs, dtype=torch.float32), torch.as_tensor(done)
+        acting.episode_return += env_reward  # the environment's reward, without the bootstrap term
+        acting.episode_length += 1
+        for i in np.flatnonzero(done):
+            finished.append((step, float(acting.episode_return[i]), int(acting.episode_length[i])))
+            acting.episode_return[i], acting.episode_length[i] = 0.0, 0
+    with torch.no_grad():
+        _, next_value, _ = agent(acting.obs[None], acting.state, episode_start=acting.start[None])
+    return Rollout(obs_buf, start_buf, act_buf, logp_buf, val_buf, rew_buf, done_buf, start_state, next_value[0],
+                   finished)
+
+
+# -- 3. Learn --------------------------------------------------------------------------------------------------------
+def replay_policy(agent: RecurrentActorCritic, rollout: Rollout, envs: torch.Tensor):
+    """Replay the whole rollout of environments ``envs`` through the agent from the stored start state, with the
+    stored episode starts (so the state is reset inside the sequence exactly where acting reset it).
+
+    Returns:
+        ``(logits (T, b, A), values (T, b))`` with gradients; before any update they equal what acting computed.
+    """
+    state = map_state(lambda v: v[envs], rollout.start_state)
+    logits, values, _ = agent(rollout.obs[:, envs], state, episode_start=rollout.starts[:, envs], normalized=True)
+    return logits, values
+
+
+def clipped_ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprobs: torch.Tensor,
+                     advantages: torch.Tensor, returns: torch.Tensor, clip_coef: float, vf_coef: float,
+                     ent_coef: float) -> tuple[torch.Tensor, dict]:
+    """PPO's clipped surrogate loss, plus the value loss, minus the entropy bonus.
+
+    ``loss = mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))) + vf_coef * 0.5 * mean((V - R)^2) - ent_coef * H``, with
+    the probability ratio ``r = pi(a) / pi_old(a)`` and the advantages A normalised over the minibatch.
+
+    Args:
+        logits: ``(..., A)`` the current policy's logits; values ``(...)`` the current value estimates.
+        actions, old_logprobs, advantages, returns: ``(...)`` from the rollout and :func:`~grsn_edu.rl.gae.gae`.
+        clip_coef, vf_coef, ent_coef: eps, the value loss weight and the entropy weight.
+
+    Returns:
+        ``(loss, stats)``; ``stats`` (floats): ``policy_loss``, ``value_loss``, ``entropy``, ``approx_kl``
+        (the ``(r - 1) - log r`` estimator of KL(old || new)) and ``clip_fraction`` (share of ratios outside the
+        clip range): large values of the last two mean the update moved the policy too far.
+
+    Example:
+        >>> import torch
+        >>> logits = torch.zeros(4, 2, requires_grad=True)
+        >>> old_logprobs = torch.full((4,), 0.5).log()  # the old policy gave each action probability 0.5
+        >>> loss, stats = clipped_ppo_loss(logits, torch.zeros(4), torch.tensor([0, 1, 0, 1]), old_logprobs,
+        ...                                torch.tensor([1.0, -1.0, 2.0, 0.0]), torch.zeros(4), 0.2, 0.5, 0.0)
+        >>> round(stats["clip_fraction"], 3), round(stats["approx_kl"], 6)
+        (0.0, 0.0)
+    """
+    dist = torch.distributions.Categorical(logits=logits)
+    logratio = dist.log_prob(actions) - old_logprobs
+    ratio = logratio.exp()
+    adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef)).mean()
+    v_loss = 0.5 * (values - returns).pow(2).mean()
+    weighted = pg_loss + vf_coef * v_loss
+    entropy = dist.entropy().mean()
+    loss = weighted - ent_coef * entropy
+    with torch.no_grad():
+        stats = {"policy_loss": pg_loss.item(), "value_loss": v_loss.item(), "entropy": entropy.item(),
+                 "approx_kl": ((ratio - 1) - logratio).mean().item(),
+                 "clip_fraction": ((ratio - 1).abs() > clip_coef).float().mean().item()}
+    return loss, stats
+
+
+def ppo_update(agent: RecurrentActorCritic, optimizer: torch.optim.Optimizer, rollout: Rollout,
+               advantages: torch.Tensor, returns: torch.Tensor, cfg: PPOConfig) -> dict:
+    """``update_epochs`` epochs over the rollout; each splits the environments into ``num_minibatches`` groups and
+    takes one gradient step on each group's whole sequences (:func:`replay_policy`, :func:`clipped_ppo_loss`).
+
+    Returns:
+        The loss statistics of the last minibatch, plus ``explained_variance`` of the rollout's value estimates.
+    """
+    num_envs = rollout.actions.shape[1]
+    envs_per_mb = num_envs // cfg.num_minibatches
+    for _ in range(cfg.update_epochs):
+        perm = torch.randperm(num_envs)
+        for k in range(cfg.num_minibatches):
+            mb = perm[k * envs_per_mb : (k + 1) * envs_per_mb]
+            logits, values = replay_policy(agent, rollout, mb)
+            loss, stats = clipped_ppo_loss(logits, values, rollout.actions[:, mb], rollout.logprobs[:, mb],
+                                           advantages[:, mb], returns[:, mb], cfg.clip_coef, cfg.vf_coef, cfg.ent_coef)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+    variance = float(returns.var())
+    stats["explained_variance"] = 1.0 - float((returns - rollout.values).var()) / variance if variance else float("nan")
+    return stats
+
+
+# -- the loop ------------------------------------------------------------------------------------------------------
+def _episode_row(train_rows: list, global_step: int, episode_return: float, length: int) -> dict:
+    recent = [r["episode_return"] for r in train_rows[-19:]] + [episode_return]
+    return {"global_step": global_step, "episode_return": episode_return, "episode_length": length,
+            "return_ma20": float(np.mean(recent))}
+
+
+def _eval_row(global_step: int, returns: np.ndarray, rate: float, train_rows: list, wall_time: float) -> dict:
+    recent = [r["episode_return"] for r in train_rows[-20:]]
+    return {"global_step": global_step, "eval_return_mean": float(returns.mean()),
+            "eval_return_std": float(returns.std()), "eval_return_min": float(returns.min()),
+            "eval_episodes": len(returns), "train_return_ma20": float(np.mean(recent)) if recent else float("nan"),
+            "firing_rate": rate, "wall_time_s": wall_time}
 
 
 def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> dict:
@@ -186,169 +373,54 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
         A summary dict: final greedy evaluation mean, steps to reach 475 (greedy and training), wall time.
     """
     cfg.validate()
-    out = Path(out_dir)
-    torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
-
+    seed_run(cfg)
     probe = make_env(cfg.env_id)
-    obs_size, n_actions = probe.observation_space.shape[0], int(probe.action_space.n)
+    agent = build_agent(cfg, probe.observation_space.shape[0], int(probe.action_space.n))
     probe.close()
-    agent = build_agent(cfg, obs_size, n_actions)
     optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    parts = {"model": agent, "optimizer": optimizer}
+    run = RunFolder(out_dir, cfg, TRAIN_COLUMNS, EVAL_COLUMNS)
+    saved = run.resume(parts) if resume else {"global_step": 0, "update": 0}
+    global_step, start_update = saved["global_step"], saved["update"]
+    run.write_config()
 
     batch = cfg.num_envs * cfg.num_steps
     num_updates = cfg.total_steps // batch
-    global_step, start_update, wall_before = 0, 0, 0.0
-    train_rows: list[dict] = []
-    eval_rows: list[dict] = []
-    if resume:
-        ckpt = load_checkpoint(out / "checkpoint.pt")
-        saved_cfg = PPOConfig(**ckpt["config"])
-        if dataclasses.asdict(saved_cfg) != dataclasses.asdict(cfg):
-            diff = {k: (v, getattr(cfg, k)) for k, v in dataclasses.asdict(saved_cfg).items() if getattr(cfg, k) != v}
-            raise ValueError(f"cannot resume {out}: its settings differ from these (saved, now): {diff}")
-        agent.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        global_step, start_update, wall_before = ckpt["global_step"], ckpt["update"], ckpt["wall_time_s"]
-        train_rows, eval_rows = ckpt["train_rows"], ckpt["eval_rows"]
-        torch.set_rng_state(ckpt["torch_rng"])
-        np.random.set_state(ckpt["numpy_rng"])
-        random.setstate(ckpt["python_rng"])
-    write_json(out / "config.json", dataclasses.asdict(cfg))
-
     # Environments are seeded from the run seed and the update they start at, so a resumed run gets new episodes.
     envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.seed * 1000 + start_update)
-    next_obs, _ = envs.reset(seed=[cfg.seed * 1000 + start_update + i for i in range(cfg.num_envs)])
-    next_obs = torch.as_tensor(next_obs, dtype=torch.float32)
-    next_start = torch.ones(cfg.num_envs, dtype=torch.bool)
-    state = agent.initial_state(cfg.num_envs)
-
-    obs_buf = torch.zeros(cfg.num_steps, cfg.num_envs, obs_size)
-    act_buf = torch.zeros(cfg.num_steps, cfg.num_envs, dtype=torch.long)
-    logp_buf = torch.zeros(cfg.num_steps, cfg.num_envs)
-    rew_buf = torch.zeros(cfg.num_steps, cfg.num_envs)
-    start_buf = torch.zeros(cfg.num_steps, cfg.num_envs, dtype=torch.bool)
-    done_buf = torch.zeros(cfg.num_steps, cfg.num_envs)
-    val_buf = torch.zeros(cfg.num_steps, cfg.num_envs)
-
-    ep_return = np.zeros(cfg.num_envs)
-    ep_length = np.zeros(cfg.num_envs, dtype=int)
-    recent = [r["episode_return"] for r in train_rows[-20:]]
+    acting = Acting.start_fresh(agent, envs, cfg.seed * 1000 + start_update)
     next_eval = (global_step // cfg.eval_interval + 1) * cfg.eval_interval
-    t0 = time.perf_counter()
     bar = tqdm(total=num_updates * batch, initial=global_step, disable=not progress, unit="step",
                desc=f"{cfg.label} on {cfg.env_id} (seed {cfg.seed})", file=sys.stderr, dynamic_ncols=True)
-
-    def write_outputs():
-        write_csv(out / "train_curve.csv", pd.DataFrame(train_rows, columns=TRAIN_COLUMNS))
-        write_csv(out / "eval_curve.csv", pd.DataFrame(eval_rows, columns=EVAL_COLUMNS))
-
     for update in range(start_update, num_updates):
-        # 1. Act -----------------------------------------------------------------------------------------------
         if cfg.anneal_lr:
             optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1.0 - update / num_updates)
-        rollout_state = map_state(torch.clone, state)
-        for step in range(cfg.num_steps):
-            agent.normalizer.update(next_obs)
-            obs_buf[step], start_buf[step] = agent.normalizer(next_obs), next_start  # stored normalized
-            with torch.no_grad():
-                logits, value, state = agent(obs_buf[step][None], state, episode_start=next_start[None], normalized=True)
-                dist = torch.distributions.Categorical(logits=logits[0])
-                action = dist.sample()
-            act_buf[step], logp_buf[step], val_buf[step] = action, dist.log_prob(action), value[0]
-            obs, env_reward, term, trunc, info = envs.step(action.numpy())
-            reward = torch.as_tensor(env_reward, dtype=torch.float32)
-            if trunc.any():
-                # A time-limit cut is not a failure: bootstrap from the value of the last observation, read with
-                # the state the agent had at that step.
-                final = torch.as_tensor(np.stack([o if t else np.zeros(obs_size, dtype=np.float32)
-                                                  for o, t in zip(info["final_obs"], trunc)]), dtype=torch.float32)
-                with torch.no_grad():
-                    _, final_value, _ = agent(final[None], state)
-                reward = reward + cfg.gamma * final_value[0] * torch.as_tensor(trunc & ~term, dtype=torch.float32)
-            done = term | trunc
-            rew_buf[step], done_buf[step] = reward, torch.as_tensor(done, dtype=torch.float32)
-            next_obs = torch.as_tensor(obs, dtype=torch.float32)
-            next_start = torch.as_tensor(done)
-            global_step += cfg.num_envs
-            ep_return += env_reward  # the environment's reward, without the bootstrap term
-            ep_length += 1
-            for i in np.flatnonzero(done):
-                recent = (recent + [float(ep_return[i])])[-20:]
-                train_rows.append({"global_step": global_step, "episode_return": float(ep_return[i]),
-                                   "episode_length": int(ep_length[i]), "return_ma20": float(np.mean(recent))})
-                ep_return[i], ep_length[i] = 0.0, 0
+        rollout = collect_rollout(agent, acting, cfg.num_steps, cfg.gamma)  # 1. act
+        for t, episode_return, length in rollout.finished:
+            run.train_rows.append(_episode_row(run.train_rows, global_step + (t + 1) * cfg.num_envs,
+                                               episode_return, length))
+        global_step += batch
         bar.update(batch)
-        if recent:
-            bar.set_postfix(return_ma20=f"{np.mean(recent):.1f}")
+        with torch.no_grad():  # 2. advantages
+            advantages, returns = gae(rollout.rewards, rollout.values, rollout.dones, rollout.next_value, cfg.gamma,
+                                      cfg.gae_lambda)
+        stats = ppo_update(agent, optimizer, rollout, advantages, returns, cfg)  # 3. learn
+        ma20 = run.train_rows[-1]["return_ma20"] if run.train_rows else float("nan")
+        bar.set_postfix(return_ma20=f"{ma20:.1f}", approx_kl=f"{stats['approx_kl']:.4f}")
 
-        # 2. Advantages (GAE) ----------------------------------------------------------------------------------
-        with torch.no_grad():
-            _, next_value, _ = agent(next_obs[None], state, episode_start=next_start[None])
-            next_value = next_value[0]
-            adv = torch.zeros_like(rew_buf)
-            last = torch.zeros(cfg.num_envs)
-            for t in reversed(range(cfg.num_steps)):
-                nonterminal = 1.0 - done_buf[t]
-                following = next_value if t == cfg.num_steps - 1 else val_buf[t + 1]
-                delta = rew_buf[t] + cfg.gamma * following * nonterminal - val_buf[t]
-                last = delta + cfg.gamma * cfg.gae_lambda * nonterminal * last
-                adv[t] = last
-            returns = adv + val_buf
-
-        # 3. Learn: whole sequences per environment, replayed from the stored start state -------------------------
-        envs_per_mb = cfg.num_envs // cfg.num_minibatches
-        for _ in range(cfg.update_epochs):
-            perm = torch.randperm(cfg.num_envs)
-            for k in range(cfg.num_minibatches):
-                mb = perm[k * envs_per_mb : (k + 1) * envs_per_mb]
-                mb_state = map_state(lambda v: v[mb], rollout_state)
-                logits, values, _ = agent(obs_buf[:, mb], mb_state, episode_start=start_buf[:, mb], normalized=True)
-                dist = torch.distributions.Categorical(logits=logits)
-                logp = dist.log_prob(act_buf[:, mb])
-                ratio = (logp - logp_buf[:, mb]).exp()
-                mb_adv = adv[:, mb]
-                mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
-                pg_loss = torch.max(-mb_adv * ratio, -mb_adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-                v_loss = 0.5 * (values - returns[:, mb]).pow(2).mean()
-                loss = pg_loss + cfg.vf_coef * v_loss - cfg.ent_coef * dist.entropy().mean()
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-
-        # 4. Evaluate and checkpoint ----------------------------------------------------------------------------
-        last_update = update == num_updates - 1
-        if global_step >= next_eval or last_update:
+        if global_step >= next_eval or update == num_updates - 1:  # 4. evaluate and checkpoint
             agent.eval()
             eval_returns, rate = evaluate(agent, cfg.env_id, cfg.eval_episodes, seed=10_000 + cfg.seed)
             agent.train()
-            eval_rows.append({
-                "global_step": global_step,
-                "eval_return_mean": float(eval_returns.mean()),
-                "eval_return_std": float(eval_returns.std()),
-                "eval_return_min": float(eval_returns.min()),
-                "eval_episodes": cfg.eval_episodes,
-                "train_return_ma20": float(np.mean(recent)) if recent else float("nan"),
-                "firing_rate": rate,
-                "wall_time_s": wall_before + time.perf_counter() - t0,
-            })
-            bar.set_postfix(return_ma20=f"{np.mean(recent):.1f}" if recent else "-",
-                            greedy_eval=f"{eval_returns.mean():.1f}")
+            run.eval_rows.append(_eval_row(global_step, eval_returns, rate, run.train_rows, run.wall_time()))
+            bar.set_postfix(return_ma20=f"{ma20:.1f}", greedy_eval=f"{eval_returns.mean():.1f}")
             next_eval = (global_step // cfg.eval_interval + 1) * cfg.eval_interval
-            write_outputs()
-            save_checkpoint(out / "checkpoint.pt", {
-                "config": dataclasses.asdict(cfg), "model": agent.state_dict(), "optimizer": optimizer.state_dict(),
-                "global_step": global_step, "update": update + 1,
-                "wall_time_s": wall_before + time.perf_counter() - t0,
-                "train_rows": train_rows, "eval_rows": eval_rows, "torch_rng": torch.get_rng_state(),
-                "numpy_rng": np.random.get_state(), "python_rng": random.getstate(),
-            })
+            run.save(parts, global_step=global_step, update=update + 1)
     bar.close()
     envs.close()
-    if not eval_rows:  # resumed a finished run
-        write_outputs()
-    return summarize(pd.DataFrame(train_rows, columns=TRAIN_COLUMNS), pd.DataFrame(eval_rows, columns=EVAL_COLUMNS))
+    if start_update >= num_updates:  # resumed a finished run: nothing ran, the files are rewritten as they were
+        run.write_curves()
+    return summarize(*run.curves())
 
 
 def summarize(train_curve: pd.DataFrame, eval_curve: pd.DataFrame, target: float = 475.0) -> dict:
@@ -371,10 +443,7 @@ def summarize(train_curve: pd.DataFrame, eval_curve: pd.DataFrame, target: float
 
 def load_config(run_dir: str | Path) -> PPOConfig:
     """The :class:`PPOConfig` saved in a run folder."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.json); train first with grsn-edu train")
-    return PPOConfig(**json.loads(path.read_text()))
+    return load_run_config(PPOConfig, run_dir)
 
 
 def load_agent(path: str | Path) -> tuple[RecurrentActorCritic, PPOConfig]:
@@ -386,8 +455,6 @@ def load_agent(path: str | Path) -> tuple[RecurrentActorCritic, PPOConfig]:
     Example:
         >>> agent, cfg = load_agent("data/cartpole/agents/CartPole-V-grsn.pt")  # doctest: +SKIP
     """
-    from grsn_edu.util.files import load_checkpoint
-
     ckpt = load_checkpoint(path)
     cfg = PPOConfig(**ckpt["config"])
     env = make_env(cfg.env_id)
