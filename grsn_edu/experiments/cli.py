@@ -33,13 +33,16 @@ def _core_options(pairs: list[str]) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     from grsn_edu.envs.cartpole import POMDP_IDS
+    from grsn_edu.rl.ppo import PPOConfig
+    from grsn_edu.rl.qmix import MARLConfig
     from grsn_edu.snn.cores import CORE_NAMES
 
     p = argparse.ArgumentParser(prog="grsn-edu", description="Spiking recurrent RL agents: train, evaluate, reproduce.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a recurrent PPO agent on a (partially observable) CartPole")
-    t.add_argument("--env", default="CartPole-P", help=f"environment id: {', '.join(POMDP_IDS)} or a Gymnasium id (default CartPole-P)")
+    t.add_argument("--env", default="CartPole-P",
+                   help=f"environment id: {', '.join(POMDP_IDS)} or a Gymnasium id (default CartPole-P)")
     t.add_argument("--core", default="grsn", choices=CORE_NAMES, help="recurrent core (default grsn)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--steps", type=int, default=100_000, help="environment steps (default 100000)")
@@ -48,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--core-option", action="append", metavar="KEY=VALUE",
                    help="core option, repeatable, e.g. --core-option readout=membrane --core-option gate_input=input")
     t.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
+    t.add_argument("--eval-interval", type=int, default=PPOConfig.eval_interval,
+                   help="environment steps between greedy evaluations and checkpoints "
+                        f"(default {PPOConfig.eval_interval})")
     t.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-sSEED)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -61,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=int, default=64, help="hidden units of the agent network (default 64)")
     m.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
     m.add_argument("--core-option", action="append", metavar="KEY=VALUE", help="core option, repeatable")
+    m.add_argument("--eval-interval", type=int, default=MARLConfig.eval_interval,
+                   help=f"episodes between greedy evaluations and checkpoints (default {MARLConfig.eval_interval})")
     m.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-MIXER-sSEED)")
     m.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -86,53 +94,56 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _train(args) -> int:
-    from grsn_edu.rl.ppo import PPOConfig, load_config, train
+def _run(args, command: str, config_class, new_config, run_name, train) -> int:
+    """What ``train`` and ``train-marl`` share: the run folder (new, or the one to resume), training, the summary.
 
-    if args.resume:
-        if not args.out:
-            raise SystemExit("grsn-edu train: --resume needs --out RUN_FOLDER (the run to continue)")
-        cfg = load_config(args.out)
-    else:
-        if args.steps < 1 or args.hidden < 1 or args.substeps < 1:
-            raise SystemExit("grsn-edu train: --steps, --hidden and --substeps must be positive")
-        cfg = PPOConfig(env_id=args.env, core=args.core, seed=args.seed, total_steps=args.steps,
-                        hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option))
-        if args.lr is not None:
-            cfg.learning_rate = args.lr
-    out = Path(args.out or f"runs/{cfg.env_id}-{cfg.label}-s{cfg.seed}")
-    if not args.resume and (out / "checkpoint.pt").exists():
-        raise SystemExit(f"grsn-edu train: {out} already holds a run; pass --resume to continue it or choose another --out")
+    ``new_config()`` builds the settings of a new run from ``args``; ``run_name(cfg)`` is its default folder name
+    under ``runs/``; ``train(cfg, out, resume=..., progress=...)`` trains and returns a summary dict.
+    """
+    from grsn_edu.rl.training import load_run_config
+
     try:
+        if args.resume:
+            if not args.out:
+                raise SystemExit(f"grsn-edu {command}: --resume needs --out RUN_FOLDER (the run to continue)")
+            cfg = load_run_config(config_class, args.out)
+        else:
+            cfg = new_config()
+        out = Path(args.out or f"runs/{run_name(cfg)}")
+        if not args.resume and (out / "checkpoint.pt").exists():
+            raise SystemExit(f"grsn-edu {command}: {out} already holds a run; pass --resume to continue it or choose "
+                             "another --out")
         summary = train(cfg, out, resume=args.resume, progress=not args.no_progress)
-    except ValueError as err:
-        raise SystemExit(f"grsn-edu train: {err}") from None
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"grsn-edu {command}: {err}") from None
     print(json.dumps({"run": str(out), **summary}, indent=2))
     return 0
+
+
+def _train(args) -> int:
+    from grsn_edu.rl.ppo import PPOConfig, train
+
+    def new_config():
+        cfg = PPOConfig(env_id=args.env, core=args.core, seed=args.seed, total_steps=args.steps,
+                        hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
+                        eval_interval=args.eval_interval)
+        if args.lr is not None:
+            cfg.learning_rate = args.lr
+        return cfg
+
+    return _run(args, "train", PPOConfig, new_config, lambda cfg: f"{cfg.env_id}-{cfg.label}-s{cfg.seed}", train)
 
 
 def _train_marl(args) -> int:
     from grsn_edu.rl.qmix import MARLConfig, train_marl
 
-    if args.resume:
-        if not args.out:
-            raise SystemExit("grsn-edu train-marl: --resume needs --out RUN_FOLDER (the run to continue)")
-        path = Path(args.out) / "config.json"
-        if not path.is_file():
-            raise SystemExit(f"grsn-edu train-marl: {args.out} is not a run folder (no config.json)")
-        cfg = MARLConfig(**json.loads(path.read_text()))
-    else:
-        cfg = MARLConfig(env_id=args.env, core=args.core, mixer=args.mixer, seed=args.seed, episodes=args.episodes,
-                         hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option))
-    out = Path(args.out or f"runs/{cfg.env_id}-{cfg.label}-{cfg.mixer}-s{cfg.seed}")
-    if not args.resume and (out / "checkpoint.pt").exists():
-        raise SystemExit(f"grsn-edu train-marl: {out} already holds a run; pass --resume or choose another --out")
-    try:
-        summary = train_marl(cfg, out, resume=args.resume, progress=not args.no_progress)
-    except ValueError as err:
-        raise SystemExit(f"grsn-edu train-marl: {err}") from None
-    print(json.dumps({"run": str(out), **summary}, indent=2))
-    return 0
+    def new_config():
+        return MARLConfig(env_id=args.env, core=args.core, mixer=args.mixer, seed=args.seed, episodes=args.episodes,
+                          hidden_size=args.hidden, substeps=args.substeps,
+                          core_options=_core_options(args.core_option), eval_interval=args.eval_interval)
+
+    return _run(args, "train-marl", MARLConfig, new_config,
+                lambda cfg: f"{cfg.env_id}-{cfg.label}-{cfg.mixer}-s{cfg.seed}", train_marl)
 
 
 def _evaluate(args) -> int:
@@ -167,8 +178,9 @@ def _reproduce(args) -> int:
                                args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap"],
                                args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data)
         else:
-            reproduce_marl(args.envs or ["simple_spread", "spread_memory"], args.agents or ["mlp", "gru", "lif", "grsn"],
-                           args.mixers, args.seeds or [0, 1, 2], args.episodes, runs, data)
+            reproduce_marl(args.envs or ["simple_spread", "spread_memory"],
+                           args.agents or ["mlp", "gru", "lif", "grsn"], args.mixers, args.seeds or [0, 1, 2],
+                           args.episodes, runs, data)
     except ValueError as err:
         raise SystemExit(f"grsn-edu reproduce: {err}") from None
     return 0
@@ -177,8 +189,8 @@ def _reproduce(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        handler = {"train": _train, "train-marl": _train_marl, "evaluate": _evaluate, "reproduce": _reproduce}[args.command]
-        return handler(args)
+        handlers = {"train": _train, "train-marl": _train_marl, "evaluate": _evaluate, "reproduce": _reproduce}
+        return handlers[args.command](args)
     except argparse.ArgumentTypeError as err:
         raise SystemExit(f"grsn-edu {args.command}: {err}") from None
 
