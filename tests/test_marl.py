@@ -10,10 +10,22 @@ import pytest
 import torch
 from pettingzoo.test import parallel_api_test
 
+import grsn_edu.rl.qmix as qmix
+from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES, SpreadMemoryEnv, make_marl_env
 from grsn_edu.experiments.cli import main
-from grsn_edu.envs.spread import MARL_IDS, SpreadMemoryEnv, make_marl_env
-from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, AgentNetwork, MARLConfig, load_marl_agent, train_marl
+from grsn_edu.experiments.grids import read_finished_marl_run
 from grsn_edu.rl.mixers import QMixer, VDNMixer
+from grsn_edu.rl.qmix import (
+    MARL_EVAL_COLUMNS,
+    MARL_TRAIN_COLUMNS,
+    AgentNetwork,
+    MARLConfig,
+    env_sizes,
+    evaluate_marl,
+    load_marl_agent,
+    train_marl,
+)
+from grsn_edu.util.files import load_checkpoint
 
 TINY = dict(episodes=12, batch_size=4, buffer_episodes=20, eval_interval=6, eval_episodes=2, hidden_size=8,
             epsilon_anneal_episodes=10, target_update_interval=5)
@@ -71,11 +83,16 @@ def test_train_marl_tiny(tmp_path, core, mixer):
     assert tr["episode"].tolist() == list(range(1, 13)) and (tr["env_steps"] == 25 * tr["episode"]).all()
     assert tr["loss"].iloc[:3].isna().all() and tr["loss"].iloc[4:].notna().all()  # learning starts at batch_size
     assert ev["episode"].tolist() == [6, 12]
-    assert (tr["team_return"] < 0).all()  # simple_spread rewards are negative distances
+    assert tr["epsilon"].iloc[0] == 1.0 and tr["epsilon"].iloc[-1] == pytest.approx(0.05)  # annealed over 10
     if core == "grsn":
         assert 0 <= ev["firing_rate"].iloc[-1] <= 1 and ev["spikes_per_decision"].iloc[-1] >= 0
     net, loaded = load_marl_agent(tmp_path / "checkpoint.pt")
     assert loaded.core == core and not net.training
+    # the last evaluation is that of the saved network, on the episodes reset with seeds 10_000 + seed + k
+    env = make_marl_env("spread_memory")
+    returns, _, spikes = evaluate_marl(env, net, env_sizes(env)[0], cfg.eval_episodes, 10_000 + cfg.seed, MAX_CYCLES)
+    assert ev["eval_return_mean"].iloc[-1] == returns.mean() and ev["eval_return_std"].iloc[-1] == returns.std()
+    assert ev["spikes_per_decision"].iloc[-1] == spikes or np.isnan(spikes)
     assert summary["final_eval_return"] == ev["eval_return_mean"].iloc[-1]
 
 
@@ -92,8 +109,10 @@ def test_bad_marl_configs_and_cli(tmp_path, capsys):
         MARLConfig(mixer="qtran").validate()
     with pytest.raises(ValueError, match="known tasks"):
         MARLConfig(env_id="smac").validate()
-    with pytest.raises(ValueError, match="episodes must be a positive integer"):
+    with pytest.raises(ValueError, match="episodes must be an integer >= 1, got 0"):
         MARLConfig(episodes=0).validate()
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 3.5"):
+        MARLConfig(batch_size=3.5).validate()
     with pytest.raises(SystemExit):
         main(["train-marl", "--mixer", "qtran"])
     with pytest.raises(SystemExit, match="unknown multi-agent task"):
@@ -112,11 +131,9 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     monkeypatch.setattr(rep, "random_team_returns", lambda env_id: np.array([-100.0, -120.0]))
     monkeypatch.setattr(rep, "scripted_team_returns", lambda env_id: np.array([-20.0]))
     monkeypatch.setattr(rep, "formation_team_returns", lambda env_id: np.array([-60.0]))
-    import grsn_edu.rl.qmix as qmix
-
-    real = qmix.MARLConfig
-    monkeypatch.setattr(qmix, "MARLConfig", lambda **kw: real(**{**kw, **{k: v for k, v in TINY.items() if k != "episodes"}}))
-    rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn"], [0], 6, tmp_path / "runs", tmp_path / "data")
+    small = {k: v for k, v in TINY.items() if k != "episodes"}
+    rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn"], [0], 6, tmp_path / "runs", tmp_path / "data", small)
+    assert json.loads((tmp_path / "runs" / "spread_memory-mlp-vdn-s0" / "config.json").read_text())["batch_size"] == 4
     summary = pd.read_csv(tmp_path / "data" / "summary.csv")
     assert list(summary.columns) == rep.MARL_SUMMARY_COLUMNS
     assert sorted(summary["agent"]) == ["formation", "mlp", "random", "scripted"]
@@ -124,7 +141,8 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     assert summary.loc[summary.agent == "scripted", "final_eval_return"].item() == -20.0
     assert (tmp_path / "data" / "agents" / "spread_memory-mlp-vdn.pt").is_file()
     with pytest.raises(SystemExit, match="unknown agent 'lstm'"):
-        main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir", str(tmp_path / "d")])
+        main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir",
+              str(tmp_path / "d")])
 
 
 @pytest.mark.parametrize("env_id", MARL_IDS)
@@ -164,3 +182,33 @@ def test_obs_clip_bounds_what_the_agents_and_the_mixer_see(tmp_path):
     train_marl(cfg, tmp_path, progress=False)
     loaded, loaded_cfg = load_marl_agent(tmp_path / "checkpoint.pt")
     assert loaded.obs_clip == 3.0 and loaded_cfg.obs_clip == 3.0
+
+
+def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys):
+    cfg = MARLConfig(env_id="simple_spread", core="gru", mixer="qmix", **TINY)
+    real, calls = qmix.evaluate_marl, []
+
+    def crashing_evaluate(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated crash")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(qmix, "evaluate_marl", crashing_evaluate)
+    with pytest.raises(KeyboardInterrupt):
+        train_marl(cfg, tmp_path, progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["episode"] == 6 and read_finished_marl_run(tmp_path) is None
+    monkeypatch.setattr(qmix, "evaluate_marl", real)
+    with pytest.raises(ValueError, match="settings differ"):
+        train_marl(MARLConfig(env_id="simple_spread", core="gru", mixer="vdn", **TINY), tmp_path, resume=True,
+                   progress=False)
+    # through the command line, as a user would continue it
+    assert main(["train-marl", "--out", str(tmp_path), "--resume", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"] == str(tmp_path)
+    finished = read_finished_marl_run(tmp_path)
+    assert finished is not None
+    _, ev, tr = finished
+    assert ev["episode"].tolist() == [6, 12] and tr["episode"].tolist() == list(range(1, 13))
+    assert (tr["env_steps"] == 25 * tr["episode"]).all()
+    # the buffer is not saved: learning waits until the resumed run has stored batch_size episodes again
+    assert tr["loss"].iloc[6:9].isna().all() and tr["loss"].iloc[9:].notna().all()

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 import grsn_edu.rl.ppo as ppo
-from grsn_edu.rl.agents import ObsNormalizer, RecurrentActorCritic
 from grsn_edu.experiments.cli import main
-from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, load_agent, train
 from grsn_edu.experiments.grids import SUMMARY_COLUMNS, collect, summary_table
+from grsn_edu.rl.agents import ObsNormalizer, RecurrentActorCritic
+from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, load_agent, train
 from grsn_edu.util.files import load_checkpoint
 
 TINY = dict(total_steps=256, num_envs=4, num_steps=32, num_minibatches=2, update_epochs=1, eval_interval=128,
@@ -20,7 +20,8 @@ TINY = dict(total_steps=256, num_envs=4, num_steps=32, num_minibatches=2, update
 
 @pytest.mark.parametrize(
     "core,substeps,options",
-    [("mlp", 1, {}), ("gru", 1, {}), ("lif", 1, {"readout": "both"}), ("grsn", 1, {}), ("grsn", 2, {"readout": "membrane"})],
+    [("mlp", 1, {}), ("gru", 1, {}), ("lif", 1, {"readout": "both"}), ("grsn", 1, {}),
+     ("grsn", 2, {"readout": "membrane"})],
 )
 def test_every_core_trains_for_a_few_updates(tmp_path, core, substeps, options):
     cfg = PPOConfig(env_id="CartPole-P", core=core, substeps=substeps, core_options=options, **TINY)
@@ -29,8 +30,13 @@ def test_every_core_trains_for_a_few_updates(tmp_path, core, substeps, options):
     tr = pd.read_csv(tmp_path / "train_curve.csv")
     assert list(ev.columns) == EVAL_COLUMNS and list(tr.columns) == TRAIN_COLUMNS
     assert ev["global_step"].tolist() == [128, 256]
-    assert (ev["eval_return_mean"] >= 8).all()  # CartPole pays 1 per step and no episode ends before step 8
-    assert len(tr) > 0 and (tr["episode_length"] == tr["episode_return"]).all()
+    # the last evaluation is that of the saved agent, on the episodes reset with seeds 10_000 + seed + i
+    agent, _ = load_agent(tmp_path / "checkpoint.pt")
+    returns, rate = ppo.evaluate(agent, "CartPole-P", cfg.eval_episodes, seed=10_000 + cfg.seed)
+    assert ev["eval_return_mean"].iloc[-1] == returns.mean() and ev["eval_return_min"].iloc[-1] == returns.min()
+    assert ev["firing_rate"].iloc[-1] == rate or np.isnan(rate)
+    assert len(tr) > 0 and (tr["episode_length"] == tr["episode_return"]).all()  # no bootstrap term in returns
+    assert tr["global_step"].is_monotonic_increasing and tr["global_step"].iloc[-1] <= 256
     if core == "mlp" or core == "gru":
         assert np.isnan(ev["firing_rate"]).all()
     else:
@@ -70,9 +76,42 @@ def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatc
     assert load_checkpoint(tmp_path / "checkpoint.pt")["global_step"] == 256
     assert not list(tmp_path.glob(".*.tmp"))
     monkeypatch.setattr(ppo, "evaluate", real_evaluate)
-    train(cfg, tmp_path, resume=True, progress=False)
+    summary = train(cfg, tmp_path, resume=True, progress=False)
     assert pd.read_csv(tmp_path / "eval_curve.csv")["global_step"].tolist() == [128, 256, 384, 512]
     assert load_checkpoint(tmp_path / "checkpoint.pt")["global_step"] == 512
+    # a finished run: the grid collects it, and resuming it again changes nothing
+    from grsn_edu.experiments.grids import _finished
+
+    assert _finished(tmp_path, cfg.total_steps)
+    before = {name: (tmp_path / name).read_text() for name in ("train_curve.csv", "eval_curve.csv")}
+    assert json.dumps(train(cfg, tmp_path, resume=True, progress=False)) == json.dumps(summary)  # NaN == NaN
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+
+
+def test_cli_resumes_an_interrupted_run_to_the_end(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    real_evaluate, calls = ppo.evaluate, []
+
+    def crashing_evaluate(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated crash")
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(ppo, "evaluate", crashing_evaluate)
+    args = ["train", "--env", "CartPole-V", "--core", "mlp", "--steps", "768", "--hidden", "8", "--eval-interval",
+            "256", "--out", str(run), "--no-progress"]
+    with pytest.raises(KeyboardInterrupt):
+        main(args)
+    assert pd.read_csv(run / "eval_curve.csv")["global_step"].tolist() == [256]
+    monkeypatch.setattr(ppo, "evaluate", real_evaluate)
+    with pytest.raises(SystemExit, match="already holds a run; pass --resume"):
+        main(args)
+    assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"] == str(run)
+    assert pd.read_csv(run / "eval_curve.csv")["global_step"].tolist() == [256, 512, 768]
+    with pytest.raises(SystemExit, match="not a run folder"):
+        main(["train", "--out", str(tmp_path / "nothing"), "--resume"])
 
 
 def test_resume_refuses_other_settings(tmp_path):
@@ -87,7 +126,10 @@ def test_resume_refuses_other_settings(tmp_path):
     "change,match",
     [({"core": "lstm"}, "known cores"), ({"env_id": "CartPole-Q"}, "unknown environment id"),
      ({"num_envs": 6, "num_minibatches": 4}, "divisible"), ({"total_steps": 10}, "less than one rollout"),
-     ({"gamma": 1.5}, r"gamma must lie in \[0, 1\]"), ({"hidden_size": 0}, "hidden_size must be a positive integer")],
+     ({"gamma": 1.5}, r"gamma must lie in \[0, 1\]"),
+     ({"hidden_size": 0}, "hidden_size must be an integer >= 1, got 0"),
+     ({"num_steps": 2.0}, "num_steps must be an integer >= 1, got 2.0"),
+     ({"threads": True}, "threads must be an integer")],
 )
 def test_bad_configs(change, match):
     with pytest.raises(ValueError, match=match):
@@ -122,7 +164,9 @@ def test_cli_train_evaluate_and_errors(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["run"] == str(run)
     assert main(["evaluate", str(run), "--episodes", "3"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["episodes"] == 3 and report["agent"] == "mlp" and report["greedy_return_mean"] >= 8
+    assert report["episodes"] == 3 and report["agent"] == "mlp" and report["trained_steps"] == 1024
+    agent, _ = load_agent(run / "checkpoint.pt")
+    assert report["greedy_return_mean"] == ppo.evaluate(agent, "CartPole-V", 3, seed=20_000)[0].mean()
     with pytest.raises(SystemExit, match="already holds a run"):
         main(["train", "--core", "mlp", "--out", str(run), "--steps", "1024"])
     with pytest.raises(SystemExit, match="unknown environment id 'CartPole-Q'"):
@@ -140,7 +184,8 @@ def test_cli_train_evaluate_and_errors(tmp_path, capsys):
 
 def test_collect_and_summary_table(tmp_path):
     for core in ("mlp", "gru"):
-        train(PPOConfig(env_id="CartPole-P", core=core, **TINY), tmp_path / "runs" / f"CartPole-P-{core}-s0", progress=False)
+        train(PPOConfig(env_id="CartPole-P", core=core, **TINY), tmp_path / "runs" / f"CartPole-P-{core}-s0",
+              progress=False)
     summary = collect(tmp_path / "runs", tmp_path / "data")
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert sorted(summary["agent"]) == ["gru", "mlp"]

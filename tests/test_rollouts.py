@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from grsn_edu.rl.agents import RecurrentActorCritic
-from grsn_edu.envs.cartpole import make_env
 from grsn_edu.course.recordings import STATE_NAMES, aliased_pair, balancing_action, record_episode, scripted_episode
+from grsn_edu.envs.cartpole import make_env
+from grsn_edu.rl.agents import RecurrentActorCritic
 
 
 def _agent(core="grsn", obs_size=2, **options):
@@ -98,8 +98,8 @@ def test_aliased_pair_finds_same_observation_opposite_action():
 
 
 def test_episode_as_trace_gives_the_same_operation_counts():
-    from grsn_edu.snn.trace import Trace
     from grsn_edu.snn.energy import ops_from_trace
+    from grsn_edu.snn.trace import Trace
 
     agent = _agent(substeps=2)
     ep = record_episode(agent, "CartPole-V", seed=0, max_steps=30)
@@ -110,3 +110,22 @@ def test_episode_as_trace_gives_the_same_operation_counts():
     recorded = ops_from_trace(agent.core, ep.as_trace(), decisions=ep.length)
     assert recorded.total_ac == pytest.approx(direct.total_ac) and recorded.total_mac == direct.total_mac
     assert ep.as_trace()["spk"].shape == (ep.length * 2, 1, 8)
+
+
+@pytest.mark.parametrize("core,options", [("gru", {}), ("grsn", {"substeps": 2})])
+def test_recorded_greedy_episode_is_the_evaluation_episode(core, options):
+    """record_episode and ppo.evaluate play the same loop: with the same reset seed, the same episode."""
+    from grsn_edu.rl.ppo import evaluate
+
+    agent = _agent(core, **options)
+    for seed in (0, 5, 9):
+        ep = record_episode(agent, "CartPole-V", seed=seed)
+        returns, _ = evaluate(agent, "CartPole-V", episodes=1, seed=seed)
+        assert ep.episode_return == returns[0]
+        assert ep.terminated == (ep.length < 500)
+
+
+def test_max_steps_cuts_the_episode_and_it_did_not_terminate():
+    ep = record_episode(_agent(), "CartPole-V", seed=0, max_steps=5, render=2)
+    assert ep.length == 5 and not ep.terminated and ep.steps["t"].tolist() == [0, 1, 2, 3, 4]
+    assert ep.frame_steps.tolist() == [0, 2, 4]

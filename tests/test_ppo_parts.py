@@ -1,0 +1,117 @@
+"""The parts of recurrent PPO: the replay of stored sequences, the clipped loss, the greedy evaluation."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from grsn_edu.envs.cartpole import make_vector_env
+from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic
+from grsn_edu.rl.ppo import Acting, PPOConfig, clipped_ppo_loss, collect_rollout, evaluate, ppo_update, replay_policy
+from grsn_edu.snn.trace import Trace
+
+CORES = [("gru", {}), ("lif", {"readout": "both"}), ("grsn", {"readout": "both"}), ("grsn", {"substeps": 2})]
+
+
+def _rollout(core, options, num_envs=4, num_steps=48):
+    """A second rollout: it starts mid-episode (a non-zero stored state) and holds episode starts inside."""
+    torch.manual_seed(0)
+    agent = RecurrentActorCritic(2, 2, core, 16, **options)
+    acting = Acting.start_fresh(agent, make_vector_env("CartPole-P", num_envs, 0), seed=0)
+    collect_rollout(agent, acting, 16, 0.98)
+    rollout = collect_rollout(agent, acting, num_steps, 0.98)
+    assert rollout.starts[1:].any(), "the test needs an episode boundary inside the sequence"
+    assert any(v.abs().sum() > 0 for part in rollout.start_state.values() for v in part.values())
+    return agent, rollout
+
+
+@pytest.mark.parametrize("core,options", CORES)
+def test_replayed_sequences_give_ratio_exactly_one_before_any_update(core, options):
+    agent, rollout = _rollout(core, options)
+    every_env = torch.arange(rollout.actions.shape[1])
+    logits, values = replay_policy(agent, rollout, every_env)
+    ratio = (torch.distributions.Categorical(logits=logits).log_prob(rollout.actions) - rollout.logprobs).exp()
+    assert torch.equal(ratio, torch.ones_like(ratio))
+    assert torch.equal(values, rollout.values)
+    # the invariant needs both the stored start state and the stored episode starts
+    fresh, _, _ = agent(rollout.obs, agent.initial_state(4), episode_start=rollout.starts, normalized=True)
+    no_resets, _, _ = agent(rollout.obs, rollout.start_state, normalized=True)
+    assert not torch.allclose(fresh, logits) and not torch.allclose(no_resets, logits)
+
+
+def test_first_minibatch_of_an_update_sees_the_policy_that_acted():
+    """Through the training path: with one epoch and one minibatch the loss is taken before any gradient step,
+    so the ratio is 1 everywhere: no KL, nothing clipped."""
+    agent, rollout = _rollout("grsn", {"readout": "both"})
+    cfg = PPOConfig(update_epochs=1, num_minibatches=1)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-3)
+    advantages = torch.randn_like(rollout.rewards)
+    stats = ppo_update(agent, optimizer, rollout, advantages, advantages + rollout.values, cfg)
+    assert stats["approx_kl"] == 0.0 and stats["clip_fraction"] == 0.0
+    # after that step the policy has moved
+    stats = ppo_update(agent, optimizer, rollout, advantages, advantages + rollout.values, cfg)
+    assert stats["approx_kl"] > 0.0
+
+
+def test_clipped_loss_by_hand():
+    """Two samples, new policy 0.5/0.5. Sample 0: old probability 0.25 (ratio 2, clipped to 1.2), advantage +1;
+    sample 1: old probability 0.5 (ratio 1), advantage -1. Normalised advantages are +-1/sqrt(2)."""
+    logits = torch.zeros(2, 2, requires_grad=True)
+    old = torch.tensor([0.25, 0.5]).log()
+    loss, stats = clipped_ppo_loss(logits, torch.tensor([1.0, 0.0]), torch.tensor([0, 1]), old,
+                                   torch.tensor([1.0, -1.0]), torch.zeros(2), clip_coef=0.2, vf_coef=0.5, ent_coef=0.01)
+    a = 1 / math.sqrt(2)
+    policy = (-a * 1.2 + a * 1.0) / 2  # max(-a*2, -a*1.2) = -1.2a ; max(a, a) = a
+    value = 0.5 * (1.0 + 0.0) / 2
+    assert stats["policy_loss"] == pytest.approx(policy, rel=1e-6)
+    assert stats["value_loss"] == pytest.approx(value)
+    assert stats["entropy"] == pytest.approx(math.log(2))
+    assert loss.item() == pytest.approx(policy + 0.5 * value - 0.01 * math.log(2), rel=1e-6)
+    assert stats["clip_fraction"] == 0.5
+    assert stats["approx_kl"] == pytest.approx((1 - math.log(2)) / 2, rel=1e-6)  # ((r - 1) - log r), mean
+    # the clipped sample gives the policy no gradient: its ratio is already past 1 + eps in the advantage's direction
+    pg_only, _ = clipped_ppo_loss(logits, torch.zeros(2), torch.tensor([0, 1]), old, torch.tensor([1.0, -1.0]),
+                                  torch.zeros(2), clip_coef=0.2, vf_coef=0.0, ent_coef=0.0)
+    grad = torch.autograd.grad(pg_only, logits)[0]
+    assert torch.equal(grad[0], torch.zeros(2)) and grad[1].abs().sum() > 0
+
+
+def _old_evaluate(agent, env_id, episodes, seed):
+    """Greedy evaluation as it was written before the shared episode loop: the whole agent (value core too)."""
+    envs = make_vector_env(env_id, episodes, seed)
+    obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
+    state = agent.initial_state(episodes)
+    returns, alive = np.zeros(episodes), np.ones(episodes, dtype=bool)
+    spikes, spike_steps = 0.0, 0
+    with torch.no_grad():
+        while alive.any():
+            trace = Trace() if agent.core.spiking else None
+            logits, _, state = agent(torch.as_tensor(obs, dtype=torch.float32)[None], state, trace=trace)
+            if trace is not None:
+                spikes += float(trace["spk"][:, alive].mean()) * int(alive.sum())
+                spike_steps += int(alive.sum())
+            obs, reward, term, trunc, _ = envs.step(logits[0].argmax(-1).numpy())
+            returns += reward * alive
+            alive &= ~(term | trunc)
+    return returns, spikes / spike_steps if spike_steps else float("nan")
+
+
+@pytest.mark.parametrize("core,options", CORES + [("mlp", {})])
+def test_evaluate_acts_with_the_policy_alone_and_gets_the_same_numbers(core, options):
+    torch.manual_seed(1)
+    agent = RecurrentActorCritic(2, 2, core, 16, **options)
+    agent.normalizer.update(torch.randn(64, 2) * 0.1)
+    returns, rate = evaluate(agent, "CartPole-V", episodes=5, seed=3)
+    ref_returns, ref_rate = _old_evaluate(agent, "CartPole-V", 5, 3)
+    assert returns.tolist() == ref_returns.tolist() and len(set(returns)) > 1
+    assert rate == ref_rate or (np.isnan(rate) and np.isnan(ref_rate))
+
+
+def test_policy_actor_never_runs_the_value_core():
+    torch.manual_seed(0)
+    agent = RecurrentActorCritic(2, 2, "gru", 8)
+    agent.value_core = None  # gone: acting must not need it
+    actor = PolicyActor(agent, batch_size=3, record=True)
+    actions = actor(np.zeros((3, 2), dtype=np.float32))
+    assert actions.shape == (3,) and actor.trace["h"].shape == (1, 3, 8) and actor.logits.shape == (3, 2)
