@@ -175,16 +175,17 @@ class Core(nn.Module):
     def _run(self, x, state, keep, trace):
         # keep: (T, B, 1), 0 where an episode starts (see _keep_mask), or None
         per_step, records = self.precompute(x)
+        step, names = self.step, self.state_names
         outs = []
         for t, inputs in enumerate(per_step):
-            if keep is not None:
-                state = {k: state[k] * keep[t] for k in self.state_names}
-            out, state = self.step(inputs, state, trace)
+            if keep is not None:  # derived entries are dropped: step recomputes them from the reset state
+                state = {k: state[k] * keep[t] for k in names}
+            out, state = step(inputs, state, trace)
             outs.append(out)
         if trace is not None:
             for name, value in records.items():
                 trace.put(name, value)
-        return torch.stack(outs), {k: state[k] for k in self.state_names}
+        return torch.stack(outs), {k: state[k] for k in names}
 
     # -- checks -------------------------------------------------------------------------------------------------
     def _check_input(self, x) -> None:
@@ -341,7 +342,7 @@ class MLPCore(Core):
         return h, state
 
     @classmethod
-    def synapse_layers(cls, input_size, hidden_size, **options):
+    def synapse_layers(cls, input_size, hidden_size):
         return (Synapse("encoder", "x", input_size, hidden_size),)
 
 
@@ -395,11 +396,11 @@ class GRUCore(Core):
         return out, {"h": h}
 
     @classmethod
-    def synapse_layers(cls, input_size, hidden_size, **options):
+    def synapse_layers(cls, input_size, hidden_size):
         return _gated_rnn_synapses(input_size, hidden_size, gates=3, recurrent_note="real-valued h_{t-1}")
 
     @classmethod
-    def elementwise_ops(cls, hidden_size, updates, resets, **options):
+    def elementwise_ops(cls, hidden_size, updates, resets):
         # r*(W_hn h + b_hn), z*h, (1-z)*n are 3 multiplies; r, z, n pre-activation sums, 1-z, final sum are 5 adds
         return [_gated_rnn_gating(hidden_size, updates)]
 
@@ -532,11 +533,11 @@ class LIFCore(_SpikingCore):
         return self._output(spk, mem, trace), {"mem": mem}
 
     @classmethod
-    def synapse_layers(cls, input_size, hidden_size, **options):
+    def synapse_layers(cls, input_size, hidden_size):
         return (Synapse("encoder", "x", input_size, hidden_size),)
 
     @classmethod
-    def elementwise_ops(cls, hidden_size, updates, resets, **options):
+    def elementwise_ops(cls, hidden_size, updates, resets):
         return [_membrane_ops(hidden_size, updates, resets, 1, "beta*U; +current; -reset")]
 
 
@@ -752,12 +753,12 @@ class RLeakyCore(_SpikingCore):
         return self._output(spk, mem, trace), {"mem": mem, "spk": spk}
 
     @classmethod
-    def synapse_layers(cls, input_size, hidden_size, **options):
+    def synapse_layers(cls, input_size, hidden_size):
         return (Synapse("encoder", "x", input_size, hidden_size),
                 Synapse("recurrent", "spikes", hidden_size, hidden_size))
 
     @classmethod
-    def elementwise_ops(cls, hidden_size, updates, resets, **options):
+    def elementwise_ops(cls, hidden_size, updates, resets):
         return [_membrane_ops(hidden_size, updates, resets, 2, "beta*U; +current, +recurrent; -reset")]
 
 
@@ -800,11 +801,11 @@ class SLSTMCore(_SpikingCore):
         return out, {"mem": mem, "syn": syn}
 
     @classmethod
-    def synapse_layers(cls, input_size, hidden_size, **options):
+    def synapse_layers(cls, input_size, hidden_size):
         return _gated_rnn_synapses(input_size, hidden_size, gates=4, recurrent_note="real-valued membrane U_{t-1}")
 
     @classmethod
-    def elementwise_ops(cls, hidden_size, updates, resets, **options):
+    def elementwise_ops(cls, hidden_size, updates, resets):
         # f*c, i*g, o*tanh(c) are 3 multiplies; the four gate sums and c's sum are 5 adds
         return [_gated_rnn_gating(hidden_size, updates)]
 
