@@ -13,21 +13,9 @@ import pandas as pd
 
 from grsn_edu.experiments.grids import MARL_SUMMARY_COLUMNS, SUMMARY_COLUMNS, summary_table
 from grsn_edu.util.files import read_csv
+from grsn_edu.util.tables import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = []
-        for c in cols:
-            v = row[c]
-            number = isinstance(v, (float, int)) and not isinstance(v, bool)
-            cells.append("-" if pd.isna(v) else f"{v:.0f}" if number else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def cartpole() -> str:
@@ -35,7 +23,7 @@ def cartpole() -> str:
     table = summary_table(summary)
     table.columns = ["env", "agent", "seeds", "seeds reaching 475 (greedy eval)", "median steps to 475 (greedy eval)",
                      "median final greedy eval return", "min", "max", "median final training return (MA20)"]
-    return _markdown(table)
+    return markdown_table(table)
 
 
 def ablation() -> str:
@@ -53,7 +41,7 @@ def ablation() -> str:
     table.columns = ["env", "variant (one change from the reference)", "seeds", "seeds reaching 475 (greedy eval)",
                      "median steps to 475 (greedy eval)", "median final greedy eval return", "min", "max",
                      "median final training return (MA20)"]
-    return _markdown(table)
+    return markdown_table(table)
 
 
 def marl() -> str:
@@ -76,7 +64,7 @@ def marl() -> str:
     order = {"random": 0, "formation": 1, "scripted": 2, "mlp": 3, "lif": 4, "gru": 5, "grsn": 6}
     table = pd.DataFrame(rows).sort_values(["task", "agent", "mixer"],
                                            key=lambda c: c.map(order) if c.name == "agent" else c)
-    return _markdown(table)
+    return markdown_table(table)
 
 
 def main(argv=None):
