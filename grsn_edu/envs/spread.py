@@ -12,7 +12,8 @@ import itertools
 
 import numpy as np
 
-__all__ = ["MAX_CYCLES", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env", "spread_world", "spread_controller_actions", "FORMATION_POINTS", "spread_formation_actions"]
+__all__ = ["MAX_CYCLES", "MARL_IDS", "SpreadMemoryEnv", "make_marl_env", "spread_world", "spread_controller_actions",
+           "FORMATION_POINTS", "spread_formation_actions"]
 
 
 #: Multi-agent task ids: ``simple_spread`` (mpe2 simple_spread_v3, N=3 agents and landmarks, 25 steps, discrete
@@ -131,7 +132,7 @@ class SpreadMemoryEnv(_ParallelEnv):
         self._env.close()
 
 def make_marl_env(env_id: str, render_mode: str | None = None):
-    """A cooperative multi-agent task by id (PettingZoo Parallel API), with N=3 agents and :data:`MAX_CYCLES` (25) steps.
+    """A cooperative multi-agent task by id (PettingZoo Parallel API): N=3 agents, :data:`MAX_CYCLES` (25) steps.
 
     ``simple_spread``: mpe2's simple_spread_v3 (discrete actions, local_ratio 0.5). ``spread_memory``:
     :class:`SpreadMemoryEnv` with the landmarks visible on the first observation only.
