@@ -21,22 +21,43 @@ def load_script():
     return load
 
 
+def raising_stub(*args, **kwargs):
+    """A notebook exercise as it is handed out: it raises NotImplementedError with a hint."""
+    raise NotImplementedError("the hint of the exercise")
+
+
 @pytest.fixture
 def check_contract(capsys):
-    """``check_contract(check, solution, stub, wrong)`` asserts what every exercise check promises the reader.
+    """``check_contract(check, solution, wrong, stub=..., mine=...)`` asserts what every exercise check promises.
 
-    The reference solution prints a confirmation ("Correct"); the notebook's stub (it returns None) is named as
-    such and the reference used instead; and each wrong answer in ``wrong`` (``{hint regex: answer}``) raises an
-    ``AssertionError`` whose message matches its hint.
+    * the reader's own right answer (``mine``; by default a new function that calls the solution) passes: the
+      check prints a confirmation ("Correct") and returns the reader's function;
+    * the stub (``stub``; by default a function raising ``NotImplementedError``) is reported as the stub, nothing
+      is confirmed, and the check returns the reference solution, for the cells below;
+    * the reference solution the check handed back is not confirmed as the reader's own (and is returned again);
+    * a function that returns None is told that it forgot to return (classes are not called, so not for them);
+    * each wrong answer in ``wrong`` (``{hint regex: answer}``) raises an ``AssertionError`` matching its hint.
     """
 
-    def run(check, solution, stub, wrong: dict):
-        check(solution)
-        assert "Correct" in capsys.readouterr().out
-        check(stub)
-        assert "still returns None" in capsys.readouterr().out
+    def run(check, solution, wrong: dict, stub=raising_stub, mine=None):
+        if mine is None:
+            assert not isinstance(solution, type), "pass mine= for a class exercise"
+            mine = lambda *args, **kwargs: solution(*args, **kwargs)  # noqa: E731 - a copy, not the solution object
+        assert check(mine) is mine
+        out = capsys.readouterr().out
+        assert "Correct" in out and "stub" not in out
+        assert check(stub) is solution
+        out = capsys.readouterr().out
+        assert "stub" in out and "NotImplementedError" in out and "Correct" not in out
+        assert check(solution) is solution
+        out = capsys.readouterr().out
+        assert "reference solution" in out and "Correct" not in out
+        if not isinstance(solution, type):
+            with pytest.raises(AssertionError, match="returned None"):
+                check(lambda *args, **kwargs: None)
         for hint, answer in wrong.items():
             with pytest.raises(AssertionError, match=hint):
                 check(answer)
+        capsys.readouterr()
 
     return run

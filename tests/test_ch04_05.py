@@ -1,6 +1,6 @@
 """Notebooks 04 and 05: exercise checks (pass on the solutions, fail on wrong answers) and the RL figures."""
 
-import math
+import inspect
 
 import gymnasium as gym
 import numpy as np
@@ -10,13 +10,13 @@ import torch
 from matplotlib.figure import Figure
 
 from grsn_edu import count_core_ops, make_core
-from grsn_edu.rl.agents import RecurrentActorCritic
 from grsn_edu.course.checks import ch04 as checks04
 from grsn_edu.course.checks import ch05 as checks05
 from grsn_edu.course.plots import rl
 from grsn_edu.course.recordings import record_episode
 from grsn_edu.course.solutions import ch04 as sol04
 from grsn_edu.course.solutions import ch05 as sol05
+from grsn_edu.rl.agents import RecurrentActorCritic
 
 
 # -- chapter 04 --------------------------------------------------------------------------------------------------
@@ -27,7 +27,7 @@ def test_gate_acs_solution_by_hand():
 
 
 def test_check_gate_acs(check_contract):
-    check_contract(checks04.check_gate_acs, sol04.gate_acs, lambda counts, H: None, {
+    check_contract(checks04.check_gate_acs, sol04.gate_acs, {
         "bias": lambda c, H: 2 * H * sum(c),
         "2H targets": lambda c, H: H * (sum(c) + len(c)),
         "every spiking update": lambda c, H: 2 * H * (sum(c) + 1),
@@ -40,17 +40,12 @@ def test_measured_gate_acs_is_count_core_ops():
     assert len(counts) == 4 and acs == sol04.gate_acs(counts, 16)
 
 
-def test_check_memory_left(capsys):
-    checks04.check_memory_left(sol04.memory_left)
-    assert "Correct" in capsys.readouterr().out
-    checks04.check_memory_left(lambda b, k, s: None)
-    assert "still returns None" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="TAP answer"):
-        checks04.check_memory_left(lambda b, k, s: b**k)
-    with pytest.raises(AssertionError, match="count the updates"):
-        checks04.check_memory_left(lambda b, k, s: b ** (k * s - 1))
-    with pytest.raises(AssertionError):
-        checks04.check_memory_left(lambda b, k, s: b ** (k / s))
+def test_check_memory_left(check_contract):
+    check_contract(checks04.check_memory_left, sol04.memory_left, {
+        "TAP answer": lambda b, k, s: b**k,
+        "count the updates": lambda b, k, s: b ** (k * s - 1),
+        "multiplies the membrane by beta": lambda b, k, s: b ** (k / s),
+    })
 
 
 def test_measured_memory_left_is_beta_to_the_updates():
@@ -79,29 +74,44 @@ class _WrongBounds(sol05.AngleOnly):
         self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
 
 
-class _Stub(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
+class _Stub(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):  # as notebook 05 hands it out
     def __init__(self, env):
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.ObservationWrapper.__init__(self, env)
+        raise NotImplementedError("a Box of shape (1,)")
 
     def observation(self, observation):
-        return None
+        raise NotImplementedError("entry 2 of the observation")
+
+
+class _HalfDone(sol05.AngleOnly):  # the space is set, the observation is still the stub's
+    def observation(self, observation):
+        raise NotImplementedError("entry 2 of the observation")
+
+
+class _Mine(sol05.AngleOnly):  # a reader's right answer (defined here, so that check_env can rebuild it)
+    pass
 
 
 def test_check_angle_only(check_contract):
-    check_contract(checks05.check_angle_only, sol05.AngleOnly, _Stub,
-                   {"shape": _NoSpace, "true pole angle": _WrongIndex, "bounds": _WrongBounds})
+    check_contract(checks05.check_angle_only, sol05.AngleOnly, stub=_Stub, mine=_Mine,
+                   wrong={"shape": _NoSpace, "true pole angle": _WrongIndex, "bounds": _WrongBounds})
+
+
+def test_check_angle_only_counts_a_half_written_wrapper_as_the_stub(capsys):
+    assert checks05.check_angle_only(_HalfDone) is sol05.AngleOnly
+    assert "still the stub" in capsys.readouterr().out
 
 
 def test_check_velocity_from_positions(check_contract):
-    check_contract(checks05.check_velocity_from_positions, sol05.velocity_from_positions, lambda a, b, tau=0.02: None, {
+    check_contract(checks05.check_velocity_from_positions, sol05.velocity_from_positions, {
         "divide by tau": lambda a, b: np.asarray(b) - np.asarray(a),
         "sign": lambda a, b: (np.asarray(a, float) - np.asarray(b, float)) / 0.02,
     })
 
 
 def test_check_angle_from_velocities(check_contract):
-    check_contract(checks05.check_angle_from_velocities, sol05.angle_from_velocities, lambda v, a0, tau=0.02: None, {
+    check_contract(checks05.check_angle_from_velocities, sol05.angle_from_velocities, {
         "off by one": lambda v, a0: a0 + 0.02 * np.cumsum(v),
         "initial angle": lambda v, a0: 0.02 * np.concatenate([[0.0], np.cumsum(v)[:-1]]),
     })
@@ -112,7 +122,9 @@ def test_solutions_agree_with_cartpole_physics():
     assert np.allclose(sol05.velocity_from_positions(obs[:-1], obs[1:]), states[:-1][:, [1, 3]], atol=1e-4)
     obs, states = checks05.true_episode("CartPole-V", seed=4)
     assert np.allclose(sol05.angle_from_velocities(obs[:, 1], states[0, 2]), states[:, 2], atol=1e-4)
-    assert sol05.TAU == gym.make("CartPole-v1").unwrapped.tau
+    tau = gym.make("CartPole-v1").unwrapped.tau
+    for fn in (sol05.velocity_from_positions, sol05.angle_from_velocities):  # their default time step is CartPole's
+        assert inspect.signature(fn).parameters["tau"].default == tau
 
 
 # -- figures -----------------------------------------------------------------------------------------------------
@@ -170,9 +182,11 @@ def test_learning_curve_figure():
 def test_time_axes_cost_and_dependence_figures():
     fig = rl.plot_time_axes(substeps=4, env_steps=3)
     _assert_labelled(fig)
-    assert fig.axes[0].get_title().startswith("TAP")
-    fig = rl.plot_time_axes(env_steps=2, schemes=[("a", 1, False), ("b", 2, True)])
-    assert "reset" in fig.axes[-1].get_title() or any("reset" in ax.get_title() for ax in fig.axes)
+    rows = [ax for ax in fig.axes if ax.collections]
+    assert [len(ax.collections[0].get_offsets()) for ax in rows] == [3, 12]  # TAP first: one dot per update
+    fig = rl.plot_time_axes(env_steps=3, schemes=[("a", 1, False), ("b", 2, True)])
+    rows = [ax for ax in fig.axes if ax.collections]
+    assert [len(ax.lines) for ax in rows] == [0, 2]  # a reset bar between environment steps, only where reset
     x = torch.randn(20, 1, 2)
     torch.manual_seed(0)
     core = make_core("grsn", 2, 16)

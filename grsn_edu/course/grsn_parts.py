@@ -90,7 +90,7 @@ class HandBuiltGRSN(nn.Module):
         unregister_neuron(self.membrane)  # state is passed explicitly; snnTorch's global registry is not needed
 
     @classmethod
-    def from_core(cls, core: GRSNCore) -> "HandBuiltGRSN":
+    def from_core(cls, core: GRSNCore) -> HandBuiltGRSN:
         """A hand-built layer holding a copy of ``core``'s weights (its gate matrix split into F and I rows)."""
         if not isinstance(core, GRSNCore) or not core.gates:
             raise ValueError("from_core needs a GRSNCore with gates=True (make_core('grsn', ...))")
@@ -153,7 +153,8 @@ class TrainedNet:
         self.core, self.readout, self.run, self.task = core, readout, run, task
 
     def test_set(self, size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The held-out test sequences ``(x (T, B, I), labels (B,))`` (seed :data:`grsn_edu.experiments.memory.TEST_SEED`)."""
+        """The held-out test sequences ``(x (T, B, I), labels (B,))``
+        (seed :data:`grsn_edu.experiments.memory.TEST_SEED`)."""
         return self.task.sample(size or self.run.test_size, torch.Generator().manual_seed(TEST_SEED))
 
     def state_dict(self) -> dict:
@@ -176,8 +177,9 @@ def train_on_cue_recall(
     grad_clip: float = 1.0,
     **core_options,
 ) -> TrainedNet:
-    """:func:`grsn_edu.experiments.memory.train_memory_network` (the protocol of ``train_memory_task``), wrapped with the
-    trained core and readout for looking inside (``tests/test_ch03.py`` checks it against ``train_memory_task``).
+    """:func:`grsn_edu.experiments.memory.train_memory_network` (the protocol of ``train_memory_task``), wrapped
+    with the trained core and readout for looking inside (``tests/test_ch03.py`` checks it against
+    ``train_memory_task``).
     """
     run, core, readout, task = train_memory_network(
         core_name, delay, seed=seed, hidden_size=hidden_size, steps=steps, batch_size=batch_size, lr=lr,

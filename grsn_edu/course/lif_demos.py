@@ -85,7 +85,8 @@ def pulse_current(T: int, amplitude: float = 1.0, at: int = 5) -> torch.Tensor:
     return current
 
 
-def noisy_current(T: int, mean: float = 0.2, std: float = 0.3, seed: int = 0, shape: tuple[int, ...] = ()) -> torch.Tensor:
+def noisy_current(T: int, mean: float = 0.2, std: float = 0.3, seed: int = 0,
+                  shape: tuple[int, ...] = ()) -> torch.Tensor:
     """Gaussian white-noise current: ``mean + std * N(0, 1)``, independent at every step, reproducible by ``seed``.
 
     Args:
@@ -113,7 +114,8 @@ def input_spikes(T: int, batch: int, inputs: int, rate: float = 0.2, seed: int =
 
 
 # -- simulation --------------------------------------------------------------------------------------------------
-def run_leaky(lif: snn.Leaky, current: torch.Tensor, mem: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def run_leaky(lif: snn.Leaky, current: torch.Tensor,
+              mem: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Run an ``snntorch.Leaky`` over a current, one step at a time, passing the membrane explicitly.
 
     Each step is ``spk, mem = lif(current[t], mem)``. The membrane starts at ``mem`` (zeros if ``None``).
@@ -136,7 +138,8 @@ def run_leaky(lif: snn.Leaky, current: torch.Tensor, mem: torch.Tensor | None = 
         [1.0, 0.5, 0.25]
     """
     if not isinstance(current, torch.Tensor) or current.dim() < 1 or current.shape[0] < 1:
-        raise ValueError(f"current must be a tensor with time first, shape (T, ...), T >= 1; got {getattr(current, 'shape', type(current))}")
+        got = getattr(current, "shape", type(current))
+        raise ValueError(f"current must be a tensor with time first, shape (T, ...), T >= 1; got {got}")
     if mem is None:
         mem = torch.zeros_like(current[0])
     elif mem.shape != current.shape[1:]:

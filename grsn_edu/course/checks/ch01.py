@@ -1,21 +1,21 @@
 """Checks for the exercises of notebook 01 (the LIF neuron).
 
-Each ``check_*`` takes the reader's function. If it is still the notebook's stub (it returns ``None``), the
-check says so and runs on the reference solution instead, so the notebook executes top to bottom; otherwise
-it tests the reader's function against snnTorch itself and raises ``AssertionError`` with a hint when it is
-wrong, or prints a one-line confirmation when it is right.
+Each ``check_*`` takes the reader's function and tests it against snnTorch itself, with the contract of
+:func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
+checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
+check returns the function the notebook goes on with (the reference solution while the exercise is a stub).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import snntorch as snn
 import torch
 from snntorch import surrogate
 
-from grsn_edu.course.checks import choose
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.lif_demos import simulate_leaky, spike_function_curves
 from grsn_edu.course.solutions import ch01 as solutions
 from grsn_edu.snn.cores import unregister_neuron
@@ -31,7 +31,7 @@ def _as_tensor(value, name: str) -> torch.Tensor:
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
-def _verify_lif_step(lif_step: Callable) -> None:
+def _verify_lif_step(lif_step: Callable) -> str:
     generator = torch.Generator().manual_seed(1)
     for beta, threshold in ((0.9, 1.0), (0.5, 1.0), (0.8, 0.6)):
         neuron = snn.Leaky(beta=beta, threshold=threshold)
@@ -45,7 +45,9 @@ def _verify_lif_step(lif_step: Callable) -> None:
                 f"lif_step should return a pair (spk, mem), got {type(out).__name__}"
             )
             spk, new_mem = (_as_tensor(v, name) for v, name in zip(out, ("spk", "mem")))
-            assert new_mem.shape == want_mem.shape, f"mem should keep the shape {tuple(mem.shape)}, got {tuple(new_mem.shape)}"
+            assert new_mem.shape == want_mem.shape, (
+                f"mem should keep the shape {tuple(mem.shape)}, got {tuple(new_mem.shape)}"
+            )
             if not torch.allclose(new_mem, want_mem, atol=1e-5):
                 _explain_mem(new_mem, want_mem, cur, mem, beta, threshold, t)
             assert torch.equal(spk, want_spk), (
@@ -53,6 +55,7 @@ def _verify_lif_step(lif_step: Callable) -> None:
                 "A spike is 1.0 exactly when the NEW membrane is strictly above the threshold, U_t > U_thr, else 0.0."
             )
             mem = want_mem
+    return "Correct: your lif_step matches snn.Leaky (subtract reset, one step late) on 360 steps."
 
 
 def _explain_mem(got, want, cur, mem, beta, threshold, t) -> None:
@@ -81,18 +84,16 @@ def _explain_mem(got, want, cur, mem, beta, threshold, t) -> None:
     raise AssertionError(f"wrong membrane ({where}): {expected}. Hint: {hint}")
 
 
-def check_lif_step(lif_step: Callable) -> None:
+def check_lif_step(lif_step: Callable) -> Callable:
     """Exercise 1: ``lif_step(cur, mem, beta, threshold) -> (spk, mem)`` must match ``snn.Leaky`` step by step.
 
     Tested on random currents for three (beta, threshold) settings, 40 steps each, from the same previous
     membrane as snnTorch's, so a mistake is reported at the first step where it shows.
+
+    Returns:
+        ``lif_step`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = choose("lif_step", lif_step, solutions.lif_step, (torch.zeros(1), torch.zeros(1), 0.9, 1.0))
-    _verify_lif_step(fn)
-    if own:
-        print("Correct: your lif_step matches snn.Leaky (subtract reset, one step late) on 360 steps.")
-    else:
-        print("The reference lif_step passes the check.")
+    return run_check("lif_step", lif_step, solutions.lif_step, _verify_lif_step)
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ _SETTINGS = ((0.9, 1.0), (0.5, 1.0), (0.95, 0.5), (0.99, 2.0))  # (beta, thresho
 _STEPS = 1000
 
 
-def _verify_min_firing_current(min_firing_current: Callable) -> None:
+def _verify_min_firing_current(min_firing_current: Callable) -> str:
     answers = []
     for beta, threshold in _SETTINGS:
         answer = float(_as_tensor(min_firing_current(beta, threshold), "the answer"))
@@ -131,29 +132,31 @@ def _verify_min_firing_current(min_firing_current: Callable) -> None:
             f"{setting}: close - the true value is within 3% of your {answer:.6g} - but not exact; "
             "derive it from the fixed point U* = beta U* + I."
         )
+    return "Correct: below your current the neuron never fires, just above it always does (4 settings)."
 
 
-def check_min_firing_current(min_firing_current: Callable) -> None:
+def check_min_firing_current(min_firing_current: Callable) -> Callable:
     """Exercise 2: ``min_firing_current(beta, threshold)`` must bracket the simulated firing onset exactly.
 
     For four settings, a neuron driven at 0.97 x the answer must never fire and one at 1.03 x must fire
     (``snn.Leaky``, 1000 steps), and the answer must equal the exact value.
+
+    Returns:
+        ``min_firing_current`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = choose("min_firing_current", min_firing_current, solutions.min_firing_current, (0.9, 1.0))
-    _verify_min_firing_current(fn)
-    if own:
-        print("Correct: below your current the neuron never fires, just above it always does (4 settings).")
-    else:
-        print("The reference min_firing_current passes the check.")
+    return run_check("min_firing_current", min_firing_current, solutions.min_firing_current,
+                     _verify_min_firing_current)
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
-def _verify_atan_surrogate_grad(atan_surrogate_grad: Callable) -> None:
+def _verify_atan_surrogate_grad(atan_surrogate_grad: Callable) -> str:
     u = torch.linspace(-3, 3, 601)
     for alpha in (2.0, 5.0, 0.5):
         _, want = spike_function_curves(surrogate.atan(alpha=alpha), u)
         got = _as_tensor(atan_surrogate_grad(u.clone(), alpha), "the derivative")
-        assert got.shape == u.shape, f"the derivative should have the shape of u {tuple(u.shape)}, got {tuple(got.shape)}"
+        assert got.shape == u.shape, (
+            f"the derivative should have the shape of u {tuple(u.shape)}, got {tuple(got.shape)}"
+        )
         if torch.allclose(got, want, rtol=1e-4, atol=1e-6):
             continue
         docstring_form = 1 / math.pi / (1 + (math.pi * u * alpha / 2) ** 2)
@@ -171,16 +174,17 @@ def _verify_atan_surrogate_grad(atan_surrogate_grad: Callable) -> None:
             f"alpha={alpha}: at u={float(u[i]):.2f} snnTorch's backward pass gives {float(want[i]):.4f}, "
             f"yours {float(got[i]):.4f}. Hint: {hint}"
         )
+    return "Correct: your formula equals snnTorch's backward pass for alpha = 2, 5 and 0.5."
 
 
-def check_atan_surrogate_grad(atan_surrogate_grad: Callable) -> None:
+def check_atan_surrogate_grad(atan_surrogate_grad: Callable) -> Callable:
     """Exercise 3: ``atan_surrogate_grad(u, alpha)`` must equal the gradient snnTorch's atan surrogate backpropagates.
 
-    Compared with autograd through ``snntorch.surrogate.atan(alpha)`` on 601 points in [-3, 3], for alpha = 2, 5, 0.5.
+    Compared with autograd through ``snntorch.surrogate.atan(alpha)`` on 601 points in [-3, 3], for alpha = 2, 5,
+    0.5.
+
+    Returns:
+        ``atan_surrogate_grad`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = choose("atan_surrogate_grad", atan_surrogate_grad, solutions.atan_surrogate_grad, (torch.zeros(1), 2.0))
-    _verify_atan_surrogate_grad(fn)
-    if own:
-        print("Correct: your formula equals snnTorch's backward pass for alpha = 2, 5 and 0.5.")
-    else:
-        print("The reference atan_surrogate_grad passes the check.")
+    return run_check("atan_surrogate_grad", atan_surrogate_grad, solutions.atan_surrogate_grad,
+                     _verify_atan_surrogate_grad)

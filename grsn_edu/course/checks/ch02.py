@@ -1,8 +1,9 @@
 """Checks for the exercises of notebook 02, recurrent spiking memory.
 
-Each ``check_*`` takes the reader's function. If it still raises ``NotImplementedError`` (the stub), the check
-runs on the reference solution from :mod:`grsn_edu.course.solutions.ch02` instead and says so, so that the notebook
-executes top to bottom. A wrong answer raises ``AssertionError`` with a hint; a right one prints a confirmation.
+Each ``check_*`` takes the reader's function, with the contract of :func:`grsn_edu.course.checks.run_check`: a
+stub (it raises ``NotImplementedError``) is reported and not checked, a wrong answer raises ``AssertionError``
+with a hint, a right one prints a confirmation; the check returns the function the notebook goes on with (the
+reference solution from :mod:`grsn_edu.course.solutions.ch02` while the exercise is a stub).
 """
 
 from __future__ import annotations
@@ -12,30 +13,24 @@ from collections.abc import Callable
 
 import torch
 
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.solutions import ch02 as solutions
 from grsn_edu.envs.cue_recall import CueRecallTask
 
 __all__ = ["check_steps_to_forget", "check_leaky_integrator_decision", "check_forget_schedule"]
 
 
-def _implemented_or_reference(fn: Callable, name: str, probe: Callable[[Callable], object]) -> Callable:
-    """``fn`` if calling it works, the reference solution if it is still the stub."""
-    if not callable(fn):
-        raise AssertionError(f"pass your function itself, e.g. check_{name}({name}), not {type(fn).__name__}")
-    try:
-        probe(fn)
-    except NotImplementedError:
-        print(
-            f"{name} is still the stub (it raises NotImplementedError), so this check ran on the reference "
-            f"solution grsn_edu.course.solutions.ch02.{name}. Fill in the stub and run both cells again."
-        )
-        return getattr(solutions, name)
-    return fn
+def check_steps_to_forget(steps_to_forget: Callable[[float, float], float]) -> Callable:
+    """Exercise 1: ``steps_to_forget(beta, fraction)`` is the number of steps until beta^t <= fraction (inf for
+    beta = 1), on 8 settings and beta = 1.
+
+    Returns:
+        ``steps_to_forget`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("steps_to_forget", steps_to_forget, solutions.steps_to_forget, _verify_steps_to_forget)
 
 
-def check_steps_to_forget(fn: Callable[[float, float], float]) -> None:
-    """Exercise 1: ``fn(beta, fraction)`` is the number of steps until beta^t <= fraction (inf for beta = 1)."""
-    fn = _implemented_or_reference(fn, "steps_to_forget", lambda f: f(0.9, 0.1))
+def _verify_steps_to_forget(fn: Callable) -> str:
     cases = [(0.5, 0.1), (0.8, 0.1), (0.9, 0.1), (0.95, 0.1), (0.99, 0.1), (0.9, 0.5), (0.9, 0.01), (0.3, 0.2)]
     for beta, fraction in cases:
         expected = solutions.steps_to_forget(beta, fraction)
@@ -50,21 +45,27 @@ def check_steps_to_forget(fn: Callable[[float, float], float]) -> None:
     assert got == math.inf, (
         f"steps_to_forget(1.0, 0.1) returned {got!r}: with beta = 1 the membrane never decays, so return math.inf"
     )
-    print(
+    return (
         "Correct. A LIF neuron keeps more than 10 % of a pulse for "
         + ", ".join(f"{fn(b, 0.1)} steps at beta = {b}" for b in (0.5, 0.9, 0.99))
         + "."
     )
 
 
-def check_leaky_integrator_decision(fn: Callable[[torch.Tensor, float, int], torch.Tensor]) -> None:
-    """Exercise 2: ``fn(x, beta, n_cues)`` is the argmax of the leaky sum of the cue channels at the last step."""
+def check_leaky_integrator_decision(
+    leaky_integrator_decision: Callable[[torch.Tensor, float, int], torch.Tensor],
+) -> Callable:
+    """Exercise 2: ``leaky_integrator_decision(x, beta, n_cues)`` is the argmax of the leaky sum of the cue
+    channels at the last step, on 256 sequences for each of 3 delays and 3 decays.
 
-    def probe(f):
-        task = CueRecallTask(n_cues=3, delay=2, noise=0.5)
-        f(task.sample(4, torch.Generator().manual_seed(0))[0], 0.9, 3)
+    Returns:
+        ``leaky_integrator_decision`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("leaky_integrator_decision", leaky_integrator_decision, solutions.leaky_integrator_decision,
+                     _verify_leaky_integrator_decision)
 
-    fn = _implemented_or_reference(fn, "leaky_integrator_decision", probe)
+
+def _verify_leaky_integrator_decision(fn: Callable) -> str:
     for delay in (0, 3, 12):
         task = CueRecallTask(n_cues=4, delay=delay, noise=0.5)
         x, _ = task.sample(256, torch.Generator().manual_seed(7 + delay))
@@ -82,7 +83,7 @@ def check_leaky_integrator_decision(fn: Callable[[torch.Tensor, float, int], tor
                 f"m_t = beta * m_(t-1) + x_t[:, :n_cues]. Hints: start from m = 0; decay before adding; use only the "
                 f"first n_cues channels (the last channel is the go signal, not a cue); decide at the last step."
             )
-    print("Correct: your leaky integrator makes the same decision as the reference on every test sequence.")
+    return "Correct: your leaky integrator makes the same decision as the reference on every test sequence."
 
 
 def _gated_memory_accuracy(schedule: torch.Tensor, task: CueRecallTask, batch_size: int, seed: int) -> float:
@@ -94,9 +95,17 @@ def _gated_memory_accuracy(schedule: torch.Tensor, task: CueRecallTask, batch_si
     return float((memory.argmax(-1) == labels).float().mean())
 
 
-def check_forget_schedule(fn: Callable[[int], torch.Tensor]) -> None:
-    """Exercise 3: ``fn(T)`` is a ``(T,)`` forget-gate schedule with which the gated current recalls the cue."""
-    fn = _implemented_or_reference(fn, "forget_schedule", lambda f: f(4))
+def check_forget_schedule(forget_schedule: Callable[[int], torch.Tensor]) -> Callable:
+    """Exercise 3: ``forget_schedule(T)`` is a ``(T,)`` forget-gate schedule with which the gated current recalls
+    the cue (at least 99 % at delays 1, 5 and 40).
+
+    Returns:
+        ``forget_schedule`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("forget_schedule", forget_schedule, solutions.forget_schedule, _verify_forget_schedule)
+
+
+def _verify_forget_schedule(fn: Callable) -> str:
     accuracies = {}
     for delay in (1, 5, 40):
         task = CueRecallTask(n_cues=4, delay=delay, noise=0.5)
@@ -118,7 +127,7 @@ def check_forget_schedule(fn: Callable[[int], torch.Tensor]) -> None:
         "must let the input in at t = 0 (F small); to hold it, it must keep c unchanged afterwards (F = 1). "
         "A constant F < 1 is a leaky integrator again."
     )
-    print(
+    return (
         "Correct: the gated current recalls the cue with accuracy "
         + ", ".join(f"{a:.1%} at delay {d}" for d, a in accuracies.items())
         + ", whatever the distractors. No fixed beta can do that."

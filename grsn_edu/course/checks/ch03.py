@@ -1,10 +1,10 @@
 """Checks for the exercises of notebook 03 (GRSN).
 
-Each ``check_*`` takes the reader's function. If it still returns ``None`` (the notebook's stub), the check says
-so and runs on the reference solution from :mod:`grsn_edu.course.solutions.ch03` instead, so the notebook executes top
-to bottom. Otherwise it compares the reader's answer with the package (``gated_current_step``, a real
-``GRSNCore``, ``count_core_ops``) and raises ``AssertionError`` with a hint when it is wrong, or prints a
-one-line confirmation when it is right.
+Each ``check_*`` compares the reader's answer with the package (``gated_current_step``, a real ``GRSNCore``,
+``count_core_ops``), with the contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises
+``NotImplementedError``) is reported and not checked, a wrong answer raises ``AssertionError`` with a hint, a
+right one prints a one-line confirmation; the check returns the function the notebook goes on with (the
+reference solution from :mod:`grsn_edu.course.solutions.ch03` while the exercise is a stub).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from grsn_edu.course.checks import choose
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.solutions import ch03 as solutions
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import count_core_ops
@@ -24,10 +24,6 @@ from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
 from grsn_edu.snn.trace import Trace
 
 __all__ = ["check_gated_current", "check_plain_leaky", "check_gate_energy", "measured_gate_energy"]
-
-
-def _choose(name: str, answer: Callable, probe: tuple) -> tuple[Callable, bool]:
-    return choose(name, answer, getattr(solutions, name), probe)
 
 
 def _tensor(value, what: str) -> torch.Tensor:
@@ -45,13 +41,19 @@ def _number(value, what: str) -> float:
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
-def check_gated_current(gated_current: Callable) -> None:
+def check_gated_current(gated_current: Callable) -> Callable:
     """Exercise 1: ``gated_current(forget, candidate, cur_prev)`` must equal the package's GRSN current.
 
     Compared with :func:`grsn_edu.snn.neurons.gated_current_step` on a worked example and on 1000 random
     (F, candidate, c_{t-1}) triples, F in (0, 1), candidate in (-1, 1).
+
+    Returns:
+        ``gated_current`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = _choose("gated_current", gated_current, (torch.zeros(1), torch.zeros(1), torch.zeros(1)))
+    return run_check("gated_current", gated_current, solutions.gated_current, _verify_gated_current)
+
+
+def _verify_gated_current(fn: Callable) -> str:
     generator = torch.Generator().manual_seed(3)
     forget_pre = 3 * torch.randn(1000, generator=generator)
     cand_pre = 2 * torch.randn(1000, generator=generator)
@@ -79,10 +81,7 @@ def check_gated_current(gated_current: Callable) -> None:
             f"with F = {f:.4f}, candidate = {ca:.4f}, c_prev = {cp:.4f} the gated current is {float(want[i]):.4f}, "
             f"your function gives {float(got[i]):.4f}. Hint: {hint}"
         )
-    if own:
-        print("Correct: your gated_current matches grsn_edu.snn.neurons.gated_current_step on 1001 cases.")
-    else:
-        print("The reference gated_current passes the check.")
+    return "Correct: your gated_current matches grsn_edu.snn.neurons.gated_current_step on 1001 cases."
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
@@ -94,15 +93,19 @@ def _gateless_core(seed: int, hidden_size: int, input_size: int = 3):
     return core
 
 
-def check_plain_leaky(plain_leaky: Callable) -> None:
+def check_plain_leaky(plain_leaky: Callable) -> Callable:
     """Exercise 2: ``plain_leaky(encoder, beta, threshold, x)`` must reproduce a ``gates=False`` GRSN core.
 
     For three cores (H = 4, 16, 32; per-neuron decays from 0.5 to 1) the reader's function gets the core's own
     encoder and decays and 25 steps of random input; spikes must be identical and membranes equal to 1e-5.
+
+    Returns:
+        ``plain_leaky`` if it passes, the reference solution while it is still the stub.
     """
-    probe_core = _gateless_core(0, 2)
-    fn, own = _choose("plain_leaky", plain_leaky,
-                      (probe_core.encoder, probe_core.beta.detach().clone(), 1.0, torch.zeros(1, 1, 3)))
+    return run_check("plain_leaky", plain_leaky, solutions.plain_leaky, _verify_plain_leaky)
+
+
+def _verify_plain_leaky(fn: Callable) -> str:
     for seed, H in ((0, 4), (1, 16), (2, 32)):
         core = _gateless_core(seed, H)
         x = 1.5 * torch.randn(25, 3, 3, generator=torch.Generator().manual_seed(seed))
@@ -127,14 +130,13 @@ def check_plain_leaky(plain_leaky: Callable) -> None:
             else:
                 hint = ("the layer is encoder + snn.Leaky(beta=beta, threshold=threshold) with snnTorch's default "
                         "subtract reset; pass the membrane from one step to the next.")
-            raise AssertionError(f"H={H}: the membranes differ from the gates=False core first at step {t}. Hint: {hint}")
+            raise AssertionError(
+                f"H={H}: the membranes differ from the gates=False core first at step {t}. Hint: {hint}"
+            )
         assert torch.equal(spk, want_spk), (
             f"H={H}: the membranes match but the spikes do not; return the spikes snn.Leaky gives (0.0 or 1.0)."
         )
-    if own:
-        print("Correct: Linear + snn.Leaky reproduces the gates=False GRSN core exactly (3 layers, 25 steps each).")
-    else:
-        print("The reference plain_leaky passes the check.")
+    return "Correct: Linear + snn.Leaky reproduces the gates=False GRSN core exactly (3 layers, 25 steps each)."
 
 
 def _leaky_reference(core, x, beta: float):
@@ -142,7 +144,7 @@ def _leaky_reference(core, x, beta: float):
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)  # deterministic: each (gate_input, size, seed) is measured once per session
+@functools.cache  # deterministic: each (gate_input, size, seed) is measured once per kernel
 def measured_gate_energy(gate_input: str, hidden_size: int, input_size: int, seed: int) -> tuple[float, float]:
     """Run a fresh GRSN core on 20 steps of real-valued input and measure its gate synapses.
 
@@ -161,10 +163,17 @@ def measured_gate_energy(gate_input: str, hidden_size: int, input_size: int, see
     return spikes, sum(r.energy_pj() for r in report.rows if r.layer.startswith("gates"))
 
 
-def check_gate_energy(gate_energy_pj: Callable) -> None:
+def check_gate_energy(gate_energy_pj: Callable) -> Callable:
     """Exercise 3: ``gate_energy_pj(gate_input, spikes, input_size, hidden_size)`` must equal the gate energy
-    that ``count_core_ops`` measures on real GRSN cores, for every ``gate_input`` and several sizes."""
-    fn, own = _choose("gate_energy_pj", gate_energy_pj, ("spikes", 1.0, 2, 2))
+    that ``count_core_ops`` measures on real GRSN cores, for every ``gate_input`` and several sizes.
+
+    Returns:
+        ``gate_energy_pj`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("gate_energy_pj", gate_energy_pj, solutions.gate_energy_pj, _verify_gate_energy)
+
+
+def _verify_gate_energy(fn: Callable) -> str:
     for gate_input in GATE_INPUTS:
         for H, I, seed in ((8, 3, 0), (32, 5, 1), (64, 2, 2)):
             spikes, want = measured_gate_energy(gate_input, H, I, seed)
@@ -178,7 +187,8 @@ def check_gate_energy(gate_energy_pj: Callable) -> None:
                 "the gate layer has 2H targets: H for the forget gate F and H for the candidate current.":
                     want / 2,
                 "a spike reaching a synapse only has to be added (one AC, 0.9 pJ), not multiplied.":
-                    {"spikes": E_MAC_PJ * T * n + E_AC_PJ * T, "both": E_MAC_PJ * T * (I + n) + E_AC_PJ * T}.get(gate_input),
+                    {"spikes": E_MAC_PJ * T * n + E_AC_PJ * T,
+                     "both": E_MAC_PJ * T * (I + n) + E_AC_PJ * T}.get(gate_input),
                 "a real-valued input must be multiplied by its weight: I * 2H MACs (4.6 pJ each), spike or not.":
                     {"input": E_AC_PJ * T * I + E_AC_PJ * T, "both": E_AC_PJ * T * (I + n + 1)}.get(gate_input),
                 "with gate_input='both' there is one bias, not two.":
@@ -193,7 +203,4 @@ def check_gate_energy(gate_energy_pj: Callable) -> None:
                 f"gate_input={gate_input!r}, H={H}, I={I}, {spikes:.3f} spikes per decision: count_core_ops measures "
                 f"{want:.2f} pJ, your function gives {got:.2f} pJ. Hint: {hint}"
             )
-    if own:
-        print("Correct: your gate_energy_pj matches count_core_ops on 9 real GRSN cores (3 gate inputs x 3 sizes).")
-    else:
-        print("The reference gate_energy_pj passes the check.")
+    return "Correct: your gate_energy_pj matches count_core_ops on 9 real GRSN cores (3 gate inputs x 3 sizes)."

@@ -1,9 +1,10 @@
 """Checks for the exercises of notebook 04 (the temporal alignment paradigm).
 
-Each ``check_*`` takes the reader's function. If it still returns ``None`` (the notebook's stub), the check
-says so and runs on the reference solution from :mod:`grsn_edu.course.solutions.ch04` instead, so the notebook
-executes top to bottom. Otherwise it compares the reader's answer with a measurement on a real core and raises
-``AssertionError`` with a hint when it is wrong, or prints a one-line confirmation when it is right.
+Each ``check_*`` compares the reader's answer with a measurement on a real core, with the contract of
+:func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
+checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
+check returns the function the notebook goes on with (the reference solution from
+:mod:`grsn_edu.course.solutions.ch04` while the exercise is a stub).
 """
 
 from __future__ import annotations
@@ -14,17 +15,13 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import choose
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.solutions import ch04 as solutions
 from grsn_edu.snn.cores import SubstepCore, make_core
 from grsn_edu.snn.energy import count_core_ops
 from grsn_edu.snn.trace import Trace
 
 __all__ = ["check_gate_acs", "check_memory_left", "measured_gate_acs", "measured_memory_curve", "measured_memory_left"]
-
-
-def _choose(name: str, answer: Callable, probe: tuple) -> tuple[Callable, bool]:
-    return choose(name, answer, getattr(solutions, name), probe)
 
 
 def _number(value, what: str) -> float:
@@ -54,14 +51,20 @@ def measured_gate_acs(hidden_size: int, substeps: int, seed: int) -> tuple[list[
     return counts, sum(r.ac for r in report.rows if r.layer == "gates")
 
 
-def check_gate_acs(gate_acs: Callable) -> None:
+def check_gate_acs(gate_acs: Callable) -> Callable:
     """Exercise 1: ``gate_acs(spike_counts, hidden_size)`` must equal the ACs counted on a real GRSN core.
 
     Tested on fresh GRSN cores (H = 8, 32, 128) under TAP (S = 1) and with S = 2 and 4 sub-steps: the spike
     counts are measured at each update of one decision and the answer is compared with the ``gates`` row of
     ``count_core_ops`` for the same decision.
+
+    Returns:
+        ``gate_acs`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = _choose("gate_acs", gate_acs, ([3], 8))
+    return run_check("gate_acs", gate_acs, solutions.gate_acs, _verify_gate_acs)
+
+
+def _verify_gate_acs(fn: Callable) -> str:
     cases = [(H, S, seed) for H, S in ((8, 1), (32, 1), (32, 2), (128, 4), (8, 4)) for seed in (0, 1)]
     for H, S, seed in cases:
         counts, want = measured_gate_acs(H, S, seed)
@@ -83,11 +86,8 @@ def check_gate_acs(gate_acs: Callable) -> None:
             f"H={H}, S={S}, spikes per update {counts}: count_core_ops counts {want:.0f} gate ACs, your function "
             f"gives {got:.0f}. Hint: {hint}"
         )
-    if own:
-        print(f"Correct: your gate_acs matches count_core_ops on {len(cases)} decisions of real GRSN cores "
-              "(S = 1, 2 and 4).")
-    else:
-        print("The reference gate_acs passes the check.")
+    return (f"Correct: your gate_acs matches count_core_ops on {len(cases)} decisions of real GRSN cores "
+            "(S = 1, 2 and 4).")
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
@@ -118,13 +118,19 @@ def measured_memory_left(beta: float, env_steps: int, substeps: int) -> float:
     return float(measured_memory_curve(beta, env_steps, substeps)[env_steps])
 
 
-def check_memory_left(memory_left: Callable) -> None:
+def check_memory_left(memory_left: Callable) -> Callable:
     """Exercise 2: ``memory_left(beta, env_steps, substeps)`` must equal what a simulated LIF core keeps.
 
     Compared with :func:`measured_memory_left` for beta in {0.5, 0.9, 0.95}, 1 to 10 environment steps and
     S in {1, 2, 4}.
+
+    Returns:
+        ``memory_left`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = _choose("memory_left", memory_left, (0.9, 1, 1))
+    return run_check("memory_left", memory_left, solutions.memory_left, _verify_memory_left)
+
+
+def _verify_memory_left(fn: Callable) -> str:
     for beta in (0.5, 0.9, 0.95):
         for k in (1, 3, 10):
             for S in (1, 2, 4):
@@ -135,7 +141,7 @@ def check_memory_left(memory_left: Callable) -> None:
                 if math.isclose(got, beta**k, rel_tol=1e-4):
                     hint = ("that is the TAP answer; beta is the decay per spiking update, and one environment step "
                             "holds S updates.")
-                elif math.isclose(got, beta ** (k * S - 1), rel_tol=1e-4) or math.isclose(got, beta ** (k + S), rel_tol=1e-4):
+                elif any(math.isclose(got, beta**n, rel_tol=1e-4) for n in (k * S - 1, k + S)):
                     hint = "count the updates: k environment steps of S updates each."
                 else:
                     hint = "without input, every spiking update multiplies the membrane by beta."
@@ -143,7 +149,4 @@ def check_memory_left(memory_left: Callable) -> None:
                     f"beta={beta}, {k} environment steps, S={S}: a simulated LIF core keeps {want:.6g} of its "
                     f"membrane, your function says {got:.6g}. Hint: {hint}"
                 )
-    if own:
-        print("Correct: your memory_left matches a simulated LIF core for 27 settings of beta, steps and sub-steps.")
-    else:
-        print("The reference memory_left passes the check.")
+    return "Correct: your memory_left matches a simulated LIF core for 27 settings of beta, steps and sub-steps."

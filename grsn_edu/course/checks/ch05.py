@@ -1,10 +1,10 @@
 """Checks for the exercises of notebook 05 (partially observable CartPole).
 
-Each ``check_*`` takes the reader's answer. If it is still the notebook's stub (it returns ``None``), the check
-says so and runs on the reference solution from :mod:`grsn_edu.course.solutions.ch05` instead, so the notebook
-executes top to bottom. Otherwise it tests the answer against CartPole itself (the true state in
-``env.unwrapped.state``) and raises ``AssertionError`` with a hint when it is wrong, or prints a one-line
-confirmation when it is right.
+Each ``check_*`` tests the reader's answer against CartPole itself (the true state in ``env.unwrapped.state``),
+with the contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is
+reported and not checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line
+confirmation; the check returns what the notebook goes on with (the reference solution from
+:mod:`grsn_edu.course.solutions.ch05` while the exercise is a stub).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from grsn_edu.course.checks import stub_note
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.recordings import scripted_episode
 from grsn_edu.course.solutions import ch05 as solutions
 
@@ -33,19 +33,21 @@ def true_episode(env_id: str, seed: int, steps: int = 120) -> tuple[np.ndarray, 
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
-def check_angle_only(wrapper_class: type) -> None:
+def check_angle_only(wrapper_class: type) -> type:
     """Exercise 1: ``wrapper_class(env)`` must keep exactly the pole angle and declare its space exactly.
 
     Checked on ``CartPole-v1``: the observation space is a Box of shape (1,) with the angle's bounds and
     CartPole's dtype; every observation of a random episode is the true angle (``env.unwrapped.state[2]``) and
     lies in the space; the wrapped environment passes Gymnasium's ``check_env``.
+
+    Returns:
+        ``wrapper_class`` if it passes, the reference ``AngleOnly`` while it is still the stub.
     """
+    return run_check("AngleOnly", wrapper_class, solutions.AngleOnly, _verify_angle_only)
+
+
+def _verify_angle_only(wrapper_class: type) -> str:
     env = wrapper_class(gym.make("CartPole-v1"))
-    obs, _ = env.reset(seed=0)
-    own = obs is not None
-    if not own:
-        stub_note(wrapper_class.__name__)
-        env = solutions.AngleOnly(gym.make("CartPole-v1"))
     base = env.env.observation_space
     space = env.observation_space
     assert isinstance(space, gym.spaces.Box), f"observation_space should be a gymnasium.spaces.Box, got {space!r}"
@@ -74,28 +76,30 @@ def check_angle_only(wrapper_class: type) -> None:
         warnings.filterwarnings("ignore", message=".*is different from the unwrapped version.*")
         try:
             check_env(env, skip_render_check=True)
+        except NotImplementedError:
+            raise  # part of the stub is left: run_check reports it
         except Exception as err:  # noqa: BLE001 - report whatever the checker found
             raise AssertionError(f"gymnasium's check_env rejects the wrapped environment: {err}") from None
     env.close()
-    if own:
-        print("Correct: the wrapper keeps the pole angle, declares its space exactly and passes check_env.")
-    else:
-        print("The reference AngleOnly passes the check.")
+    return "Correct: the wrapper keeps the pole angle, declares its space exactly and passes check_env."
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
-def check_velocity_from_positions(velocity_from_positions: Callable) -> None:
+def check_velocity_from_positions(velocity_from_positions: Callable) -> Callable:
     """Exercise 2: velocities from two consecutive CartPole-P observations must equal the true ones.
 
     Checked on three random episodes of CartPole-P, all steps at once (arrays of shape (T-1, 2)) and one step
     at a time (shape (2,)), against ``env.unwrapped.state`` (tolerance 1e-4, the rounding of float32
     observations divided by tau).
+
+    Returns:
+        ``velocity_from_positions`` if it passes, the reference solution while it is still the stub.
     """
-    probe = np.zeros(2, dtype=np.float32)
-    fn, own = velocity_from_positions, True
-    if fn(probe, probe) is None:
-        stub_note("velocity_from_positions")
-        fn, own = solutions.velocity_from_positions, False
+    return run_check("velocity_from_positions", velocity_from_positions, solutions.velocity_from_positions,
+                     _verify_velocity_from_positions)
+
+
+def _verify_velocity_from_positions(fn: Callable) -> str:
     for seed in (0, 1, 2):
         obs, states = true_episode("CartPole-P", seed)
         truth = states[:-1][:, [1, 3]]  # x_dot, theta_dot at step t
@@ -122,23 +126,24 @@ def check_velocity_from_positions(velocity_from_positions: Callable) -> None:
             f"for single observations of shape (2,) the answer should be the 2 velocities {truth[0].round(5)}, got "
             f"{single!r}"
         )
-    if own:
-        print("Correct: two consecutive positions give the velocities exactly (3 episodes of CartPole-P).")
-    else:
-        print("The reference velocity_from_positions passes the check.")
+    return "Correct: two consecutive positions give the velocities exactly (3 episodes of CartPole-P)."
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
-def check_angle_from_velocities(angle_from_velocities: Callable) -> None:
+def check_angle_from_velocities(angle_from_velocities: Callable) -> Callable:
     """Exercise 3: the running sum of CartPole-V's angular velocities must give the true angle at every step.
 
     Checked on three random episodes of CartPole-V, given the true initial angle (which the agent never sees),
     against ``env.unwrapped.state[2]`` (tolerance 1e-4 rad).
+
+    Returns:
+        ``angle_from_velocities`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = angle_from_velocities, True
-    if fn(np.zeros(3, dtype=np.float32), 0.0) is None:
-        stub_note("angle_from_velocities")
-        fn, own = solutions.angle_from_velocities, False
+    return run_check("angle_from_velocities", angle_from_velocities, solutions.angle_from_velocities,
+                     _verify_angle_from_velocities)
+
+
+def _verify_angle_from_velocities(fn: Callable) -> str:
     for seed in (0, 1, 2):
         obs, states = true_episode("CartPole-V", seed)
         truth = states[:, 2]
@@ -162,7 +167,4 @@ def check_angle_from_velocities(angle_from_velocities: Callable) -> None:
         raise AssertionError(
             f"seed {seed}, step {i}: the true angle is {truth[i]:.5f} rad, yours {got[i]:.5f}. Hint: {hint}"
         )
-    if own:
-        print("Correct: summing the observed angular velocities recovers the angle (3 episodes of CartPole-V).")
-    else:
-        print("The reference angle_from_velocities passes the check.")
+    return "Correct: summing the observed angular velocities recovers the angle (3 episodes of CartPole-V)."

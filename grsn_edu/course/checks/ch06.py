@@ -1,10 +1,12 @@
 """Checks for the exercises of notebook 06 (cooperative multi-agent RL).
 
-Each ``check_*`` takes the reader's answer. If it is still the notebook's stub (it returns ``None``), the check
-says so and runs on the reference solution from :mod:`grsn_edu.course.solutions.ch06` instead, so the notebook
-executes top to bottom. Otherwise it tests the answer against the code that trained the saved agents
-(:class:`grsn_edu.rl.mixers.VDNMixer`, :class:`grsn_edu.rl.mixers.QMixer`, :func:`grsn_edu.course.recordings.record_team_episode`)
-and raises ``AssertionError`` with a hint when it is wrong, or prints a one-line confirmation when it is right.
+Each ``check_*`` tests the reader's answer against the code that trained the saved agents
+(:class:`grsn_edu.rl.mixers.VDNMixer`, :class:`grsn_edu.rl.mixers.QMixer`,
+:func:`grsn_edu.course.recordings.record_team_episode`), with the contract of
+:func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
+checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
+check returns the function the notebook goes on with (the reference solution from
+:mod:`grsn_edu.course.solutions.ch06` while the exercise is a stub).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import stub_note
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.recordings import TeamEpisode, record_team_episode
 from grsn_edu.course.solutions import ch06 as solutions
 from grsn_edu.rl.mixers import QMixer, VDNMixer
@@ -29,15 +31,18 @@ def _close(a, b, atol=1e-5) -> bool:
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
-def check_vdn_mix(vdn_mix: Callable) -> None:
+def check_vdn_mix(vdn_mix: Callable) -> Callable:
     """Exercise 1: ``vdn_mix(agent_qs (..., N)) -> (...)`` must equal :class:`grsn_edu.rl.mixers.VDNMixer`.
 
     Checked on random utilities of shape (T, B, N) = (25, 4, 3) and (B, N) = (7, 2).
+
+    Returns:
+        ``vdn_mix`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = vdn_mix, True
-    if fn(torch.zeros(2, 3)) is None:
-        stub_note("vdn_mix")
-        fn, own = solutions.vdn_mix, False
+    return run_check("vdn_mix", vdn_mix, solutions.vdn_mix, _verify_vdn_mix)
+
+
+def _verify_vdn_mix(fn: Callable) -> str:
     generator = torch.Generator().manual_seed(0)
     for shape in ((25, 4, 3), (7, 2)):
         q = torch.randn(*shape, generator=generator)
@@ -55,10 +60,7 @@ def check_vdn_mix(vdn_mix: Callable) -> None:
             hint = "Q_tot = Q_1 + ... + Q_N, a sum over the last dimension."
         raise AssertionError(f"for agent_qs of shape {shape} the answer should have shape {tuple(want.shape)} and "
                              f"equal the sum over agents; got shape {tuple(got.shape)}. Hint: {hint}")
-    if own:
-        print("Correct: your vdn_mix equals the VDN mixer the saved agents were trained with.")
-    else:
-        print("The reference vdn_mix passes the check.")
+    return "Correct: your vdn_mix equals the VDN mixer the saved agents were trained with."
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
@@ -70,18 +72,20 @@ def hypernet_outputs(mixer: QMixer, state: torch.Tensor) -> tuple[torch.Tensor, 
             mixer.hyper_w2(state), mixer.hyper_b2(state).view(B))
 
 
-def check_monotonic_mix(monotonic_mix: Callable) -> None:
+def check_monotonic_mix(monotonic_mix: Callable) -> Callable:
     """Exercise 2: ``monotonic_mix(agent_qs, w1, b1, w2, b2)`` must equal :class:`grsn_edu.rl.mixers.QMixer` and be
     monotonic: dQ_tot/dQ_i >= 0 for every agent, whatever the signs of the raw hypernetwork weights.
 
     Checked with a QMixer of 3 agents, 8 mixing units and random states (B = 64), and with raw weights drawn at
     random (half of them negative).
+
+    Returns:
+        ``monotonic_mix`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = monotonic_mix, True
-    probe = (torch.zeros(1, 2), torch.zeros(1, 2, 3), torch.zeros(1, 3), torch.zeros(1, 3), torch.zeros(1))
-    if fn(*probe) is None:
-        stub_note("monotonic_mix")
-        fn, own = solutions.monotonic_mix, False
+    return run_check("monotonic_mix", monotonic_mix, solutions.monotonic_mix, _verify_monotonic_mix)
+
+
+def _verify_monotonic_mix(fn: Callable) -> str:
     torch.manual_seed(0)
     mixer = QMixer(n_agents=3, state_size=6, embed_dim=8, hypernet_hidden=16)
     generator = torch.Generator().manual_seed(1)
@@ -117,7 +121,8 @@ def check_monotonic_mix(monotonic_mix: Callable) -> None:
         else:
             hint = "hidden = ELU(q @ |W1| + b1), shape (B, E); Q_tot = hidden . |w2| + b2, shape (B,)."
         i = int((got.detach() - want).abs().argmax())
-        raise AssertionError(f"sample {i}: QMixer gives Q_tot = {want[i]:.4f}, yours {float(got.detach()[i]):.4f}. Hint: {hint}")
+        raise AssertionError(f"sample {i}: QMixer gives Q_tot = {want[i]:.4f}, yours {float(got.detach()[i]):.4f}. "
+                             f"Hint: {hint}")
     # monotonic whatever the raw weights are, not only for this mixer's
     w1 = torch.randn(64, 3, 8, generator=generator)
     w2 = torch.randn(64, 8, generator=generator)
@@ -127,10 +132,7 @@ def check_monotonic_mix(monotonic_mix: Callable) -> None:
     assert (grad >= -1e-6).all(), (
         "with raw weights of both signs, dQ_tot/dQ_i becomes negative: take .abs() of w1 and w2 inside the mix."
     )
-    if own:
-        print("Correct: your monotonic_mix equals QMIX's mixer and dQ_tot/dQ_i >= 0 for every agent.")
-    else:
-        print("The reference monotonic_mix passes the check.")
+    return "Correct: your monotonic_mix equals QMIX's mixer and dQ_tot/dQ_i >= 0 for every agent."
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
@@ -143,16 +145,20 @@ def example_team_spikes(substeps: int = 1, seed: int = 0) -> TeamEpisode:
     return record_team_episode(net, "spread_memory", seed=seed)
 
 
-def check_spikes_per_decision(spikes_per_decision: Callable) -> None:
+def check_spikes_per_decision(spikes_per_decision: Callable) -> Callable:
     """Exercise 3: ``spikes_per_decision(spk (T*S, N, H), decisions) -> (N,)`` must count each agent's spikes per
     decision.
 
     Checked on two recorded episodes of a spiking team: one spiking update per decision (TAP) and 3 (non-TAP).
+
+    Returns:
+        ``spikes_per_decision`` if it passes, the reference solution while it is still the stub.
     """
-    fn, own = spikes_per_decision, True
-    if fn(np.zeros((2, 3, 4)), 2) is None:
-        stub_note("spikes_per_decision")
-        fn, own = solutions.spikes_per_decision, False
+    return run_check("spikes_per_decision", spikes_per_decision, solutions.spikes_per_decision,
+                     _verify_spikes_per_decision)
+
+
+def _verify_spikes_per_decision(fn: Callable) -> str:
     for substeps in (1, 3):
         episode = example_team_spikes(substeps)
         spk, T = episode.spikes, episode.length
@@ -172,7 +178,4 @@ def check_spikes_per_decision(spikes_per_decision: Callable) -> None:
             hint = "sum spk over axes 0 and 2 and divide by the number of decisions."
         raise AssertionError(f"with S = {substeps} spiking updates per decision: expected {want.round(3)} spikes "
                              f"per decision for the 3 agents, got {got.round(3)}. Hint: {hint}")
-    if own:
-        print("Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps).")
-    else:
-        print("The reference spikes_per_decision passes the check.")
+    return "Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps)."

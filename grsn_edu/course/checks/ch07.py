@@ -1,10 +1,11 @@
 """Checks for the exercises of notebook 07 (energy per decision).
 
-Each ``check_*`` takes the reader's answer. If it is still the notebook's stub (it returns ``None``), the check
-says so and runs on the reference solution from :mod:`grsn_edu.course.solutions.ch07` instead, so the notebook executes
-top to bottom. Otherwise it compares the answer with the package's counts (:func:`grsn_edu.count_core_ops`,
-:func:`grsn_edu.linear_ops`, :func:`grsn_edu.snn.energy.analytic_ops`) and raises ``AssertionError`` with a hint
-when it is wrong, or prints a one-line confirmation when it is right.
+Each ``check_*`` compares the reader's answer with the package's counts (:func:`grsn_edu.count_core_ops`,
+:func:`grsn_edu.linear_ops`, :func:`grsn_edu.snn.energy.analytic_ops`), with the contract of
+:func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
+checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
+check returns the function the notebook goes on with (the reference solution from
+:mod:`grsn_edu.course.solutions.ch07` while the exercise is a stub).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import stub_note
+from grsn_edu.course.checks import run_check
 from grsn_edu.course.solutions import ch07 as solutions
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import analytic_ops, count_core_ops, rate_for_energy
@@ -27,13 +28,17 @@ _SIZES = [(2, 8), (4, 128), (26, 64)]
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
-def check_gru_ops(gru_ops: Callable) -> None:
+def check_gru_ops(gru_ops: Callable) -> Callable:
     """Exercise 1: ``gru_ops(I, H)`` must return (MAC, AC) per decision equal to what ``count_core_ops`` counts
-    on a real ``torch.nn.GRU`` forward pass, for three sizes."""
-    fn, own = gru_ops, True
-    if fn(2, 8) is None:
-        stub_note("gru_ops")
-        fn, own = solutions.gru_ops, False
+    on a real ``torch.nn.GRU`` forward pass, for three sizes.
+
+    Returns:
+        ``gru_ops`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("gru_ops", gru_ops, solutions.gru_ops, _verify_gru_ops)
+
+
+def _verify_gru_ops(fn: Callable) -> str:
     for I, H in _SIZES:
         torch.manual_seed(0)
         counted = count_core_ops(make_core("gru", I, H), torch.randn(3, 1, I))
@@ -56,21 +61,21 @@ def check_gru_ops(gru_ops: Callable) -> None:
                     "element-wise additions per unit (three gate sums, 1 - z, the final sum).")
             raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_ac:.0f} ACs per decision, you "
                                  f"counted {ac:.0f}. Hint: {hint}")
-    if own:
-        print("Correct: your counts equal the operations of torch.nn.GRU counted on a forward pass (3 sizes).")
-    else:
-        print("The reference gru_ops passes the check.")
+    return "Correct: your counts equal the operations of torch.nn.GRU counted on a forward pass (3 sizes)."
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
-def check_layer_energy(layer_energy_pj: Callable) -> None:
+def check_layer_energy(layer_energy_pj: Callable) -> Callable:
     """Exercise 2: ``layer_energy_pj(spikes, out_features)`` must equal ``linear_ops`` (with a bias) on the same
-    spike train, in pJ per step, for three random spike trains."""
-    fn, own = layer_energy_pj, True
-    probe = np.zeros((2, 3), dtype=np.float32)
-    if fn(probe, 4) is None:
-        stub_note("layer_energy_pj")
-        fn, own = solutions.layer_energy_pj, False
+    spike train, in pJ per step, for three random spike trains.
+
+    Returns:
+        ``layer_energy_pj`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("layer_energy_pj", layer_energy_pj, solutions.layer_energy_pj, _verify_layer_energy)
+
+
+def _verify_layer_energy(fn: Callable) -> str:
     rng = np.random.default_rng(7)
     for T, n_in, n_out, rate in [(10, 16, 8, 0.2), (50, 128, 256, 0.05), (3, 4, 2, 0.5)]:
         spikes = (rng.random((T, n_in)) < rate).astype(np.float32)
@@ -80,7 +85,8 @@ def check_layer_energy(layer_energy_pj: Callable) -> None:
         if not math.isclose(got, truth, rel_tol=1e-6):
             nnz = np.count_nonzero(spikes)
             if math.isclose(got, (T * n_in * n_out * E_MAC_PJ + T * n_out * E_AC_PJ) / T, rel_tol=1e-6):
-                hint = "you charged every synapse a MAC; a binary input costs one AC per spike per target, and a silent input nothing."
+                hint = ("you charged every synapse a MAC; a binary input costs one AC per spike per target, and a "
+                        "silent input nothing.")
             elif math.isclose(got, nnz * n_out * E_AC_PJ / T, rel_tol=1e-6):
                 hint = "add the bias: one AC per target at every step."
             elif math.isclose(got, truth * T, rel_tol=1e-6):
@@ -91,10 +97,7 @@ def check_layer_energy(layer_energy_pj: Callable) -> None:
                 hint = "(spikes x targets + steps x targets) accumulates, times 0.9 pJ, divided by the steps."
             raise AssertionError(f"a {T}-step train of {nnz} spikes into {n_out} targets costs {truth:.2f} pJ per "
                                  f"step, you found {got:.2f}. Hint: {hint}")
-    if own:
-        print("Correct: your energies equal linear_ops on three spike trains.")
-    else:
-        print("The reference layer_energy_pj passes the check.")
+    return "Correct: your energies equal linear_ops on three spike trains."
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
@@ -105,13 +108,17 @@ def reference_break_even_rate(input_size: int, hidden_size: int, fraction: float
     return rate_for_energy(target, "grsn", input_size, hidden_size)
 
 
-def check_break_even_rate(break_even_rate: Callable) -> None:
+def check_break_even_rate(break_even_rate: Callable) -> Callable:
     """Exercise 3: ``break_even_rate(I, H, fraction)`` must give the rate at which the formulas of
-    :func:`grsn_edu.snn.energy.analytic_ops` make a GRSN core cost ``fraction`` of a GRU core (4 cases)."""
-    fn, own = break_even_rate, True
-    if fn(2, 8, 1.0) is None:
-        stub_note("break_even_rate")
-        fn, own = solutions.break_even_rate, False
+    :func:`grsn_edu.snn.energy.analytic_ops` make a GRSN core cost ``fraction`` of a GRU core (4 cases).
+
+    Returns:
+        ``break_even_rate`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("break_even_rate", break_even_rate, solutions.break_even_rate, _verify_break_even_rate)
+
+
+def _verify_break_even_rate(fn: Callable) -> str:
     for I, H, fraction in [(2, 128, 0.1), (2, 128, 0.5), (26, 64, 0.2), (4, 16, 1.0)]:
         truth = reference_break_even_rate(I, H, fraction)
         got = float(fn(I, H, fraction))
@@ -122,7 +129,4 @@ def check_break_even_rate(break_even_rate: Callable) -> None:
                     "Rates above 1 are allowed: they mean no rate reaches the target.")
             raise AssertionError(f"I={I}, H={H}, fraction {fraction}: the rate is {truth:.4f}, yours {got:.4f} "
                                  f"(at your rate GRSN would cost {check / 1000:.2f} nJ). Hint: {hint}")
-    if own:
-        print("Correct: your break-even rates agree with the operation counts (4 cases).")
-    else:
-        print("The reference break_even_rate passes the check.")
+    return "Correct: your break-even rates agree with the operation counts (4 cases)."

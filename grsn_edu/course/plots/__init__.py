@@ -1,4 +1,4 @@
-"""Figures for the notebooks, one module per topic (``grsn_edu.course.plots.neurons``, ``grsn_edu.course.plots.memory``, ...).
+"""Figures for the notebooks, one module per topic (``grsn_edu.course.plots.neurons``, ``...memory``, ...).
 
 Every function returns the matplotlib ``Figure`` (or draws on a given ``Axes``), with a title, labelled axes
 (with units) and a legend where there is more than one line, so that a figure reads without the code.

@@ -51,7 +51,9 @@ def _panel_grid(n: int, width: float, height: float, sharey: bool = False):
 
 
 def _panel_label(task: str, mixer: str) -> str:
-    return task if mixer in ("none", "", None) or (isinstance(mixer, float) and np.isnan(mixer)) else f"{task} ({mixer.upper()})"
+    if mixer in ("none", "", None) or (isinstance(mixer, float) and np.isnan(mixer)):
+        return task
+    return f"{task} ({mixer.upper()})"
 
 
 def plot_energy_breakdown(per_layer: pd.DataFrame, agents: Sequence[str] | None = None, share: bool = False,
@@ -102,7 +104,7 @@ def plot_energy_breakdown(per_layer: pd.DataFrame, agents: Sequence[str] | None 
         top = per_layer.groupby(["task", "mixer", "agent"])["energy_pj"].sum().max() / 1000.0
         low = per_layer.groupby(["task", "mixer", "agent"])["energy_pj"].sum().min() / 1000.0
         axes[0].set_ylim(bottom=low / 5, top=top * 3)
-    handles, labels = {}, []
+    handles = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)

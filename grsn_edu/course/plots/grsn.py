@@ -122,7 +122,8 @@ def plot_toy_neuron(forget_bias: float = 1.0, beta: float = 0.9, steps: int = 40
         drive: constant input current besides the gated current.
         seed: distractor sample.
     """
-    runs = {cue: simulate_toy_neuron(forget_bias, beta, cue, steps, noise, drive=drive, seed=seed) for cue in (1.0, -1.0)}
+    runs = {cue: simulate_toy_neuron(forget_bias, beta, cue, steps, noise, drive=drive, seed=seed)
+            for cue in (1.0, -1.0)}
     forget = float(runs[1.0]["forget"][0])
     t = np.arange(steps)
     fig = Figure(figsize=(9, 5.8), layout="constrained")
@@ -155,7 +156,8 @@ def plot_toy_neuron(forget_bias: float = 1.0, beta: float = 0.9, steps: int = 40
 
 # -- section 1: the hand-built copy ---------------------------------------------------------------------------
 def plot_hand_vs_package(package_mem, hand_mem, neurons: Sequence[int] = (0, 1, 2), batch_index: int = 0,
-                         threshold: float = 1.0, title: str = "Hand-built GRSN against the package's GRSNCore") -> Figure:
+                         threshold: float = 1.0,
+                         title: str = "Hand-built GRSN against the package's GRSNCore") -> Figure:
     """Membranes of a few neurons from both implementations (left) and their largest difference per step (right).
 
     Args:
@@ -224,7 +226,8 @@ def plot_grsn_internals(record: Mapping[str, torch.Tensor], labels, index: int, 
     x = _np(record["x"])[:, index]  # (T, I)
     T = x.shape[0]
     panels = [
-        ("forget gate $F_t$", _np(record["forget"])[:, index, order], "viridis", dict(vmin=0, vmax=1), "F (fraction kept)"),
+        ("forget gate $F_t$", _np(record["forget"])[:, index, order], "viridis", dict(vmin=0, vmax=1),
+         "F (fraction kept)"),
         ("gated current $c_t$", _np(record["cur"])[:, index, order], "PuOr_r", "sym", "c (a.u.)"),
         ("membrane $U_t$", _np(record["mem"])[:, index, order], "RdBu_r", "thr", "U (a.u.)"),
         ("spikes $o_t$", _np(record["spk"])[:, index, order], "Greys", dict(vmin=0, vmax=1), "spike (0/1)"),
@@ -236,7 +239,8 @@ def plot_grsn_internals(record: Mapping[str, torch.Tensor], labels, index: int, 
                                norm=TwoSlopeNorm(0, min(-1e-6, x.min()), max(1e-6, x.max())))
     axes[0].set_yticks(range(x.shape[1]), [f"cue {k}" for k in range(n_cues)] + ["go"], fontsize=7)
     axes[0].set_ylabel("input channel")
-    axes[0].set_title(f"input $x_t$: cue {int(_np(labels)[index])} at t = 0, noise, go signal at t = {T - 1}", fontsize=10)
+    axes[0].set_title(f"input $x_t$: cue {int(_np(labels)[index])} at t = 0, noise, go signal at t = {T - 1}",
+                      fontsize=10)
     fig.colorbar(image, ax=axes[0], label="x (a.u.)", pad=0.01)
     for ax, (name, values, cmap, scale, unit) in zip(axes[1:], panels):
         if scale == "sym":
@@ -389,7 +393,8 @@ def _cost_groups(report) -> dict[str, float]:
     for r in report.rows:
         name = r.layer
         if r.layer.startswith("gates"):
-            name = "gate synapses, spike-driven (AC)" if r.note == "spike-driven" else "gate synapses, input-driven (MAC)"
+            driven = "spike-driven (AC)" if r.note == "spike-driven" else "input-driven (MAC)"
+            name = f"gate synapses, {driven}"
         out[name] = out.get(name, 0.0) + r.energy_pj()
     return out
 
@@ -461,7 +466,8 @@ def plot_gate_energy_vs_spikes(gate_energy: Callable[[str, float, int, int], flo
     crossing = np.flatnonzero(curves["spikes"] >= curves["input"])
     if len(crossing):
         n = spikes[crossing[0]]
-        ax.axvline(n, color="0.4", lw=1, ls="-.", label=f"break-even: {n:.1f} spikes ({n / hidden_size:.0%} of the layer)")
+        ax.axvline(n, color="0.4", lw=1, ls="-.",
+                   label=f"break-even: {n:.1f} spikes ({n / hidden_size:.0%} of the layer)")
     if measured:
         for gate_input, (n, e) in measured.items():
             what = (f"{n:.1f} spikes in the layer, none reach the gates" if gate_input == "input"

@@ -153,7 +153,8 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
         raise ValueError(f"x must be one of {list(X_LABELS)}, got {x!r}")
     for col in ("env", "agent", "mixer", "seed", x, "eval_return_mean"):
         if col not in evals:
-            raise ValueError(f"evals need a {col!r} column (rows of data/marl/eval_curves.csv); got {list(evals.columns)}")
+            raise ValueError(f"evals need a {col!r} column (rows of data/marl/eval_curves.csv); "
+                             f"got {list(evals.columns)}")
     frame = evals[evals["env"] == env_id]
     if frame.empty:
         raise ValueError(f"no evaluation curves for {env_id!r}; tasks present: {sorted(set(evals['env']))}")
@@ -212,7 +213,8 @@ def plot_recipe_curves(curves: pd.DataFrame, env_id: str, agent: str, mixer: str
 
     One panel per variant (``variants``, or those present in the order they first appear), each drawing the
     reference in grey and the variant in the agent's colour, both against training episodes; the panel title gives
-    both final returns. With several seeds a line is the median over seeds and a band spans the worst to the best seed. If
+    both final returns. With several seeds a line is the median over seeds and a band spans the worst to the best
+    seed. If
     ``curves`` holds only the reference, a single panel shows it alone.
 
     Args:
@@ -381,7 +383,8 @@ def plot_team_spikes(episode, agent: int = 0, title: str | None = None) -> Figur
     """Spikes per decision of every agent over an episode, and the spike raster of one agent.
 
     Args:
-        episode: a :class:`grsn_edu.course.recordings.TeamEpisode` of a spiking team (``episode.spikes`` ``(T * S, N, H)``).
+        episode: a :class:`grsn_edu.course.recordings.TeamEpisode` of a spiking team
+            (``episode.spikes`` ``(T * S, N, H)``).
         agent: whose raster to draw.
         title: the figure title.
     """

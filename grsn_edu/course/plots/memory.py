@@ -47,7 +47,8 @@ def _figure(width: float = 6.4, height: float = 4.0, ncols: int = 1):
     return fig, axes
 
 
-def plot_pulse_decay(traces: Mapping[float, Sequence[float]], amplitude: float, threshold: float | None = None) -> Figure:
+def plot_pulse_decay(traces: Mapping[float, Sequence[float]], amplitude: float,
+                     threshold: float | None = None) -> Figure:
     r"""Membrane of one LIF neuron after a single input pulse, beside the :math:`A\beta^t` curve, for several beta.
 
     Args:
@@ -165,7 +166,8 @@ def plot_accuracy_vs_delay(
     ax.set_ylim(0, 1.03)
     ax.set_xlabel("delay D between cue and decision (steps, log scale)")
     ax.set_ylabel("test accuracy (fraction correct)")
-    ax.set_title(title + (f"\nline: mean of {n_seeds} seeds, band: min to max, dots: single seeds" if n_seeds > 1 else ""))
+    spread = f"\nline: mean of {n_seeds} seeds, band: min to max, dots: single seeds" if n_seeds > 1 else ""
+    ax.set_title(title + spread)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
@@ -174,7 +176,8 @@ def plot_loss_curves(runs, chance_loss: float | None = None, smooth: int = 20, t
     """Training loss against optimiser step for a few runs (moving average over ``smooth`` steps).
 
     Args:
-        runs: sequence of :class:`grsn_edu.experiments.memory.MemoryRun` (``core``, ``delay``, ``losses``, ``accuracy``).
+        runs: sequence of :class:`grsn_edu.experiments.memory.MemoryRun` (``core``, ``delay``, ``losses``,
+            ``accuracy``).
         chance_loss: if given, a dashed line at the loss of guessing, ``ln(n_cues)``.
         smooth: moving-average window in steps (1: raw).
         title: optional title.
@@ -213,7 +216,8 @@ def plot_integrator_accuracy(
     for color, (delay, acc) in zip(colors, sorted(accuracy.items())):
         acc = np.asarray(acc, dtype=float)
         best = int(acc.argmax())
-        ax.plot(betas, acc, "-", color=color, lw=1.8, label=f"D = {delay}: best {acc[best]:.0%} at beta = {betas[best]:g}")
+        ax.plot(betas, acc, "-", color=color, lw=1.8,
+                label=f"D = {delay}: best {acc[best]:.0%} at beta = {betas[best]:g}")
         ax.plot([betas[best]], [acc[best]], "o", color=color, ms=5)
     ax.axhline(chance, color="k", ls="--", lw=1, label=f"chance ({chance:.0%})")
     ax.set_xlabel(r"decay per step $\beta$ (1 = perfect integrator)")
@@ -303,7 +307,7 @@ def live_figure(draw: Callable[..., Figure], **widgets):
     """Show ``draw(**defaults)`` as the cell's output, with sliders below that redraw it in place.
 
     The figure is displayed as an ordinary image output, so a notebook executed headless (nbval, nbconvert)
-    keeps it; in a live Jupyter session moving a slider calls ``draw`` with the new values and replaces the
+    keeps it; in a live notebook moving a slider calls ``draw`` with the new values and replaces the
     image through its display handle.
 
     Args:

@@ -4,15 +4,12 @@ Every function returns a ``matplotlib.figure.Figure`` built without pyplot: a no
 cell's value) and nothing accumulates in pyplot's list of open figures, however often a slider redraws it.
 Units: time in steps; currents and membrane potentials in arbitrary units (a.u.), the threshold is usually 1.
 
-:func:`interactive_figure` turns any of them into a figure with sliders.
+:func:`grsn_edu.course.plots.interactive.interactive_figure` puts sliders under any of them.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
-from typing import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -32,7 +29,6 @@ __all__ = [
     "plot_spike_function",
     "plot_losses",
     "plot_rate_training",
-    "interactive_figure",
 ]
 
 MEMBRANE_COLOR = core_color("lif")
@@ -65,7 +61,7 @@ def _draw_threshold(ax, threshold: float) -> None:
 
 def _spike_row(ax, rows: Sequence[tuple[str, object, str]], T: int) -> None:
     """One raster line per (label, spk (T,), color) in ``rows``, top to bottom."""
-    for i, (label, spk, color) in enumerate(rows):
+    for i, (_, spk, color) in enumerate(rows):
         ax.scatter(_spike_times(spk), np.full(len(_spike_times(spk)), -i), marker="|", s=120, color=color, lw=1.5)
     ax.set_yticks([-i for i in range(len(rows))], [label for label, _, _ in rows])
     ax.set_ylim(-len(rows) + 0.4, 0.6)
@@ -100,7 +96,8 @@ def plot_neuron(current, spk, mem, threshold: float = 1.0, title: str = "One LIF
     return fig
 
 
-def plot_input_responses(responses: Mapping[str, tuple], threshold: float = 1.0, title: str = "One LIF neuron, three inputs") -> Figure:
+def plot_input_responses(responses: Mapping[str, tuple], threshold: float = 1.0,
+                         title: str = "One LIF neuron, three inputs") -> Figure:
     """Side-by-side responses of one neuron to several input currents.
 
     Args:
@@ -147,8 +144,8 @@ def plot_membranes(
     """Several membrane traces on one axis, their spikes on one raster line each, and optionally the input.
 
     Args:
-        traces: ``{label: (spk, mem)}`` with ``spk`` and ``mem`` ``(T,)`` (as :func:`grsn_edu.course.lif_demos.simulate_leaky`
-            returns them); ``spk`` may be ``None``.
+        traces: ``{label: (spk, mem)}`` with ``spk`` and ``mem`` ``(T,)`` (as
+            :func:`grsn_edu.course.lif_demos.simulate_leaky` returns them); ``spk`` may be ``None``.
         threshold: dashed line on the membrane axis (``None``: no line).
         current: optional ``(T,)`` input current shared by all traces, drawn on top.
         title: figure title.
@@ -217,7 +214,8 @@ def plot_beta_traces(
         after = t >= pulse_at
         ax_p.plot(t[after], pulse_amplitude * b ** (t[after] - pulse_at), color="k", ls=":", lw=0.9)
     ax_p.plot([], [], color="k", ls=":", lw=0.9, label=r"$A\,\beta^{\,t-t_0}$")
-    ax_p.set(title=f"after one pulse of {pulse_amplitude:g} at step {pulse_at}", xlabel=TIME_LABEL, ylabel=MEMBRANE_LABEL)
+    ax_p.set(title=f"after one pulse of {pulse_amplitude:g} at step {pulse_at}", xlabel=TIME_LABEL,
+             ylabel=MEMBRANE_LABEL)
     ax_p.legend(fontsize=8)
     top = max(float(_np(m).max()) for _, m in step.values())
     for i, (b, (spk, mem)) in enumerate(step.items()):
@@ -304,7 +302,8 @@ def plot_raster(spk, title: str = "Spike raster", values=None, value_label: str 
     return fig
 
 
-def plot_spike_function(u, forward: Mapping[str, object], derivative: Mapping[str, object], title: str = "The spike function and its gradient") -> Figure:
+def plot_spike_function(u, forward: Mapping[str, object], derivative: Mapping[str, object],
+                        title: str = "The spike function and its gradient") -> Figure:
     """Spike functions (left) and the derivatives backpropagation uses for them (right), against U - U_thr.
 
     Args:
@@ -326,7 +325,8 @@ def plot_spike_function(u, forward: Mapping[str, object], derivative: Mapping[st
     ax_f.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     for i, (label, y) in enumerate(derivative.items()):
         ax_d.plot(x, _np(y), ls=styles[i % 4], lw=2.0 if i == 0 else 1.6, color=f"C{i}", label=label)
-    ax_d.set(title="backward: the derivative autograd uses", xlabel=r"$U_t - U_{thr}$ (a.u.)", ylabel=r"$\partial S_t / \partial U_t$")
+    ax_d.set(title="backward: the derivative autograd uses", xlabel=r"$U_t - U_{thr}$ (a.u.)",
+             ylabel=r"$\partial S_t / \partial U_t$")
     ax_d.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     fig.suptitle(title)
     return fig
@@ -397,51 +397,3 @@ def plot_rate_training(spk_before, spk_after, target, title: str = "Training to 
     ax_r.legend(fontsize=8, loc="lower right")
     fig.suptitle(title)
     return fig
-
-
-# -- sliders -----------------------------------------------------------------------------------------------------
-def _png_base64(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def interactive_figure(draw: Callable[..., Figure], **controls):
-    """Sliders (or drop-downs) that redraw ``draw(**values)`` live; a plain picture of the defaults elsewhere.
-
-    ``controls`` are ``ipywidgets.interactive`` abbreviations, e.g. ``beta=(0.5, 0.99, 0.01)`` for a slider or
-    ``reset=["subtract", "zero"]`` for a drop-down; a control starts at the default value of ``draw``'s
-    keyword argument of the same name. In a live notebook the widget redraws the figure whenever a control
-    moves. Where widgets cannot run (a notebook viewer, a repository page, a headless run under nbval), the
-    output still carries a PNG of the figure at the default values. An error in ``draw`` at the default values
-    is raised here, not swallowed by the widget.
-
-    Args:
-        draw: a function of keyword arguments returning a Figure.
-        **controls: one widget abbreviation per keyword argument of ``draw``.
-
-    Returns:
-        an ``ipywidgets.interactive`` widget (display it as the cell's value).
-    """
-    from ipywidgets import interactive
-
-    first: dict[str, object] = {}
-
-    @functools.wraps(draw)  # so that the controls start at draw's defaults
-    def redraw(**values):
-        fig = draw(**values)
-        first.setdefault("fig", fig)
-        return fig
-
-    class _FigureExplorer(interactive):
-        def _repr_mimebundle_(self, **kwargs):
-            bundle = super()._repr_mimebundle_(**kwargs)
-            bundle["text/plain"] = "Interactive figure: move the controls in a live notebook to redraw it."
-            bundle["image/png"] = static_png
-            return bundle
-
-    widget = _FigureExplorer(redraw, **controls)
-    if "fig" not in first:  # the widget swallowed an exception at the defaults: raise it here
-        draw(**widget.kwargs)
-    static_png = _png_base64(first["fig"])
-    return widget

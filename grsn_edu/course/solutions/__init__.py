@@ -1,5 +1,8 @@
 """Solutions to the notebooks' exercises, one module per chapter (``grsn_edu.course.solutions.ch01`` for notebook 01).
 
-They live here, out of the reader's way: a notebook's exercise cell holds a stub to fill in, its check cell
-calls :mod:`grsn_edu.course.checks`, and a reader who is stuck can ``import`` (or ``%load``) the solution.
+They live here, out of the reader's way: a notebook's exercise cell holds a stub to fill in, its check cell calls
+:mod:`grsn_edu.course.checks`, and the solution is one click away in a collapsed *Solution* block under the check
+cell (the same source as here, which ``tests/test_notebook_exercises.py`` keeps equal) or loaded with ``%load``.
+No notebook imports this package: a check hands the reference solution to the notebook while an exercise is a
+stub. Each solution runs when pasted into its notebook, with the names the notebook has imported.
 """

@@ -1,6 +1,7 @@
 """Solutions to the exercises of notebook 01 (the LIF neuron). Try the exercise before reading on.
 
-Load one into a notebook cell with ``%load -s lif_step ../grsn_edu/solutions/ch01.py``.
+Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
+load one into a cell instead: ``%load -s lif_step ../grsn_edu/course/solutions/ch01.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import torch
 __all__ = ["lif_step", "min_firing_current", "atan_surrogate_grad"]
 
 
-def lif_step(cur: torch.Tensor, mem: torch.Tensor, beta: float, threshold: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def lif_step(cur: torch.Tensor, mem: torch.Tensor, beta: float, threshold: float = 1.0):
     """Exercise 1: one step of ``snn.Leaky`` (subtract reset, delayed by one step), written out by hand.
 
     Args:

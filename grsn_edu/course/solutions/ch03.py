@@ -1,6 +1,7 @@
 """Solutions to the exercises of notebook 03 (GRSN). Try the exercise before reading on.
 
-Load one into a notebook cell with ``%load -s gated_current ../grsn_edu/solutions/ch03.py``.
+Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
+load one into a cell instead: ``%load -s gated_current ../grsn_edu/course/solutions/ch03.py``.
 """
 
 from __future__ import annotations
@@ -61,4 +62,5 @@ def gate_energy_pj(gate_input: str, spikes: float, input_size: int, hidden_size:
     spike_part = E_AC_PJ * targets * spikes
     dense_part = E_MAC_PJ * targets * input_size
     bias = E_AC_PJ * targets
-    return float({"spikes": spike_part + bias, "input": dense_part + bias, "both": dense_part + spike_part + bias}[gate_input])
+    energy = {"spikes": spike_part + bias, "input": dense_part + bias, "both": dense_part + spike_part + bias}
+    return float(energy[gate_input])

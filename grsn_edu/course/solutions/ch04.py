@@ -1,16 +1,15 @@
 """Solutions to the exercises of notebook 04 (the temporal alignment paradigm). Try the exercise before reading on.
 
-Load one into a notebook cell with ``%load -s gate_acs ../grsn_edu/solutions/ch04.py``.
+Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
+load one into a cell instead: ``%load -s gate_acs ../grsn_edu/course/solutions/ch04.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 __all__ = ["gate_acs", "memory_left"]
 
 
-def gate_acs(spike_counts: Sequence[int], hidden_size: int) -> float:
+def gate_acs(spike_counts: list[int], hidden_size: int) -> float:
     r"""Exercise 1: accumulates (ACs) of GRSN's spike-driven gate synapses in one decision.
 
     With ``gate_input="spikes"`` the forget gate and the candidate current read the previous spikes through

@@ -1,6 +1,7 @@
 """Solutions to the exercises of notebook 05 (partially observable CartPole). Try the exercise before reading on.
 
-Load one into a notebook cell with ``%load -s AngleOnly ../grsn_edu/solutions/ch05.py``.
+Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
+load one into a cell instead: ``%load -s AngleOnly ../grsn_edu/course/solutions/ch05.py``.
 """
 
 from __future__ import annotations
@@ -8,10 +9,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["AngleOnly", "velocity_from_positions", "angle_from_velocities", "TAU"]
-
-#: CartPole's time step: seconds of simulated time per environment step (``env.unwrapped.tau``).
-TAU = 0.02
+__all__ = ["AngleOnly", "velocity_from_positions", "angle_from_velocities"]
 
 
 class AngleOnly(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
@@ -32,7 +30,7 @@ class AngleOnly(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         return np.asarray(observation, dtype=self.observation_space.dtype)[2:3]
 
 
-def velocity_from_positions(obs_now, obs_next, tau: float = TAU) -> np.ndarray:
+def velocity_from_positions(obs_now, obs_next, tau: float = 0.02) -> np.ndarray:
     r"""Exercise 2: the velocities at step t from two consecutive CartPole-P observations ``[x, theta]``.
 
     CartPole integrates with Euler steps, :math:`x_{t+1} = x_t + \tau \dot x_t` and
@@ -42,7 +40,7 @@ def velocity_from_positions(obs_now, obs_next, tau: float = TAU) -> np.ndarray:
     Args:
         obs_now: ``(..., 2)`` observation at step t.
         obs_next: ``(..., 2)`` observation at step t + 1.
-        tau: seconds per step.
+        tau: seconds per step (CartPole's ``env.unwrapped.tau``).
 
     Returns:
         ``(..., 2)``: cart velocity and pole angular velocity at step t.
@@ -50,7 +48,7 @@ def velocity_from_positions(obs_now, obs_next, tau: float = TAU) -> np.ndarray:
     return (np.asarray(obs_next, dtype=np.float64) - np.asarray(obs_now, dtype=np.float64)) / tau
 
 
-def angle_from_velocities(pole_velocities, initial_angle: float, tau: float = TAU) -> np.ndarray:
+def angle_from_velocities(pole_velocities, initial_angle: float, tau: float = 0.02) -> np.ndarray:
     r"""Exercise 3: the pole angle at every step from the angular velocities CartPole-V shows.
 
     :math:`\theta_t = \theta_0 + \tau \sum_{s < t} \dot\theta_s`: a running sum over the whole history,
@@ -59,7 +57,7 @@ def angle_from_velocities(pole_velocities, initial_angle: float, tau: float = TA
     Args:
         pole_velocities: ``(T,)`` observed angular velocities, step 0 to T-1.
         initial_angle: :math:`\theta_0`.
-        tau: seconds per step.
+        tau: seconds per step (CartPole's ``env.unwrapped.tau``).
 
     Returns:
         ``(T,)`` the angle at steps 0 to T-1 (the first entry is ``initial_angle``).

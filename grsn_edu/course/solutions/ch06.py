@@ -1,13 +1,13 @@
 """Solutions to the exercises of notebook 06 (cooperative multi-agent RL). Try the exercise before reading on.
 
-Load one into a notebook cell with ``%load -s monotonic_mix ../grsn_edu/solutions/ch06.py``.
+Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
+load one into a cell instead: ``%load -s monotonic_mix ../grsn_edu/course/solutions/ch06.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 __all__ = ["vdn_mix", "monotonic_mix", "spikes_per_decision"]
 
@@ -42,7 +42,7 @@ def monotonic_mix(agent_qs: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2
     Returns:
         ``(B,)`` Q_tot.
     """
-    hidden = F.elu(torch.einsum("bn,bne->be", agent_qs, w1.abs()) + b1)  # (B, E)
+    hidden = torch.nn.functional.elu(torch.einsum("bn,bne->be", agent_qs, w1.abs()) + b1)  # (B, E)
     return (hidden * w2.abs()).sum(-1) + b2
 
 

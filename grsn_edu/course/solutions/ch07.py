@@ -1,6 +1,7 @@
 """Solutions to the exercises of notebook 07 (energy per decision). Try the exercise before reading on.
 
-Load one into a notebook cell with ``%load -s gru_ops ../grsn_edu/solutions/ch07.py``.
+Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
+load one into a cell instead: ``%load -s gru_ops ../grsn_edu/course/solutions/ch07.py``.
 """
 
 from __future__ import annotations
