@@ -10,7 +10,7 @@ from torch import nn
 from grsn_edu import CORE_NAMES, Trace, make_core
 from grsn_edu.snn import cores
 from grsn_edu.snn.cores import Core, SubstepCore
-from grsn_edu.snn.neurons import atan_spike, leaky_step
+from grsn_edu.snn.neurons import atan_spike, atan_spike_at_threshold, leaky_step
 
 I, H = 3, 6
 
@@ -28,8 +28,15 @@ VARIANTS = [
     ("lif", {"substeps": 4}),
     ("grsn", {"substeps": 4}),
     ("grsn", {"substeps": 3, "reset_each_step": True}),
+    ("grsn-authors", {}),
+    ("grsn-authors", {"reset_membrane_each_call": False}),
+    ("grsn-authors", {"readout": "both", "substeps": 2}),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in o.items())}" if o else n for n, o in VARIANTS]
+# A core whose membrane is zeroed at every call gives T single-step calls that differ from one T-step call
+# (test_authors_membrane_reset_at_every_call); every other core gives the same numbers.
+CARRIED = [(n, o) for n, o in VARIANTS if not (n == "grsn-authors" and o.get("reset_membrane_each_call", True))]
+CARRIED_IDS = [i for i, v in zip(IDS, VARIANTS) if v in CARRIED]
 
 
 def build(name, seed=0, **options):
@@ -222,7 +229,7 @@ def test_slstm_core_is_snntorch_slstm_and_keeps_state_when_sizes_differ():
     assert not torch.equal(tr["mem"], tr0["mem"])
 
 
-@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+@pytest.mark.parametrize("name,options", CARRIED, ids=CARRIED_IDS)
 def test_sequence_call_equals_single_steps(name, options):
     core = build(name, **options)
     x = drive(9, 3)
@@ -428,7 +435,7 @@ def test_substeps_reset_each_step_forgets_between_steps():
 
 # -- bad input ------------------------------------------------------------------------------------------------
 def test_unknown_core_name_lists_known_names():
-    with pytest.raises(ValueError, match="known cores: mlp, gru, lif, grsn, rleaky, slstm"):
+    with pytest.raises(ValueError, match="known cores: mlp, gru, lif, grsn, rleaky, slstm, grsn-authors"):
         make_core("lstm", I, H)
 
 
@@ -512,3 +519,159 @@ def test_spike_function_is_snntorch_atan():
     assert s.tolist() == [0.0, 0.0, 1.0]
     expected = 1 / (1 + (torch.pi * u.detach()) ** 2)  # alpha=2: alpha/2 / (1 + (pi/2 alpha u)^2)
     assert torch.allclose(u.grad, expected)
+
+
+def test_spike_function_at_threshold_is_spikingjelly_atan():
+    # SpikingJelly's surrogate.ATan(alpha=2): heaviside(u) = (u >= 0) forward, alpha/2 / (1 + (pi/2 alpha u)^2)
+    # backward; snnTorch's atan has the same backward and fires only for u > 0
+    u = torch.tensor([-0.5, 0.0, 0.5, 2.0], requires_grad=True)
+    s = atan_spike_at_threshold(u)
+    (s * torch.arange(1.0, 5.0)).sum().backward()
+    assert s.tolist() == [0.0, 1.0, 1.0, 1.0]
+    alpha = 2.0
+    expected = alpha / 2 / (1 + (torch.pi / 2 * alpha * u.detach()) ** 2) * torch.arange(1.0, 5.0)
+    assert torch.allclose(u.grad, expected)
+    v = u.detach().clone().requires_grad_(True)
+    (atan_spike(v) * torch.arange(1.0, 5.0)).sum().backward()
+    assert torch.equal(u.grad, v.grad)
+    assert atan_spike(u.detach()).tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+# -- the authors' GRSN ----------------------------------------------------------------------------------------
+class _HeavisideAtLeast(torch.autograd.Function):
+    """Reference spike: 1 where u >= 0; backward 1 / (1 + (pi u)^2), SpikingJelly's ATan at alpha = 2."""
+
+    @staticmethod
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return (u >= 0).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (u,) = ctx.saved_tensors
+        return grad / (1 + (torch.pi * u) ** 2)
+
+
+def _authors_reference(core, x, h=None, v=None, detach_reset=False):
+    """The equations of the authors' cell, step by step, with the core's weights: (spikes, h, V) per step."""
+    B = x.shape[1]
+    h = torch.zeros(B, core.hidden_size) if h is None else h
+    v = torch.zeros(B, core.hidden_size) if v is None else v
+    spikes, hs, vs = [], [], []
+    for t in range(x.shape[0]):
+        forget = torch.sigmoid(x[t] @ core.forget_gate.weight.T + core.forget_gate.bias)
+        cand = torch.relu(x[t] @ core.input_gate.weight.T + core.input_gate.bias)
+        h = forget * h + (1 - forget) * cand
+        v = v + (h - v) / 2.0  # tau = 2, decay_input=True, v_reset=0
+        s = _HeavisideAtLeast.apply(v - 1.0)
+        v = v - (s.detach() if detach_reset else s) * 1.0
+        spikes.append(s)
+        hs.append(h)
+        vs.append(v)
+    return torch.stack(spikes), torch.stack(hs), torch.stack(vs)
+
+
+def test_authors_cell_follows_its_equations_and_the_reset_carries_gradient():
+    core = build("grsn-authors")
+    x = drive(8, 4)
+    trace = Trace()
+    out, _ = core(x, trace=trace)
+    ref_spk, ref_h, ref_v = _authors_reference(core, x)
+    assert 0 < ref_spk.sum() < ref_spk.numel(), "the test input must make some neurons fire, not all"
+    assert torch.equal(out, ref_spk)
+    assert torch.allclose(trace["h"], ref_h, atol=1e-6) and torch.allclose(trace["mem"], ref_v, atol=1e-6)
+    weight = torch.linspace(-1, 1, H)
+
+    def grads(spikes):
+        core.zero_grad()
+        (spikes * weight).sum().backward()
+        return [p.grad.clone() for p in core.parameters()]
+
+    ours = grads(core(x)[0])
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(ours, grads(_authors_reference(core, x)[0])))
+    detached = grads(_authors_reference(core, x, detach_reset=True)[0])
+    assert any((a - b).abs().max() > 1e-4 for a, b in zip(ours, detached)), "the reset must carry a gradient"
+    # one step across the threshold: dV/dV_hat = 1 - surrogate'(V_hat - 1), not 1 as with a detached reset
+    v_hat = torch.tensor([1.25], requires_grad=True)
+    (v_hat - atan_spike_at_threshold(v_hat - 1.0)).backward()
+    assert v_hat.grad.item() == pytest.approx(1 - 1 / (1 + (torch.pi * 0.25) ** 2))
+
+
+def test_authors_tau_is_fixed_and_the_gates_are_the_only_parameters():
+    core = build("grsn-authors", tau=4.0)
+    assert sorted(n for n, _ in core.named_parameters()) == [
+        "forget_gate.bias", "forget_gate.weight", "input_gate.bias", "input_gate.weight"]
+    assert core.tau == 4.0 and not isinstance(core.tau, torch.Tensor)
+    out, _ = core(drive(6, 2))
+    out.sum().backward()
+    assert core.tau == 4.0
+    # tau enters the charge V + (h - V) / tau: one step from V = 0 charges h / tau
+    trace = Trace()
+    core(drive(1, 2), trace=trace)
+    assert torch.allclose(trace["mem"] + trace["spk"], trace["h"] / 4.0, atol=1e-6)
+    for bad in (1.0, 0.5, "slow"):
+        with pytest.raises(ValueError, match="tau"):
+            make_core("grsn-authors", I, H, tau=bad)
+
+
+@pytest.mark.parametrize("sizes", [(3, 6), (6, 3), (48, 128)])
+def test_authors_weights_orthogonal_biases_zero(sizes):
+    torch.manual_seed(0)
+    core = make_core("grsn-authors", *sizes)
+    for gate in (core.forget_gate, core.input_gate):
+        W = gate.weight.detach()
+        gram = W.T @ W if W.shape[0] >= W.shape[1] else W @ W.T  # orthonormal columns (tall) or rows (wide)
+        assert torch.allclose(gram, torch.eye(min(W.shape)), atol=1e-5)
+        assert torch.equal(gate.bias, torch.zeros_like(gate.bias))
+    assert not torch.allclose(core.forget_gate.weight, core.input_gate.weight)
+
+
+def test_authors_membrane_reset_at_every_call():
+    x = drive(12, 4)
+    reset = build("grsn-authors")  # the authors' reset_net after every forward call
+    carried = build("grsn-authors", reset_membrane_each_call=False)
+    assert all(torch.equal(p, q) for p, q in zip(reset.parameters(), carried.parameters()))
+    with torch.no_grad():
+        sequence, _ = reset(x)  # training: one T-step call carries V over its steps
+        assert torch.equal(sequence, carried(x)[0])
+        steps = {}
+        for name, core in (("reset", reset), ("carried", carried)):
+            state, outs = core.initial_state(4), []
+            for t in range(12):  # acting: one call per environment step
+                out, state = core(x[t : t + 1], state)
+                outs.append(out)
+            steps[name] = torch.cat(outs)
+            if name == "reset":
+                assert torch.equal(state["mem"], torch.zeros(4, H))
+            else:
+                assert state["mem"].abs().sum() > 0
+    assert torch.equal(steps["carried"], sequence)
+    assert not torch.equal(steps["reset"], sequence), "acting with a fresh membrane must change the spikes"
+    # with V = 0 at every call a unit fires exactly when V_hat = h / 2 reaches 1, i.e. h >= 2
+    trace = Trace()
+    with torch.no_grad():
+        state = reset.initial_state(4)
+        for t in range(12):
+            _, state = reset(x[t : t + 1], state, trace=trace)
+    assert torch.equal(trace["spk"], (trace["h"] / 2.0 >= 1.0).float())
+
+
+def test_authors_episode_start_resets_h_and_mem():
+    core = build("grsn-authors", reset_membrane_each_call=False)
+    x = drive(5, 3)
+    with torch.no_grad():
+        _, warm = core(drive(7, 3, seed=4))
+        assert warm["h"].abs().sum() > 0 and warm["mem"].abs().sum() > 0
+        starts = torch.zeros(5, 3, dtype=torch.bool)
+        starts[0, 1] = True
+        trace = Trace()
+        core(x, warm, episode_start=starts, trace=trace)
+        fresh = Trace()
+        core(x[:, 1:2], core.initial_state(1), trace=fresh)
+        half = Trace()  # only h reset: the warm membrane would still show
+        core(x[:, 1:2], {"h": torch.zeros(1, H), "mem": warm["mem"][1:2]}, trace=half)
+    for key in ("h", "mem", "spk"):  # a batch of 1 and a batch of 3 may differ in the last bit of a product
+        assert torch.allclose(trace[key][:, 1], fresh[key][:, 0], atol=1e-6), key
+    assert not torch.equal(half["mem"], fresh["mem"])
+    ref_spk, ref_h, ref_v = _authors_reference(core, x[:, 1:2])
+    assert torch.equal(fresh["spk"], ref_spk) and torch.allclose(fresh["mem"], ref_v, atol=1e-6)

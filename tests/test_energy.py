@@ -25,6 +25,14 @@ def test_linear_ops_real_inputs_cost_dense_macs():
     assert (op.mac, op.ac) == (2 * 4 * 5, 2 * 5)
 
 
+def test_linear_ops_dense_hardware_pays_macs_for_spikes_too():
+    spikes = torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    op = linear_ops("w", spikes, out_features=5, event_driven=False)
+    assert (op.mac, op.ac) == (2 * 4 * 5, 2 * 5)
+    mixed = linear_ops("w", spikes, 5, binary_features=slice(0, 2), event_driven=False)
+    assert (mixed.mac, mixed.ac) == (op.mac, op.ac)
+
+
 def test_mlp_counts():
     core = make_core("mlp", 3, 4)
     r = count_core_ops(core, torch.randn(7, 2, 3))
@@ -136,6 +144,39 @@ def test_grsn_spike_gates_cheaper_than_gru_at_equal_size():
     assert grsn < gru
 
 
+def _authors_grsn_by_hand():
+    """I=1, H=2, tau=2: input 0.5, forget gate 0 (F = 1/2), candidate weights (8, 0): C = (4, 0).
+
+    Neuron 0: h = 2, 3, 3.5; V_hat = 0 + 2/2 = 1 (spike: the authors fire at V = threshold), V = 0;
+    V_hat = 0 + 3/2 = 1.5 (spike), V = 0.5; V_hat = 0.5 + 3/2 = 2 (spike), V = 1. Neuron 1 never charges.
+    So 3 spikes and 3 reset subtractions in 3 steps.
+    """
+    core = make_core("grsn-authors", 1, 2, reset_membrane_each_call=False)
+    with torch.no_grad():
+        core.forget_gate.weight.zero_()
+        core.input_gate.weight.copy_(torch.tensor([[8.0], [0.0]]))
+    return core, torch.full((3, 1, 1), 0.5)
+
+
+def test_authors_grsn_counts_by_hand():
+    core, x = _authors_grsn_by_hand()
+    trace = Trace()
+    with torch.no_grad():
+        out, _ = core(x, trace=trace)
+    assert out[:, 0].tolist() == [[1.0, 0.0]] * 3
+    assert trace["mem"][:, 0, 0].tolist() == [0.0, 0.5, 1.0]
+    rows = {r.layer: r for r in ops_from_trace(core, trace, decisions=3).rows}
+    assert list(rows) == ["forget gate", "candidate", "gating", "membrane"]
+    for gate in ("forget gate", "candidate"):  # the input is real-valued: 1 x 2 MACs, 2 bias adds
+        assert (rows[gate].mac, rows[gate].ac) == (2.0, 2.0)
+    assert (rows["gating"].mac, rows["gating"].ac) == (4.0, 4.0)  # F*h, (1-F)*C; 1-F, the sum: per unit
+    assert rows["membrane"].mac == 2.0  # (h - V) / tau per unit
+    assert rows["membrane"].ac == pytest.approx(4.0 + 1.0)  # h - V and + V per unit, 3 resets in 3 steps
+    rate = float(trace["spk"].mean())
+    assert analytic_ops("grsn-authors", 1, 2, rate).rows == [
+        OpCount(r.layer, r.mac, r.ac) if r.layer in ("gating", "membrane") else r for r in rows.values()]
+
+
 def test_rleaky_and_slstm_rows():
     x = 3 * torch.randn(6, 2, 3)
     torch.manual_seed(0)
@@ -184,7 +225,8 @@ def test_decisions_must_be_positive():
 # -- each core's declared synapse layers ---------------------------------------------------------------------------
 SYNAPSE_VARIANTS = [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}), ("grsn", {"gate_input": "input"}),
                     ("grsn", {"gate_input": "both"}), ("grsn", {"gates": False}), ("rleaky", {}), ("slstm", {}),
-                    ("grsn", {"substeps": 2})]
+                    ("grsn", {"substeps": 2}), ("grsn-authors", {}),
+                    ("grsn-authors", {"reset_membrane_each_call": False}), ("grsn-authors", {"substeps": 2})]
 
 
 @pytest.mark.parametrize("name,options", SYNAPSE_VARIANTS)
@@ -248,7 +290,8 @@ def test_linear_ops_mixed_features_by_hand():
 
 @pytest.mark.parametrize("name,options", [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}),
                                           ("grsn", {"gate_input": "input"}), ("grsn", {"gate_input": "both"}),
-                                          ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 2})])
+                                          ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 2}),
+                                          ("grsn-authors", {})])
 def test_input_layers_recount_like_the_core(name, options):
     """With no binary features the recount is the core's own count; with k one-hot features it saves k*width MACs."""
     torch.manual_seed(0)
@@ -276,7 +319,8 @@ def test_normaliser_ops():
 
 @pytest.mark.parametrize("name,options", [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}),
                                           ("grsn", {"gate_input": "input"}), ("grsn", {"gate_input": "both"}),
-                                          ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 3})])
+                                          ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 3}),
+                                          ("grsn-authors", {}), ("grsn-authors", {"substeps": 2})])
 def test_analytic_ops_equal_counts_at_the_measured_rate(name, options):
     torch.manual_seed(1)
     core = make_core(name, 3, 16, **options)
@@ -284,7 +328,10 @@ def test_analytic_ops_equal_counts_at_the_measured_rate(name, options):
     trace = Trace()
     with torch.no_grad():
         core(x, trace=trace)
-    rate = float(trace["spk_prev"].mean()) if "spk_prev" in trace else 0.0
+    # the authors' cell resets at the step of its spike (no spike-driven synapse); the others at the next step
+    key = "spk" if name == "grsn-authors" else "spk_prev"
+    assert name != "grsn-authors" or "spk_prev" not in trace
+    rate = float(trace[key].mean()) if key in trace else 0.0
     counted = ops_from_trace(core, trace, decisions=40)
     formula = analytic_ops(name, 3, 16, rate, **options)
     assert formula.total_mac == pytest.approx(counted.total_mac)

@@ -1,4 +1,5 @@
-r"""Recurrent cores that any algorithm swaps by name: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``.
+r"""Recurrent cores that any algorithm swaps by name: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``,
+``grsn-authors``.
 
 Every core has one interface::
 
@@ -36,14 +37,14 @@ import torch
 from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
-from grsn_edu.snn.neurons import GATE_INPUTS, atan_spike, gated_current_step, leaky_step
+from grsn_edu.snn.neurons import GATE_INPUTS, atan_spike, atan_spike_at_threshold, gated_current_step, leaky_step
 from grsn_edu.snn.ops import OpCount, Synapse, linear_ops
 from grsn_edu.snn.trace import Trace
 from grsn_edu.util.validation import check_int
 
 __all__ = [
-    "READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "RLeakyCore", "SLSTMCore",
-    "SubstepCore", "CORE_NAMES", "core_class", "make_core", "count_parameters", "Trace",
+    "READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "GRSNAuthorsCore",
+    "RLeakyCore", "SLSTMCore", "SubstepCore", "CORE_NAMES", "core_class", "make_core", "count_parameters", "Trace",
 ]
 
 
@@ -301,8 +302,12 @@ class Core(nn.Module):
             else:
                 rows.append(linear_ops(syn.layer, trace[_TRACE_KEYS[syn.reads]], syn.out_features, bias=syn.bias,
                                        note=syn.note))
-        resets = float(torch.count_nonzero(trace["spk_prev"])) if "spk_prev" in trace else 0.0
-        return rows + self.elementwise_ops(self.hidden_size, updates, resets, **self._layer_option_values())
+        return rows + self.elementwise_ops(self.hidden_size, updates, self._resets(trace),
+                                           **self._layer_option_values())
+
+    def _resets(self, trace: Trace) -> float:
+        """Reset subtractions in the recorded pass: one per spike at the previous update (snnTorch's reset)."""
+        return float(torch.count_nonzero(trace["spk_prev"])) if "spk_prev" in trace else 0.0
 
     def extra_repr(self) -> str:
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}"
@@ -542,7 +547,8 @@ class LIFCore(_SpikingCore):
 
 
 class GRSNCore(_SpikingCore):
-    r"""Gated recurrent spiking neurons (GRSN): a leaky spiking membrane fed by a gated recurrent current.
+    r"""Gated recurrent spiking neurons (GRSN), this project's variant: a leaky spiking membrane fed by a gated
+    recurrent current. The authors' own formulation is :class:`GRSNAuthorsCore`.
 
     .. math::
 
@@ -562,13 +568,19 @@ class GRSNCore(_SpikingCore):
     membrane is: :func:`grsn_edu.snn.neurons.leaky_step`).
 
     What is certain and what is a choice. Certain from the paper's public description: one spiking update per
-    environment step (TAP); a recurrent connection and two GRU-like gates, a forget gate F and an input gate I,
-    on the neuron's input current, :math:`c_t = F_t c_{t-1} + (1 - F_t) I_t`, feeding the membrane; soft
-    (subtract) reset; surrogate gradient. Not certain from public sources, so documented choices here: what
-    drives the gates (``gate_input``; default ``"spikes"``, the previous spikes, which makes the gate synapses
-    spike-driven, i.e. accumulates only); ``tanh`` as the candidate non-linearity; the direct input current
-    :math:`W_x x_t` added beside :math:`c_t`; ``forget_bias`` (initial :math:`b_F`). The notebooks measure
-    what each choice does; none of them is quoted from the paper.
+    environment step (TAP); two GRU-like gates, a forget gate F and an input gate I, on the neuron's input
+    current, :math:`c_t = F_t c_{t-1} + (1 - F_t) I_t`, feeding the membrane; soft (subtract) reset; surrogate
+    gradient. The authors' code (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) settles
+    the rest of *their* version, built here as :class:`GRSNAuthorsCore` (``make_core("grsn-authors", ...)``):
+    the gates read the cell's input :math:`x_t` only (a gate on the previous spikes is commented out), the
+    candidate is a ReLU, the membrane is charged by the gated current alone, :math:`\tau = 2` is fixed, the
+    reset keeps its gradient, and the membrane is reset at every forward call. This core is this project's own
+    variant and keeps its own choices, none of them quoted from the paper or the code: what drives the gates
+    (``gate_input``; default ``"spikes"``, the previous spikes, which makes the gate synapses spike-driven,
+    i.e. accumulates only); ``tanh`` as the candidate non-linearity; the direct input current :math:`W_x x_t`
+    added beside :math:`c_t`; a learnable per-neuron :math:`\beta`; the reset without gradient (snnTorch's);
+    ``forget_bias`` (initial :math:`b_F`); the membrane carried from one call to the next (TAP). The notebooks
+    measure what each choice does.
 
     With ``gates=False`` the gated current is switched off (:math:`c_t = 0`) and the core is exactly
     ``Linear`` + snnTorch ``Leaky`` (tested).
@@ -699,6 +711,143 @@ class GRSNCore(_SpikingCore):
     def extra_repr(self) -> str:
         return (f"{super().extra_repr()}, gate_input={self.gate_input!r}, forget_bias={self.forget_bias}, "
                 f"gates={self.gates}")
+
+
+class GRSNAuthorsCore(_SpikingCore):
+    r"""GRSN as the authors wrote it: a gated current read from the input charges a LIF membrane with fixed tau.
+
+    .. math::
+
+        F_t &= \sigma(W_F x_t + b_F) \qquad\text{forget gate}\\
+        C_t &= \mathrm{ReLU}(W_I x_t + b_I) \qquad\text{candidate}\\
+        h_t &= F_t \odot h_{t-1} + (1 - F_t) \odot C_t\\
+        \hat V_t &= V_{t-1} + (h_t - V_{t-1}) / \tau \qquad\text{charge}\\
+        o_t &= \Theta(\hat V_t - V_{thr})\\
+        V_t &= \hat V_t - o_t V_{thr} \qquad\text{soft reset, with its gradient}
+
+    Symbols: :math:`x_t` input ``(B, I)``; :math:`h_t` gated current ``(B, H)``, the memory carried from call to
+    call; :math:`F_t` forget gate in (0, 1); :math:`C_t` candidate, :math:`\ge 0`; :math:`V_t` membrane
+    ``(B, H)`` after the reset, :math:`\hat V_t` before it; :math:`o_t` output spikes ``(B, H)``; :math:`\tau`
+    membrane time constant, fixed (default 2, not learned); :math:`V_{thr}` threshold (default 1);
+    :math:`\Theta` Heaviside step with :math:`\Theta(0) = 1`, trained through the atan surrogate
+    (:func:`~grsn_edu.snn.neurons.atan_spike_at_threshold`: SpikingJelly's ``surrogate.ATan()``, whose gradient
+    is snnTorch's atan at alpha = 2). The charge is :math:`(1 - 1/\tau) V_{t-1} + h_t / \tau`: a leak of
+    :math:`\beta = 1 - 1/\tau = 0.5` on the membrane and the input scaled by :math:`1/\tau`.
+
+    What is the authors'. Everything above, read from GitHub StillWolf/GRSN-SNN: the cell in
+    ``grsn/policies/rlifs/RecurrentLIF.py`` (``RecurrentCell``, a SpikingJelly ``LIFNode`` with ``tau=2``
+    fixed, ``decay_input=True``, ``v_reset=0``, threshold 1, ``surrogate.ATan()``, ``detach_reset=False`` and
+    the subtract reset ``v - spike * v_threshold``; the gates on the previous spikes are commented out), and
+    the initialisation from ``grsn/policies/spiking_actor.py``, which re-initialises the cell's weights
+    orthogonally and its biases to zero (done here at construction). Their forward pass ends with
+    ``functional.reset_net``, which zeroes the membrane after every call: acting (one call per environment
+    step, T = 1) the membrane starts from 0 at every step and only :math:`h` carries over, while a training
+    call on a T-step sequence carries :math:`V` over its T steps. ``reset_membrane_each_call=True`` (the
+    default) reproduces that, so acting and training see different membranes;
+    ``reset_membrane_each_call=False`` carries :math:`V` from call to call like :math:`h` (TAP, this
+    project's convention), so T single-step calls equal one T-step call. That option is this project's; the
+    cell is one layer (the authors' module also stacks layers).
+
+    This core shares nothing with :class:`GRSNCore`, this project's own variant (gates on the previous spikes,
+    ``tanh`` candidate, a direct drive :math:`W_x x_t`, learnable per-neuron :math:`\beta`, reset without
+    gradient, membrane carried across calls).
+
+    Energy: both gates read the real-valued input, so their synapses cost MACs (two rows, ``forget gate`` and
+    ``candidate``); there is no encoder and no synapse driven by spikes inside the cell; the reset is paid at
+    the step of the spike.
+
+    Args:
+        input_size: I.
+        hidden_size: H.
+        readout: ``"spikes"`` (the authors' output), ``"membrane"`` (:math:`V_t`) or ``"both"``.
+        tau: membrane time constant, > 1, fixed.
+        threshold: :math:`V_{thr}`.
+        reset_membrane_each_call: True zeroes the membrane at the start of every call (the authors'
+            ``reset_net``); False carries it in the state.
+
+    State ``{"h": (B, H), "mem": (B, H)}``, like an LSTM's (h, c); an episode start resets both. With
+    ``reset_membrane_each_call`` the returned ``"mem"`` is zeros: nothing of the membrane carries over.
+
+    Example:
+        >>> import torch
+        >>> from grsn_edu import make_core
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> core = make_core("grsn-authors", input_size=4, hidden_size=16)
+        >>> x = 3 * torch.randn(10, 3, 4)                   # (T, B, I)
+        >>> out, state = core(x, core.initial_state(3))
+        >>> tuple(out.shape), sorted(state), float(state["mem"].abs().sum())
+        ((10, 3, 16), ['h', 'mem'], 0.0)
+        >>> [s.layer for s in core.synapses], core.forget_gate.bias.abs().sum().item()
+        (['forget gate', 'candidate'], 0.0)
+    """
+
+    _name = "grsn-authors"
+    state_names = ("h", "mem")
+
+    def __init__(self, input_size, hidden_size, readout="spikes", tau=2.0, threshold=1.0,
+                 reset_membrane_each_call=True):
+        try:
+            tau = float(tau)
+        except (TypeError, ValueError):
+            raise ValueError(f"tau must be a number > 1, got {tau!r}") from None
+        if not tau > 1.0:
+            raise ValueError(f"tau (membrane time constant, in steps) must be > 1, got {tau}")
+        super().__init__(input_size, hidden_size, readout, beta=1.0 - 1.0 / tau, threshold=threshold,
+                         learn_beta=False)
+        self.tau = tau
+        self.reset_membrane_each_call = bool(reset_membrane_each_call)
+        I, H = self.input_size, self.hidden_size
+        self.forget_gate = nn.Linear(I, H)
+        self.input_gate = nn.Linear(I, H)
+        for gate in (self.forget_gate, self.input_gate):
+            nn.init.orthogonal_(gate.weight)
+            nn.init.zeros_(gate.bias)
+
+    def _run(self, x, state, keep, trace):
+        if self.reset_membrane_each_call:
+            state = {"h": state["h"], "mem": torch.zeros_like(state["mem"])}
+        out, final = super()._run(x, state, keep, trace)
+        if self.reset_membrane_each_call:
+            final["mem"] = torch.zeros_like(final["mem"])
+        return out, final
+
+    def precompute(self, x):
+        forget_pre, cand_pre = self.forget_gate(x), self.input_gate(x)  # all steps at once: (T, B, H) each
+        return tuple(zip(forget_pre.unbind(0), cand_pre.unbind(0))), {"x": x}
+
+    def step(self, inputs, state, trace):
+        forget_pre, cand_pre = inputs
+        forget, cand = torch.sigmoid(forget_pre), torch.relu(cand_pre)
+        h = forget * state["h"] + (1 - forget) * cand
+        mem = state["mem"] + (h - state["mem"]) / self.tau
+        spk = atan_spike_at_threshold(mem - self.threshold)
+        mem = mem - spk * self.threshold  # not detached: the gradient flows through the reset
+        if trace is not None:
+            trace.add("forget", forget)
+            trace.add("candidate", cand)
+            trace.add("h", h)
+        return self._output(spk, mem, trace), {"h": h, "mem": mem}
+
+    def _resets(self, trace):
+        # the reset follows the spike within the same step
+        return float(torch.count_nonzero(trace["spk"]))
+
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size):
+        return (Synapse("forget gate", "x", input_size, hidden_size),
+                Synapse("candidate", "x", input_size, hidden_size))
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets):
+        n = float(updates * hidden_size)
+        return [OpCount("gating", mac=2 * n, ac=2 * n, note="F*h, (1-F)*C; 1-F, sum"),
+                _membrane_ops(hidden_size, updates, resets, 2, "(h-V)/tau; h-V, +V; -reset")]
+
+    def extra_repr(self) -> str:
+        return (f"input_size={self.input_size}, hidden_size={self.hidden_size}, readout={self.readout!r}, "
+                f"tau={self.tau}, threshold={self.threshold}, "
+                f"reset_membrane_each_call={self.reset_membrane_each_call}")
 
 
 class RLeakyCore(_SpikingCore):
@@ -878,6 +1027,7 @@ _CORES = {
     "grsn": GRSNCore,
     "rleaky": RLeakyCore,
     "slstm": SLSTMCore,
+    "grsn-authors": GRSNAuthorsCore,
 }
 
 #: Names accepted by :func:`make_core`.
@@ -900,12 +1050,13 @@ def make_core(name: str, input_size: int, hidden_size: int, substeps: int = 1, *
     """Build a recurrent core by name.
 
     Args:
-        name: one of ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``.
+        name: one of ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``, ``grsn-authors``.
         input_size: I, features per input step.
         hidden_size: H, hidden units.
         substeps: 1 (default) is TAP, one update per input step; S > 1 wraps a spiking core in
             :class:`SubstepCore` (S spiking sub-steps per input, rate-coded output).
-        **options: passed to the core's class, e.g. ``gate_input``, ``readout``, ``beta``, ``threshold``;
+        **options: passed to the core's class, e.g. ``gate_input``, ``readout``, ``beta``, ``threshold``
+            (``grsn-authors``: ``readout``, ``tau``, ``threshold``, ``reset_membrane_each_call``);
             ``reset_each_step`` goes to :class:`SubstepCore`.
 
     Example:

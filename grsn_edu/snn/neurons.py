@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from snntorch import surrogate
 
-__all__ = ["atan_spike", "leaky_step", "gated_current_step", "GATE_INPUTS"]
+__all__ = ["atan_spike", "atan_spike_at_threshold", "leaky_step", "gated_current_step", "GATE_INPUTS"]
 
 #: What may drive the GRSN gates (see :func:`gated_current_step` and :class:`grsn_edu.snn.cores.GRSNCore`).
 GATE_INPUTS = ("spikes", "input", "both")
@@ -28,6 +28,22 @@ def atan_spike(u: torch.Tensor) -> torch.Tensor:
     (snnTorch's own returns float32 whatever the input).
     """
     return _snntorch_atan(u).to(u.dtype)
+
+
+def atan_spike_at_threshold(u: torch.Tensor) -> torch.Tensor:
+    r"""SpikingJelly's ``surrogate.ATan()`` (alpha = 2): a spike when :math:`u \ge 0`, the atan gradient backward.
+
+    SpikingJelly's Heaviside fires at :math:`u = 0` (a membrane exactly at threshold), snnTorch's
+    (:func:`atan_spike`) does not; the two backward passes are one formula,
+    :math:`\frac{\alpha/2}{1 + (\frac{\pi}{2}\alpha u)^2} = \frac{1}{1 + (\pi u)^2}` at alpha = 2. So this is
+    :func:`atan_spike` plus a spike, without gradient, wherever :math:`u = 0` exactly.
+
+    Example:
+        >>> import torch
+        >>> atan_spike_at_threshold(torch.tensor([-0.5, 0.0, 0.5])).tolist(), atan_spike(torch.tensor([0.0])).item()
+        ([0.0, 1.0, 1.0], 0.0)
+    """
+    return atan_spike(u) + (u == 0).to(u.dtype)
 
 
 def leaky_step(

@@ -149,11 +149,13 @@ def is_binary(t: torch.Tensor) -> bool:
     return bool(((t == 0) | (t == 1)).all())
 
 def linear_ops(layer: str, inputs: torch.Tensor, out_features: int, bias: bool = True, note: str = "",
-               binary_features: slice | None = None) -> OpCount:
+               binary_features: slice | None = None, event_driven: bool = True) -> OpCount:
     """Total operations of a linear layer applied to every input vector in ``inputs`` ``(..., in_features)``.
 
     Binary inputs: ``nnz(inputs) * out_features`` ACs (event-driven). Real inputs: ``n * in * out`` MACs
     (dense). A bias adds ``n * out_features`` ACs either way, where ``n`` is the number of input vectors.
+    ``event_driven=False`` counts hardware that does not exploit spikes (a GPU's dense matrix product): every
+    input costs a MAC per target, binary or not.
 
     ``binary_features`` (a slice of the feature axis, e.g. ``slice(18, None)``) declares a *mixed* input: those
     features are spikes or one-hot codes (checked: every entry 0 or 1) and cost one AC per nonzero entry per
@@ -168,12 +170,16 @@ def linear_ops(layer: str, inputs: torch.Tensor, out_features: int, bias: bool =
         OpCount(layer='encoder', mac=6.0, ac=0.0, note='real-valued')
         >>> linear_ops("encoder", torch.tensor([[0.5, 0., 1.]]), 2, bias=False, binary_features=slice(1, None))
         OpCount(layer='encoder', mac=2.0, ac=2.0, note='1 real + 2 binary features')
+        >>> linear_ops("readout", torch.tensor([[1., 0., 1.]]), out_features=2, event_driven=False)
+        OpCount(layer='readout', mac=6.0, ac=2.0, note='dense')
     """
     if inputs.dim() < 1:
         raise ValueError("inputs must have shape (..., in_features), got a scalar")
     in_features = inputs.shape[-1]
     n = inputs.numel() // max(in_features, 1)
     bias_ac = float(n * out_features) if bias else 0.0
+    if not event_driven:
+        return OpCount(layer, float(n * in_features * out_features), bias_ac, note or "dense")
     if binary_features is not None:
         if not isinstance(binary_features, slice):
             raise ValueError(
