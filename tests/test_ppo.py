@@ -1,5 +1,6 @@
 """Recurrent PPO, the agent, run folders and the command line, on tiny budgets (learning is shown by full runs)."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -79,6 +80,8 @@ def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatc
     summary = train(cfg, tmp_path, resume=True, progress=False)
     assert pd.read_csv(tmp_path / "eval_curve.csv")["global_step"].tolist() == [128, 256, 384, 512]
     assert load_checkpoint(tmp_path / "checkpoint.pt")["global_step"] == 512
+    # the update statistics of the first session were restored with the checkpoint
+    assert pd.read_csv(tmp_path / "update_stats.csv")["update"].tolist() == [1, 2, 3, 4]
     # a finished run: the grid collects it, and resuming it again changes nothing
     from grsn_edu.experiments.grids import _finished
 
@@ -129,7 +132,13 @@ def test_resume_refuses_other_settings(tmp_path):
      ({"gamma": 1.5}, r"gamma must lie in \[0, 1\]"),
      ({"hidden_size": 0}, "hidden_size must be an integer >= 1, got 0"),
      ({"num_steps": 2.0}, "num_steps must be an integer >= 1, got 2.0"),
-     ({"threads": True}, "threads must be an integer")],
+     ({"threads": True}, "threads must be an integer"),
+     ({"advantage_norm": "rollout"}, "advantage_norm must be one of minibatch, batch, off, got 'rollout'"),
+     ({"head_init": "xavier"}, "head_init must be one of orthogonal, default"),
+     ({"value_hidden": -1}, "value_hidden must be an integer >= 0, got -1"),
+     ({"normalize_returns": "yes"}, "normalize_returns must be True or False"),
+     ({"max_grad_norm": 0.0}, "max_grad_norm must be > 0"), ({"ent_coef": -0.01}, "ent_coef must be >= 0"),
+     ({"num_envs": 1, "num_minibatches": 1, "num_steps": 1, "total_steps": 1}, "at least 2 steps per minibatch")],
 )
 def test_bad_configs(change, match):
     with pytest.raises(ValueError, match=match):
@@ -237,3 +246,59 @@ def test_merge_csv_replaces_same_keys_and_keeps_the_rest(tmp_path):
     path.write_text("env,seed\nx,0\n")
     with pytest.raises(ValueError, match="lacks columns"):
         merge_csv(path, pd.DataFrame(columns=cols), ["env", "seed"], cols)
+
+
+def test_update_stats_has_one_row_per_update(tmp_path):
+    cfg = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "total_steps": 512})
+    train(cfg, tmp_path, progress=False)
+    stats = pd.read_csv(tmp_path / "update_stats.csv")
+    assert list(stats.columns) == ppo.UPDATE_COLUMNS
+    assert stats["update"].tolist() == [1, 2, 3, 4] and stats["global_step"].tolist() == [128, 256, 384, 512]
+    assert stats["learning_rate"].tolist() == pytest.approx([cfg.learning_rate * (1 - u / 4) for u in range(4)])
+    assert (stats["approx_kl"] >= 0).all() and stats["clip_fraction"].between(0, 1).all()
+    assert (stats["entropy"] > 0).all() and (stats["entropy"] <= np.log(2) + 1e-6).all()
+    assert (stats["value_loss"] > 0).all() and (stats["explained_variance"] <= 1).all()
+    # one epoch of one minibatch: the only gradient step sees the policy that acted, nothing moved yet
+    single = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "num_minibatches": 1, "anneal_lr": False})
+    train(single, tmp_path / "single", progress=False)
+    stats = pd.read_csv(tmp_path / "single" / "update_stats.csv")
+    assert (stats["approx_kl"] == 0).all() and (stats["clip_fraction"] == 0).all()
+    assert (stats["learning_rate"] == single.learning_rate).all()
+
+
+def test_return_normalisation_is_kept_in_the_checkpoint_and_scales_the_value_targets(tmp_path):
+    cfg = PPOConfig(env_id="CartPole-V", core="mlp", **{**TINY, "normalize_returns": True})
+    train(cfg, tmp_path / "scaled", progress=False)
+    saved = load_checkpoint(tmp_path / "scaled" / "checkpoint.pt")["return_normalizer"]
+    assert set(saved) == {"mean", "var", "count"}  # the per-environment returns are not kept
+    assert float(saved["count"]) == pytest.approx(1e-4 + cfg.total_steps)  # every step of every environment
+    assert float(saved["var"]) > 1.0  # returns of CartPole grow well beyond 1: rewards were scaled down
+    plain = dataclasses.replace(cfg, normalize_returns=False)
+    train(plain, tmp_path / "plain", progress=False)
+    assert "return_normalizer" not in load_checkpoint(tmp_path / "plain" / "checkpoint.pt")
+    scaled_loss = pd.read_csv(tmp_path / "scaled" / "update_stats.csv")["value_loss"]
+    plain_loss = pd.read_csv(tmp_path / "plain" / "update_stats.csv")["value_loss"]
+    assert scaled_loss.iloc[-1] < plain_loss.iloc[-1]
+    _, loaded = load_agent(tmp_path / "scaled" / "checkpoint.pt")
+    assert loaded.normalize_returns
+    # resuming the finished run restores the statistics without complaint
+    train(cfg, tmp_path / "scaled", resume=True, progress=False)
+
+
+def test_value_head_and_head_initialisation():
+    torch.manual_seed(0)
+    linear = RecurrentActorCritic(2, 2, "gru", 8)
+    assert isinstance(linear.critic, torch.nn.Linear)
+    assert float(torch.linalg.matrix_norm(linear.actor.weight.detach(), ord=2)) == pytest.approx(0.01, rel=1e-4)
+    deep = RecurrentActorCritic(2, 2, "gru", 8, value_hidden=16, head_init="default")
+    assert [type(m).__name__ for m in deep.critic] == ["Linear", "Tanh", "Linear"]
+    assert deep.critic[0].weight.shape == (16, 8) and (deep.critic[0].bias != 0).all()  # PyTorch's init
+    assert float(torch.linalg.matrix_norm(deep.actor.weight.detach(), ord=2)) > 0.05
+    _, value, _ = deep(torch.randn(3, 4, 2), deep.initial_state(4))
+    assert value.shape == (3, 4)
+    cfg = PPOConfig(core="gru", hidden_size=8, value_hidden=16, head_init="default")
+    assert ppo.build_agent(cfg, 2, 2).critic[0].weight.shape == (16, 8)
+    with pytest.raises(ValueError, match="head_init must be one of orthogonal, default, got 'xavier'"):
+        RecurrentActorCritic(2, 2, "gru", 8, head_init="xavier")
+    with pytest.raises(ValueError, match="value_hidden must be an integer >= 0"):
+        RecurrentActorCritic(2, 2, "gru", 8, value_hidden=2.0)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+import grsn_edu.rl.ppo as ppo
 from grsn_edu.envs.cartpole import make_vector_env
-from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic
+from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic, ReturnNormalizer
 from grsn_edu.rl.ppo import Acting, PPOConfig, clipped_ppo_loss, collect_rollout, evaluate, ppo_update, replay_policy
 from grsn_edu.snn.trace import Trace
 
@@ -75,6 +76,82 @@ def test_clipped_loss_by_hand():
                                   torch.zeros(2), clip_coef=0.2, vf_coef=0.0, ent_coef=0.0)
     grad = torch.autograd.grad(pg_only, logits)[0]
     assert torch.equal(grad[0], torch.zeros(2)) and grad[1].abs().sum() > 0
+    # the advantages as given: (max(-1 * 2, -1 * 1.2) + max(1, 1)) / 2
+    _, raw = clipped_ppo_loss(logits, torch.zeros(2), torch.tensor([0, 1]), old, torch.tensor([1.0, -1.0]),
+                              torch.zeros(2), clip_coef=0.2, vf_coef=0.5, ent_coef=0.0, normalize_advantages=False)
+    assert raw["policy_loss"] == pytest.approx((-1.2 + 1.0) / 2, rel=1e-6)
+
+
+def _policy_step(advantage_norm, scale, num_minibatches=2):
+    """How far two epochs of plain SGD move the actor's weights (Adam would hide a change of the advantages'
+    scale)."""
+    agent, rollout = _rollout("gru", {})
+    cfg = PPOConfig(update_epochs=2, num_minibatches=num_minibatches, advantage_norm=advantage_norm)
+    optimizer = torch.optim.SGD(agent.parameters(), lr=0.1)
+    advantages = torch.linspace(-1.0, 3.0, rollout.rewards.numel()).view_as(rollout.rewards)
+    advantages[:, :2] *= 5  # the environments' advantages differ in spread
+    before = torch.cat([agent.actor.weight.detach().flatten(), agent.actor.bias.detach()])
+    torch.manual_seed(5)  # the same minibatch split every time
+    ppo_update(agent, optimizer, rollout, advantages * scale, rollout.values, cfg)
+    return torch.cat([agent.actor.weight.detach().flatten(), agent.actor.bias.detach()]) - before
+
+
+def _same(a, b):
+    return float((a - b).norm()) < 1e-3 * float(a.norm())
+
+
+def test_advantage_normalisation_per_minibatch_per_batch_or_off():
+    minibatch, batch, off = (_policy_step(norm, 1.0) for norm in ("minibatch", "batch", "off"))
+    # normalised advantages do not depend on the advantages' scale; raw ones do
+    assert _same(minibatch, _policy_step("minibatch", 10.0)) and _same(batch, _policy_step("batch", 10.0))
+    assert not _same(off, _policy_step("off", 10.0))
+    # per minibatch and per batch differ when the minibatches differ, and agree with a single minibatch
+    assert not _same(minibatch, batch)
+    assert _same(_policy_step("minibatch", 1.0, 1), _policy_step("batch", 1.0, 1))
+
+
+def test_update_statistics_are_means_over_every_minibatch(monkeypatch):
+    agent, rollout = _rollout("gru", {})
+    cfg = PPOConfig(update_epochs=3, num_minibatches=2)
+    seen, real_loss = [], ppo.clipped_ppo_loss
+
+    def recording_loss(*args, **kwargs):
+        loss, stats = real_loss(*args, **kwargs)
+        seen.append(stats)
+        return loss, stats
+
+    monkeypatch.setattr(ppo, "clipped_ppo_loss", recording_loss)
+    returns = rollout.values + 1.0  # the rollout's values miss every return by exactly 1
+    stats = ppo_update(agent, torch.optim.Adam(agent.parameters(), lr=1e-2), rollout,
+                       torch.randn_like(rollout.rewards), returns, cfg)
+    assert len(seen) == 6 and seen[0]["approx_kl"] == 0.0 and seen[-1]["approx_kl"] > 0.0
+    for key in seen[0]:
+        assert stats[key] == pytest.approx(np.mean([s[key] for s in seen]))
+    assert stats["explained_variance"] == pytest.approx(1.0, abs=1e-5)  # a constant error explains everything
+
+
+def test_return_normalizer_by_hand():
+    """Two environments, gamma 0.5: the running variance is that of every discounted return so far (and a prior
+    of weight 1e-4 with mean 0, variance 1); the returns restart after an episode ends."""
+    norm = ReturnNormalizer(num_envs=2, gamma=0.5)
+    rewards = [[1.0, 2.0], [1.0, 2.0], [4.0, 0.0]]
+    dones = [[False, True], [False, False], [False, False]]
+    returns, seen, prior = np.zeros(2), [], 1e-4
+    for r, d in zip(rewards, dones):
+        returns = 0.5 * returns + np.array(r)
+        seen += returns.tolist()
+        x = np.array(seen)
+        mean = x.sum() / (prior + len(x))
+        var = (prior * (1.0 + mean**2) + ((x - mean) ** 2).sum()) / (prior + len(x))
+        expected = np.array(r) / np.sqrt(var + 1e-8)
+        scaled = norm(torch.tensor(r), torch.tensor(d))
+        assert scaled.tolist() == pytest.approx(expected.tolist(), rel=1e-5)
+        returns[np.array(d)] = 0.0
+    assert seen == [1.0, 2.0, 1.5, 2.0, 4.75, 1.0]  # environment 1 restarted after step 0
+    assert float(norm.count) == pytest.approx(prior + 6)
+    big = ReturnNormalizer(num_envs=1, gamma=0.0)
+    big.var.fill_(1e-6)
+    assert big(torch.tensor([5.0]), torch.tensor([False])).item() == 10.0  # clipped at 10
 
 
 def _old_evaluate(agent, env_id, episodes, seed):

@@ -13,7 +13,12 @@ from torch import nn
 from grsn_edu.snn.cores import Core, make_core
 from grsn_edu.snn.trace import Trace
 
-__all__ = ["ObsNormalizer", "RecurrentActorCritic", "PolicyActor", "map_state"]
+__all__ = ["ObsNormalizer", "ReturnNormalizer", "RecurrentActorCritic", "PolicyActor", "map_state", "HEAD_INITS"]
+
+#: How the policy and value heads are initialised: ``orthogonal`` (CleanRL's: orthogonal weights, gain 0.01 for
+#: the policy and 1 for the value, zero biases) or ``default`` (PyTorch's ``nn.Linear`` initialisation, as
+#: sb3-contrib's RecurrentPPO with ``ortho_init=False``).
+HEAD_INITS = ("orthogonal", "default")
 
 
 class ObsNormalizer(nn.Module):
@@ -53,10 +58,69 @@ class ObsNormalizer(nn.Module):
         return ((obs - self.mean) / (self.var + self.eps).sqrt()).clamp(-self.clip, self.clip)
 
 
+class ReturnNormalizer(nn.Module):
+    """Rewards divided by the running standard deviation of the discounted return (as Stable-Baselines3's
+    ``VecNormalize`` does), so the value targets stay of order one whatever the reward scale and the horizon.
+
+    Per environment ``i`` it keeps ``G_i <- gamma * G_i + r_i`` (zeroed where an episode ends), folds the ``B``
+    values of ``G`` into a running variance ``s^2`` after every step, and returns
+    ``clip(r / sqrt(s^2 + eps), -clip, clip)``. The running mean of ``G`` is tracked for the variance but not
+    subtracted: the reward keeps its sign. The statistics are buffers (saved in checkpoints); ``G`` is not, since
+    a resumed run starts fresh episodes.
+
+    Args:
+        num_envs: B, environments stepping together.
+        gamma: the discount of the return whose spread is measured (the run's gamma).
+        clip: bound on the scaled reward.
+        eps: added to the variance.
+
+    Example:
+        >>> import torch
+        >>> norm = ReturnNormalizer(num_envs=2, gamma=0.5)
+        >>> norm(torch.tensor([1.0, 3.0]), torch.tensor([False, False]))  # returns 1 and 3: std about 1
+        tensor([0.9999, 2.9997])
+        >>> norm.returns.tolist()
+        [1.0, 3.0]
+    """
+
+    def __init__(self, num_envs: int, gamma: float, clip: float = 10.0, eps: float = 1e-8):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("var", torch.ones((), dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+        self.register_buffer("returns", torch.zeros(num_envs, dtype=torch.float64), persistent=False)
+        self.gamma, self.clip, self.eps = gamma, clip, eps
+
+    @torch.no_grad()
+    def forward(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
+        """One step: ``rewards`` ``(B,)`` and ``dones`` ``(B,)`` bool -> the scaled rewards ``(B,)`` (float32)."""
+        self.returns.mul_(self.gamma).add_(rewards.double())
+        b_mean, b_var, n = self.returns.mean(), self.returns.var(unbiased=False), self.returns.numel()
+        delta, total = b_mean - self.mean, self.count + n
+        self.mean += delta * n / total
+        self.var.copy_((self.var * self.count + b_var * n + delta.pow(2) * self.count * n / total) / total)
+        self.count.copy_(total)
+        self.returns[torch.as_tensor(dones, dtype=torch.bool)] = 0.0
+        scaled = rewards.double() / (self.var + self.eps).sqrt()
+        return scaled.clamp(-self.clip, self.clip).float()
+
+
 def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:
     nn.init.orthogonal_(layer.weight, gain)
     nn.init.zeros_(layer.bias)
     return layer
+
+
+def _value_head(features: int, hidden: int, init: str) -> nn.Module:
+    """Linear (``hidden=0``) or one tanh layer of ``hidden`` units then linear (sb3's ``net_arch=dict(vf=[64])``)."""
+    if hidden == 0:
+        layer = nn.Linear(features, 1)
+        return _orthogonal(layer, 1.0) if init == "orthogonal" else layer
+    layers = [nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, 1)]
+    if init == "orthogonal":
+        _orthogonal(layers[0], 2**0.5)
+        _orthogonal(layers[2], 1.0)
+    return nn.Sequential(*layers)
 
 
 class RecurrentActorCritic(nn.Module):
@@ -73,6 +137,9 @@ class RecurrentActorCritic(nn.Module):
         core: a core name (``mlp``, ``gru``, ``lif``, ``grsn``, ...) or a built :class:`~grsn_edu.snn.cores.Core`.
         hidden_size: H, when ``core`` is a name.
         shared_core: one core for policy and value (True) or a separate value core of the same kind (False).
+        value_hidden: units of a tanh hidden layer between the value core and the value (0: a linear value head).
+            The policy head is always linear on the core's output.
+        head_init: one of :data:`HEAD_INITS`.
         **core_options: passed to :func:`~grsn_edu.make_core` (``substeps``, ``readout``, ``gate_input``, ...).
 
     Example:
@@ -85,10 +152,14 @@ class RecurrentActorCritic(nn.Module):
     """
 
     def __init__(self, obs_size: int, n_actions: int, core: str | Core = "gru", hidden_size: int = 128,
-                 shared_core: bool = False, **core_options):
+                 shared_core: bool = False, value_hidden: int = 0, head_init: str = "orthogonal", **core_options):
         super().__init__()
         if not isinstance(n_actions, int) or n_actions < 2:
             raise ValueError(f"n_actions must be an int >= 2, got {n_actions!r}")
+        if head_init not in HEAD_INITS:
+            raise ValueError(f"head_init must be one of {', '.join(HEAD_INITS)}, got {head_init!r}")
+        if isinstance(value_hidden, bool) or not isinstance(value_hidden, int) or value_hidden < 0:
+            raise ValueError(f"value_hidden must be an integer >= 0, got {value_hidden!r}")
         if isinstance(core, Core) and not shared_core:
             raise ValueError("pass a core name (not a built core) when shared_core=False, so a value core can be built")
         self.core = core if isinstance(core, Core) else make_core(core, obs_size, hidden_size, **core_options)
@@ -98,8 +169,10 @@ class RecurrentActorCritic(nn.Module):
         self.value_core = None if shared_core else make_core(core, obs_size, hidden_size, **core_options)
         self.obs_size, self.n_actions = obs_size, n_actions
         self.normalizer = ObsNormalizer(obs_size)
-        self.actor = _orthogonal(nn.Linear(self.core.output_size, n_actions), 0.01)
-        self.critic = _orthogonal(nn.Linear(self.core.output_size, 1), 1.0)
+        self.actor = nn.Linear(self.core.output_size, n_actions)
+        if head_init == "orthogonal":
+            _orthogonal(self.actor, 0.01)
+        self.critic = _value_head(self.core.output_size, value_hidden, head_init)
 
     def initial_state(self, batch_size: int) -> dict[str, dict[str, torch.Tensor]]:
         """The state at an episode start: ``{"policy": core state, "value": value-core state}``."""

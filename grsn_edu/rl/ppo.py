@@ -39,7 +39,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from grsn_edu.envs.cartpole import make_env, make_vector_env
-from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic, map_state
+from grsn_edu.rl.agents import HEAD_INITS, PolicyActor, RecurrentActorCritic, ReturnNormalizer, map_state
 from grsn_edu.rl.episodes import play_vector_episodes
 from grsn_edu.rl.gae import bootstrap_truncated, gae
 from grsn_edu.rl.training import RunFolder, load_run_config, seed_run
@@ -48,7 +48,8 @@ from grsn_edu.util.files import load_checkpoint
 from grsn_edu.util.validation import check_int
 
 __all__ = ["PPOConfig", "train", "evaluate", "load_agent", "load_config", "summarize", "TRAIN_COLUMNS",
-           "EVAL_COLUMNS", "Acting", "Rollout", "collect_rollout", "replay_policy", "clipped_ppo_loss", "ppo_update"]
+           "EVAL_COLUMNS", "UPDATE_COLUMNS", "ADVANTAGE_NORMS", "Acting", "Rollout", "collect_rollout",
+           "replay_policy", "clipped_ppo_loss", "ppo_update"]
 
 #: Columns of ``train_curve.csv``: one row per finished training episode.
 TRAIN_COLUMNS = ["global_step", "episode_return", "episode_length", "return_ma20"]
@@ -63,6 +64,17 @@ EVAL_COLUMNS = [
     "firing_rate",
     "wall_time_s",
 ]
+#: Columns of ``update_stats.csv``: one row per update (rollout + its epochs of gradient steps). ``learning_rate``
+#: is the rate of that update; ``policy_loss``, ``value_loss``, ``entropy``, ``approx_kl`` and ``clip_fraction``
+#: are means over every minibatch of every epoch (:func:`clipped_ppo_loss`; the value loss is in the units of the
+#: value targets, i.e. of the scaled rewards under ``normalize_returns``); ``explained_variance`` is
+#: ``1 - Var(returns - values) / Var(returns)`` of the values the rollout was collected with (1: the value function
+#: predicts the returns; 0 or below: no better than a constant).
+UPDATE_COLUMNS = ["global_step", "update", "learning_rate", "policy_loss", "value_loss", "entropy", "approx_kl",
+                  "clip_fraction", "explained_variance"]
+#: Where advantages are normalised to zero mean and unit standard deviation: over each ``minibatch``, over the
+#: whole rollout (``batch``) or not at all (``off``).
+ADVANTAGE_NORMS = ("minibatch", "batch", "off")
 
 
 @dataclass
@@ -91,6 +103,12 @@ class PPOConfig:
     ent_coef: float = 0.0
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
+    # Off by default: sb3's VecNormalize(norm_reward=True) divides rewards by the running std of the discounted
+    # return (ReturnNormalizer), which keeps the value targets of order one.
+    normalize_returns: bool = False
+    advantage_norm: str = "minibatch"  # one of ADVANTAGE_NORMS
+    value_hidden: int = 0  # units of a tanh layer in the value head; 0 = a linear head on the value core
+    head_init: str = "orthogonal"  # one of grsn_edu.rl.agents.HEAD_INITS
     eval_interval: int = 10_000  # environment steps between greedy evaluations (and checkpoints)
     eval_episodes: int = 20
     threads: int = 1
@@ -111,6 +129,24 @@ class PPOConfig:
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+        for name in ("clip_coef", "max_grad_norm"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("ent_coef", "vf_coef"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("anneal_lr", "normalize_returns", "shared_core"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.advantage_norm not in ADVANTAGE_NORMS:
+            raise ValueError(f"advantage_norm must be one of {', '.join(ADVANTAGE_NORMS)}, got {self.advantage_norm!r}")
+        if self.head_init not in HEAD_INITS:
+            raise ValueError(f"head_init must be one of {', '.join(HEAD_INITS)}, got {self.head_init!r}")
+        self.value_hidden = check_int("value_hidden", self.value_hidden, minimum=0)
+        envs_per_minibatch = self.num_envs // self.num_minibatches
+        if self.advantage_norm == "minibatch" and envs_per_minibatch * self.num_steps < 2:
+            raise ValueError("advantage_norm='minibatch' needs at least 2 steps per minibatch "
+                             f"(num_envs / num_minibatches * num_steps = {envs_per_minibatch * self.num_steps})")
         if self.total_steps < self.num_envs * self.num_steps:
             raise ValueError(
                 f"total_steps ({self.total_steps}) is less than one rollout (num_envs * num_steps = "
@@ -126,8 +162,8 @@ class PPOConfig:
 
 def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActorCritic:
     return RecurrentActorCritic(
-        obs_size, n_actions, cfg.core, cfg.hidden_size, shared_core=cfg.shared_core, substeps=cfg.substeps,
-        **cfg.core_options
+        obs_size, n_actions, cfg.core, cfg.hidden_size, shared_core=cfg.shared_core, value_hidden=cfg.value_hidden,
+        head_init=cfg.head_init, substeps=cfg.substeps, **cfg.core_options
     )
 
 
@@ -216,11 +252,14 @@ class Rollout:
     finished: list
 
 
-def collect_rollout(agent: RecurrentActorCritic, acting: Acting, num_steps: int, gamma: float) -> Rollout:
+def collect_rollout(agent: RecurrentActorCritic, acting: Acting, num_steps: int, gamma: float,
+                    return_normalizer: ReturnNormalizer | None = None) -> Rollout:
     """Act for ``num_steps`` steps in every environment, sampling from the policy; updates ``acting`` in place.
 
-    The observation normaliser is updated with every observation before the agent reads it. An episode cut by the
-    time limit is bootstrapped from the value of its final observation, read with the state the agent had then.
+    The observation normaliser is updated with every observation before the agent reads it. With a
+    ``return_normalizer`` the stored rewards are scaled by it (its statistics updated at every step). An episode
+    cut by the time limit is then bootstrapped from the value of its final observation, read with the state the
+    agent had then (the value is in the units of the stored rewards).
     """
     envs, num_envs = acting.envs, acting.envs.num_envs
     obs_size = acting.obs.shape[-1]
@@ -241,6 +280,8 @@ def collect_rollout(agent: RecurrentActorCritic, acting: Acting, num_steps: int,
         act_buf[step], logp_buf[step], val_buf[step] = action, dist.log_prob(action), value[0]
         obs, env_reward, term, trunc, info = envs.step(action.numpy())
         reward = torch.as_tensor(env_reward, dtype=torch.float32)
+        if return_normalizer is not None:
+            reward = return_normalizer(reward, torch.as_tensor(term | trunc))
         if trunc.any():
             final = torch.as_tensor(np.stack([o if t else np.zeros(obs_size, dtype=np.float32)
                                               for o, t in zip(info["final_obs"], trunc)]), dtype=torch.float32)
@@ -276,16 +317,19 @@ def replay_policy(agent: RecurrentActorCritic, rollout: Rollout, envs: torch.Ten
 
 def clipped_ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprobs: torch.Tensor,
                      advantages: torch.Tensor, returns: torch.Tensor, clip_coef: float, vf_coef: float,
-                     ent_coef: float) -> tuple[torch.Tensor, dict]:
+                     ent_coef: float, normalize_advantages: bool = True) -> tuple[torch.Tensor, dict]:
     """PPO's clipped surrogate loss, plus the value loss, minus the entropy bonus.
 
     ``loss = mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))) + vf_coef * 0.5 * mean((V - R)^2) - ent_coef * H``, with
-    the probability ratio ``r = pi(a) / pi_old(a)`` and the advantages A normalised over the minibatch.
+    the probability ratio ``r = pi(a) / pi_old(a)`` and the advantages A normalised over the minibatch
+    (``normalize_advantages``; else used as given). Stable-Baselines3 writes the value term without the 0.5, so
+    its ``vf_coef=0.5`` is ``vf_coef=1.0`` here.
 
     Args:
         logits: ``(..., A)`` the current policy's logits; values ``(...)`` the current value estimates.
         actions, old_logprobs, advantages, returns: ``(...)`` from the rollout and :func:`~grsn_edu.rl.gae.gae`.
         clip_coef, vf_coef, ent_coef: eps, the value loss weight and the entropy weight.
+        normalize_advantages: subtract the advantages' mean and divide by their standard deviation (+ 1e-8).
 
     Returns:
         ``(loss, stats)``; ``stats`` (floats): ``policy_loss``, ``value_loss``, ``entropy``, ``approx_kl``
@@ -304,7 +348,7 @@ def clipped_ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.
     dist = torch.distributions.Categorical(logits=logits)
     logratio = dist.log_prob(actions) - old_logprobs
     ratio = logratio.exp()
-    adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8) if normalize_advantages else advantages
     pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef)).mean()
     v_loss = 0.5 * (values - returns).pow(2).mean()
     weighted = pg_loss + vf_coef * v_loss
@@ -321,23 +365,31 @@ def ppo_update(agent: RecurrentActorCritic, optimizer: torch.optim.Optimizer, ro
                advantages: torch.Tensor, returns: torch.Tensor, cfg: PPOConfig) -> dict:
     """``update_epochs`` epochs over the rollout; each splits the environments into ``num_minibatches`` groups and
     takes one gradient step on each group's whole sequences (:func:`replay_policy`, :func:`clipped_ppo_loss`).
+    Advantages are normalised as ``cfg.advantage_norm`` says (:data:`ADVANTAGE_NORMS`).
 
     Returns:
-        The loss statistics of the last minibatch, plus ``explained_variance`` of the rollout's value estimates.
+        The loss statistics (:func:`clipped_ppo_loss`) averaged over every minibatch of every epoch, plus
+        ``explained_variance`` of the rollout's value estimates.
     """
     num_envs = rollout.actions.shape[1]
     envs_per_mb = num_envs // cfg.num_minibatches
+    if cfg.advantage_norm == "batch":
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    per_minibatch = []
     for _ in range(cfg.update_epochs):
         perm = torch.randperm(num_envs)
         for k in range(cfg.num_minibatches):
             mb = perm[k * envs_per_mb : (k + 1) * envs_per_mb]
             logits, values = replay_policy(agent, rollout, mb)
             loss, stats = clipped_ppo_loss(logits, values, rollout.actions[:, mb], rollout.logprobs[:, mb],
-                                           advantages[:, mb], returns[:, mb], cfg.clip_coef, cfg.vf_coef, cfg.ent_coef)
+                                           advantages[:, mb], returns[:, mb], cfg.clip_coef, cfg.vf_coef, cfg.ent_coef,
+                                           normalize_advantages=cfg.advantage_norm == "minibatch")
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
             optimizer.step()
+            per_minibatch.append(stats)
+    stats = {key: float(np.mean([s[key] for s in per_minibatch])) for key in per_minibatch[0]}
     variance = float(returns.var())
     stats["explained_variance"] = 1.0 - float((returns - rollout.values).var()) / variance if variance else float("nan")
     return stats
@@ -359,7 +411,8 @@ def _eval_row(global_step: int, returns: np.ndarray, rate: float, train_rows: li
 
 
 def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> dict:
-    """Train one agent; write ``config.json``, ``train_curve.csv``, ``eval_curve.csv`` and ``checkpoint.pt``.
+    """Train one agent; write ``config.json``, ``train_curve.csv``, ``eval_curve.csv``, ``update_stats.csv``
+    (:data:`UPDATE_COLUMNS`) and ``checkpoint.pt``.
 
     Args:
         cfg: the run's settings.
@@ -379,7 +432,10 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     probe.close()
     optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
     parts = {"model": agent, "optimizer": optimizer}
-    run = RunFolder(out_dir, cfg, TRAIN_COLUMNS, EVAL_COLUMNS)
+    return_normalizer = None
+    if cfg.normalize_returns:
+        return_normalizer = parts["return_normalizer"] = ReturnNormalizer(cfg.num_envs, cfg.gamma)
+    run = RunFolder(out_dir, cfg, TRAIN_COLUMNS, EVAL_COLUMNS, UPDATE_COLUMNS)
     saved = run.resume(parts) if resume else {"global_step": 0, "update": 0}
     global_step, start_update = saved["global_step"], saved["update"]
     run.write_config()
@@ -395,7 +451,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     for update in range(start_update, num_updates):
         if cfg.anneal_lr:
             optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1.0 - update / num_updates)
-        rollout = collect_rollout(agent, acting, cfg.num_steps, cfg.gamma)  # 1. act
+        rollout = collect_rollout(agent, acting, cfg.num_steps, cfg.gamma, return_normalizer)  # 1. act
         for t, episode_return, length in rollout.finished:
             run.train_rows.append(_episode_row(run.train_rows, global_step + (t + 1) * cfg.num_envs,
                                                episode_return, length))
@@ -405,6 +461,8 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
             advantages, returns = gae(rollout.rewards, rollout.values, rollout.dones, rollout.next_value, cfg.gamma,
                                       cfg.gae_lambda)
         stats = ppo_update(agent, optimizer, rollout, advantages, returns, cfg)  # 3. learn
+        run.update_rows.append({"global_step": global_step, "update": update + 1,
+                                "learning_rate": optimizer.param_groups[0]["lr"], **stats})
         ma20 = run.train_rows[-1]["return_ma20"] if run.train_rows else float("nan")
         bar.set_postfix(return_ma20=f"{ma20:.1f}", approx_kl=f"{stats['approx_kl']:.4f}")
 

@@ -1,7 +1,8 @@
 """What every trainer does around its algorithm: seeding, the run folder, checkpoints and resuming.
 
 A run folder holds ``config.json`` (the settings), ``train_curve.csv`` and ``eval_curve.csv`` (one row per
-training episode and per evaluation) and ``checkpoint.pt``. Every file is written atomically
+training episode and per evaluation), for trainers that log them ``update_stats.csv`` (one row per update of the
+learner) and ``checkpoint.pt``. Every file is written atomically
 (:mod:`grsn_edu.util.files`), so an interrupted run leaves whole files behind, and
 ``RunFolder(...).resume(...)`` continues from the last checkpoint.
 
@@ -62,16 +63,19 @@ class RunFolder:
         path: the run folder (created on the first write).
         cfg: the run's settings, a dataclass with the same fields as the class it is rebuilt from.
         train_columns, eval_columns: the columns of ``train_curve.csv`` and ``eval_curve.csv``.
+        update_columns: the columns of ``update_stats.csv``; None: the trainer writes no such file.
 
     Attributes:
-        train_rows, eval_rows: the curves so far (lists of dicts), restored by :meth:`resume`.
+        train_rows, eval_rows, update_rows: the curves so far (lists of dicts), restored by :meth:`resume`.
     """
 
-    def __init__(self, path: str | Path, cfg, train_columns: list[str], eval_columns: list[str]):
+    def __init__(self, path: str | Path, cfg, train_columns: list[str], eval_columns: list[str],
+                 update_columns: list[str] | None = None):
         self.path, self.cfg = Path(path), cfg
-        self.train_columns, self.eval_columns = train_columns, eval_columns
+        self.train_columns, self.eval_columns, self.update_columns = train_columns, eval_columns, update_columns
         self.train_rows: list[dict] = []
         self.eval_rows: list[dict] = []
+        self.update_rows: list[dict] = []
         self._wall_before, self._t0 = 0.0, time.perf_counter()
 
     @property
@@ -103,6 +107,7 @@ class RunFolder:
         for key, part in parts.items():
             part.load_state_dict(ckpt[key])
         self.train_rows, self.eval_rows = ckpt["train_rows"], ckpt["eval_rows"]
+        self.update_rows = ckpt.get("update_rows", [])  # checkpoints written before update stats were kept lack them
         self._wall_before, self._t0 = ckpt["wall_time_s"], time.perf_counter()
         if "torch_rng" in ckpt:  # checkpoints of multi-agent runs written before the generators were saved lack them
             torch.set_rng_state(ckpt["torch_rng"])
@@ -120,10 +125,12 @@ class RunFolder:
                 pd.DataFrame(self.eval_rows, columns=self.eval_columns))
 
     def write_curves(self) -> None:
-        """Write ``train_curve.csv`` and ``eval_curve.csv``."""
+        """Write ``train_curve.csv`` and ``eval_curve.csv`` (and ``update_stats.csv`` when it has columns)."""
         train_curve, eval_curve = self.curves()
         write_csv(self.path / "train_curve.csv", train_curve)
         write_csv(self.path / "eval_curve.csv", eval_curve)
+        if self.update_columns is not None:
+            write_csv(self.path / "update_stats.csv", pd.DataFrame(self.update_rows, columns=self.update_columns))
 
     def save(self, parts: dict, **counters) -> None:
         """Write both curves and the checkpoint: settings, ``parts``' state dicts, ``counters``, curves, clock and
@@ -132,6 +139,7 @@ class RunFolder:
         save_checkpoint(self.checkpoint_path, {
             "config": dataclasses.asdict(self.cfg), **{k: part.state_dict() for k, part in parts.items()}, **counters,
             "wall_time_s": self.wall_time(), "train_rows": self.train_rows, "eval_rows": self.eval_rows,
+            **({"update_rows": self.update_rows} if self.update_columns is not None else {}),
             "torch_rng": torch.get_rng_state(), "python_rng": random.getstate(),
             "numpy_rng": np.random.get_state(),  # noqa: NPY002 - the global generator seeded by seed_everything
         })
