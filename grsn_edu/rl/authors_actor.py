@@ -341,7 +341,7 @@ def imitate(actor: AuthorsActor, steps: int = 300, batch_size: int = 16, seq_len
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     return losses
 
 
