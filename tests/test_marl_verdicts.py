@@ -64,7 +64,9 @@ def test_seed_ranges_and_verdicts_against_a_yardstick():
     assert verdicts.loc[("simple_spread", "vdn", "gru"), "verdict"] == mv.CLEARLY_BELOW
     assert verdicts.loc[("spread_memory", "qmix", "gru"), "verdict"] == mv.MIXED
     assert verdicts.loc[("spread_memory", "qmix", "gru"), "seeds"] == 2
-    assert verdicts.loc[("spread_memory", "qmix", "gru"), "median"] == -67.5
+    assert verdicts.loc[("spread_memory", "qmix", "gru"), "final_median"] == -67.5
+    (_, first), = list(verdicts.iterrows())[:1]  # rows read as notebook 06 reads them, by attribute
+    assert first.final_median - first.yardstick == pytest.approx(-52.0 + 67.0) and first.seeds == 3
     assert mv.teams_with_verdict(verdicts, "simple_spread") == ["gru + qmix"]
     assert mv.teams_with_verdict(verdicts, "simple_spread", mv.CLEARLY_BELOW) == ["gru + vdn"]
     assert mv.teams_with_verdict(verdicts, "simple_spread", agents=["mlp"]) == []

@@ -134,17 +134,18 @@ def verdicts_against(runs: pd.DataFrame, yardstick: Mapping[str, float], band: M
         band: ``{env: noise band}`` (:func:`noise_band`).
 
     Returns:
-        One row per ``(env, mixer, agent)`` (the index), with the columns ``seeds``, ``median``, ``worst``,
-        ``best``, ``yardstick``, ``band`` and ``verdict`` (:func:`seed_verdict` with the yardstick as a single
-        value).
+        One row per ``(env, mixer, agent)`` (the index), with the columns ``seeds``, ``final_median`` (the
+        median of the seeds' final returns; a column named ``median`` would be hidden by a row's method),
+        ``worst``, ``best``, ``yardstick``, ``band`` and ``verdict`` (:func:`seed_verdict` with the yardstick as
+        a single value).
     """
     rows = []
     for (env_id, mixer), _ in runs.groupby(["env", "mixer"], sort=True):
         for agent, r in seed_ranges(runs, env_id, mixer).items():
-            rows.append({"env": env_id, "mixer": mixer, "agent": agent, "seeds": r.seeds, "median": r.median,
+            rows.append({"env": env_id, "mixer": mixer, "agent": agent, "seeds": r.seeds, "final_median": r.median,
                          "worst": r.worst, "best": r.best, "yardstick": yardstick[env_id], "band": band[env_id],
                          "verdict": r.against(yardstick[env_id], band[env_id])})
-    columns = ["env", "mixer", "agent", "seeds", "median", "worst", "best", "yardstick", "band", "verdict"]
+    columns = ["env", "mixer", "agent", "seeds", "final_median", "worst", "best", "yardstick", "band", "verdict"]
     return pd.DataFrame(rows, columns=columns).set_index(["env", "mixer", "agent"])
 
 
