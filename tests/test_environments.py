@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from grsn_edu.envs.cartpole import POMDP_IDS, Flicker, KeepDims, make_env, make_vector_env
+from grsn_edu.envs.cartpole import POMDP_IDS, VECTOR_BACKENDS, Flicker, KeepDims, make_env, make_vector_env
 
 
 def _check(env):
@@ -113,9 +113,10 @@ def test_unknown_env_id_names_the_known_ones():
         make_env("CartPole-Q")
 
 
-def test_vector_env_copies_are_seeded_seed_plus_index():
+@pytest.mark.parametrize("backend", VECTOR_BACKENDS)
+def test_vector_env_copies_are_seeded_seed_plus_index(backend):
     def first_steps(seed):
-        envs = make_vector_env("CartPole-P", 3, seed=seed)
+        envs = make_vector_env("CartPole-P", 3, seed=seed, backend=backend)
         return np.stack([envs.step(np.ones(3, dtype=int))[0] for _ in range(3)])  # (steps, envs, 2)
 
     a, b = first_steps(0), first_steps(1)
@@ -124,8 +125,9 @@ def test_vector_env_copies_are_seeded_seed_plus_index():
     assert not np.array_equal(a[:, 0], a[:, 1])
 
 
-def test_vector_env_same_step_autoreset():
-    envs = make_vector_env("CartPole-F", 3, seed=0)
+@pytest.mark.parametrize("backend", VECTOR_BACKENDS)
+def test_vector_env_same_step_autoreset(backend):
+    envs = make_vector_env("CartPole-F", 3, seed=0, backend=backend)
     for _ in range(200):
         obs, _, term, trunc, info = envs.step(np.zeros(3, dtype=int))  # always push left: episodes end fast
         done = term | trunc
@@ -138,6 +140,6 @@ def test_vector_env_same_step_autoreset():
     assert fell.all()  # info["final_obs"]: the last observation of the episode that ended
     assert (np.abs(obs[done]) <= 0.05).all()  # returned with it: the first of the next (reset within +-0.05)
     with pytest.raises(ValueError, match="num_envs must be an integer >= 1"):
-        make_vector_env("CartPole-V", 0, seed=0)
+        make_vector_env("CartPole-V", 0, seed=0, backend=backend)
     with pytest.raises(ValueError, match="seed must be an integer >= 0"):
-        make_vector_env("CartPole-V", 2, seed=-1)
+        make_vector_env("CartPole-V", 2, seed=-1, backend=backend)
