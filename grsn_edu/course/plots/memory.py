@@ -2,7 +2,8 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (so a notebook shows it exactly
 once, as the cell's value, and no figure is left open), with a title, axes labelled with units and a legend.
-:func:`live_figure` puts sliders under such a figure.
+:func:`live_figure` puts sliders under such a figure, as a display that is replaced in place; the notebooks use
+:func:`grsn_edu.course.plots.interactive.interactive_figure` instead, whose widget holds the figure itself.
 """
 
 from __future__ import annotations
