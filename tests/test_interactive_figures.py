@@ -1,6 +1,6 @@
 """Every interactive figure of the notebooks, run in a real kernel: it draws at its defaults and after every change.
 
-For each notebook cell that builds a slider figure (``interactive_figure(...)``, or ``live_figure(...)``), the
+For each notebook cell that builds a slider figure (``interactive_figure(...)``), the
 test executes, in a fresh kernel through nbclient, the notebook's own cells that the figure cell needs (found
 from the names it uses), then the figure cell itself, unchanged. nbclient plays the part of the browser: it
 routes what the kernel displays inside an ``ipywidgets.Output`` into that widget and syncs it back to the kernel,
@@ -25,7 +25,7 @@ pytest.importorskip("ipywidgets")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-FIGURE_CALL = re.compile(r"\b(interactive_figure|live_figure)\(")
+FIGURE_CALL = re.compile(r"\binteractive_figure\(")
 REPORT = "INTERACTIVE-FIGURE-REPORT "
 
 

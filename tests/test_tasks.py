@@ -395,34 +395,3 @@ def test_figures_are_labelled():
     assert len(fig.axes[0].patches) == 4  # 2 variants x 2 delays
     with pytest.raises(ValueError, match="no rows"):
         plots.plot_variants(variants, ["grsn: defaults"])
-
-
-def test_live_figure_displays_the_default_figure_once_and_updates_it_in_place():
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.utils.capture import capture_output
-
-    from grsn_edu.course.plots import memory as plots
-
-    ipywidgets = pytest.importorskip("ipywidgets")
-    calls = []
-
-    def draw(beta):
-        calls.append(beta)
-        return plots.plot_gate_memory(beta=beta, forget_bias=1.0)
-
-    slider = ipywidgets.FloatSlider(value=0.8, min=0.1, max=1.0)
-    started = not InteractiveShell.initialized()
-    InteractiveShell.instance()  # a shell, so that display() publishes outputs as in a notebook
-    try:
-        with capture_output() as shown:
-            plots.live_figure(draw, beta=slider)
-            assert calls == [0.8] and len(shown.outputs) == 2  # the figure, then the slider
-            slider.value = 0.95  # a reader moves the slider: the figure is redrawn in place
-    finally:
-        if started:
-            InteractiveShell.clear_instance()
-    figure, widgets, update = shown.outputs
-    assert calls == [0.8, 0.95]
-    assert figure.data["text/plain"].startswith("<Figure") and not figure.update
-    assert "application/vnd.jupyter.widget-view+json" in widgets.data
-    assert update.update and update.transient["display_id"] == figure.transient["display_id"]

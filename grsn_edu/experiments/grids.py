@@ -32,7 +32,8 @@ from grsn_edu.util.files import load_checkpoint, merge_csv, read_csv, recorded_k
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
            "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns",
-           "formation_team_returns", "read_finished_marl_run", "marl_run_summary", "reproduce_marl", "collect_marl"]
+           "formation_team_returns", "constant_action_team_returns", "policy_team_returns", "read_finished_marl_run",
+           "marl_run_summary", "reproduce_marl", "collect_marl"]
 
 #: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
 #: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes.
@@ -180,23 +181,29 @@ MARL_SUMMARY_COLUMNS = ["env", "agent", "mixer", "seed", "episodes", "final_eval
 def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns (summed over agents and steps) of uniformly random actions: the floor of every task."""
     rng = np.random.default_rng(seed)
-    return _baseline_returns(env_id, episodes, seed,
-                             lambda env: {a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
+    return policy_team_returns(env_id, lambda env: {a: int(rng.integers(env.action_space(a).n)) for a in env.agents},
+                               episodes, seed)
 
 
 def scripted_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns of :func:`grsn_edu.envs.spread.spread_controller_actions`, a full-state hand-written controller:
     a ceiling for the learned teams (it sees what the agents cannot)."""
-    return _baseline_returns(env_id, episodes, seed, spread_controller_actions)
+    return policy_team_returns(env_id, spread_controller_actions, episodes, seed)
 
 
 def formation_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns of :func:`grsn_edu.envs.spread.spread_formation_actions`, a landmark-blind fixed formation:
     what a team scores without using the landmarks at all."""
-    return _baseline_returns(env_id, episodes, seed, spread_formation_actions)
+    return policy_team_returns(env_id, spread_formation_actions, episodes, seed)
 
 
-def _baseline_returns(env_id: str, episodes: int, seed: int, policy) -> np.ndarray:
+def constant_action_team_returns(env_id: str, action: int, episodes: int = 20, seed: int = 10_000) -> np.ndarray:
+    """Team returns when every agent takes ``action`` at every step: what a team that ignores its observations
+    scores. The defaults are the reset seeds of a seed-0 run's greedy evaluation."""
+    return policy_team_returns(env_id, lambda env: {a: action for a in env.agents}, episodes, seed)
+
+
+def policy_team_returns(env_id: str, policy, episodes: int, seed: int) -> np.ndarray:
     """Team returns of a scripted ``policy(env) -> actions`` (it reads the world, not the observations) over
     ``episodes`` episodes reset with seeds ``seed, seed + 1, ...``."""
     env = make_marl_env(env_id)

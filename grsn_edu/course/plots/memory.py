@@ -2,14 +2,13 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (so a notebook shows it exactly
 once, as the cell's value, and no figure is left open), with a title, axes labelled with units and a legend.
-:func:`live_figure` puts sliders under such a figure, as a display that is replaced in place; the notebooks use
-:func:`grsn_edu.course.plots.interactive.interactive_figure` instead, whose widget holds the figure itself.
+Sliders that redraw a figure come from :func:`grsn_edu.course.plots.interactive.interactive_figure`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -24,7 +23,6 @@ __all__ = [
     "plot_integrator_accuracy",
     "plot_variants",
     "plot_gate_memory",
-    "live_figure",
 ]
 
 _LABELS = {
@@ -302,36 +300,6 @@ def plot_gate_memory(beta: float, forget_bias: float, steps: int = 60) -> Figure
     ax_gate.set_title("The gate sets the memory time")
     ax_gate.legend(fontsize=8, loc="lower right")
     return fig
-
-
-def live_figure(draw: Callable[..., Figure], **widgets):
-    """Show ``draw(**defaults)`` as the cell's output, with sliders below that redraw it in place.
-
-    The figure is displayed as an ordinary image output, so a notebook executed headless (nbval, nbconvert)
-    keeps it; in a live notebook moving a slider calls ``draw`` with the new values and replaces the
-    image through its display handle.
-
-    Args:
-        draw: a function of keyword arguments returning a Figure.
-        **widgets: ``name=ipywidgets widget`` (e.g. ``FloatSlider``); its ``value`` is the default.
-
-    Returns:
-        None: both the figure and the widgets are displayed by this call.
-    """
-    import ipywidgets
-    from IPython.display import display
-
-    def current():
-        return {name: w.value for name, w in widgets.items()}
-
-    handle = display(draw(**current()), display_id=True)
-
-    def redraw(_change=None):
-        handle.update(draw(**current()))
-
-    for w in widgets.values():
-        w.observe(redraw, names="value")
-    display(ipywidgets.VBox(list(widgets.values())))
 
 
 def _sequential_colors(n: int) -> list:
