@@ -8,17 +8,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def import_file(folder: str, name: str):
+    """Import ``folder/name.py`` (scripts/ and benchmarks/ are not packages) and return the module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def load_script():
-    """``load_script("name")`` imports ``scripts/name.py`` (the experiment scripts are not a package) and returns it."""
+    """``load_script("name")`` imports ``scripts/name.py`` and returns it."""
+    return lambda name: import_file("scripts", name)
 
-    def load(name: str):
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
 
-    return load
+@pytest.fixture(scope="session")
+def peer_benchmark():
+    """``benchmarks/peer_ppo.py``, imported once."""
+    return import_file("benchmarks", "peer_ppo")
 
 
 def raising_stub(*args, **kwargs):

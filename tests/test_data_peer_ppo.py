@@ -1,6 +1,5 @@
 """data/peer_ppo/ loads, matches its schema, and its summary rows are the summary of its curves."""
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -12,12 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "peer_ppo"
 
 
-@pytest.fixture(scope="module")
-def peer():
-    spec = importlib.util.spec_from_file_location("peer_ppo", ROOT / "benchmarks" / "peer_ppo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def peer(peer_benchmark):
+    return peer_benchmark
 
 
 def test_readme_commands_are_the_scripts(peer):

@@ -1,6 +1,5 @@
 """benchmarks/peer_ppo.py: sb3-contrib's RecurrentPPO and the project's agents under one evaluation protocol."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,9 @@ from grsn_edu.rl.ppo import evaluate
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def peer():
-    spec = importlib.util.spec_from_file_location("peer_ppo", ROOT / "benchmarks" / "peer_ppo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def peer(peer_benchmark):
+    return peer_benchmark
 
 
 def test_greedy_returns_is_the_projects_evaluation_protocol(peer):

@@ -1,9 +1,8 @@
-r"""Memory tasks: supervised sequences whose answer depends on something seen many steps earlier.
+"""The memory-task protocol: train a core with a linear readout to recall a cue, and sweeps of such runs.
 
-The cue-recall task (:class:`CueRecallTask`) is the smallest test of recurrent memory: one of ``n_cues`` cues is
-shown at step 0, distractor noise fills the next ``delay - 1`` steps, and at step ``delay`` a *go* signal asks
-which cue it was. A network without memory can only guess (accuracy ``1 / n_cues``); a network whose memory
-fades within a few steps fails once the delay is longer than its memory.
+The task is :class:`~grsn_edu.envs.cue_recall.CueRecallTask`: one of ``n_cues`` cues at step 0, distractor
+noise for ``delay - 1`` steps, the answer asked for at step ``delay``; without memory only a guess is left
+(accuracy ``1 / n_cues``).
 
 :func:`train_memory_task` trains any core from :func:`grsn_edu.make_core` with a linear readout on this task
 (Adam, back-propagation through time, loss at the decision step only) and measures its accuracy on a fixed
@@ -12,13 +11,9 @@ runs live. :func:`sweep_memory_task` runs a list of them into one CSV, resuming 
 (``scripts/memory_sweep.py`` and ``scripts/gate_input_sweep.py`` are two grids of it).
 
 Example:
-    >>> import torch
-    >>> task = CueRecallTask(n_cues=4, delay=3, noise=0.5)
-    >>> x, labels = task.sample(8, torch.Generator().manual_seed(0))
-    >>> tuple(x.shape), tuple(labels.shape), task.chance      # x is (T, B, I) with T = delay + 1, I = n_cues + 1
-    ((4, 8, 5), (8,), 0.25)
-    >>> bool((x[0, :, :4].argmax(-1) == labels).all())         # the cue at t=0 is the answer
-    True
+    >>> run = train_memory_task("gru", delay=2, steps=5, hidden_size=4, test_size=16)
+    >>> run.core, run.delay, 0.0 <= run.accuracy <= 1.0
+    ('gru', 2, True)
 """
 
 from __future__ import annotations

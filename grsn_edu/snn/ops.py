@@ -1,4 +1,4 @@
-r"""Energy per decision from synaptic operations counted on a real forward pass.
+r"""Synaptic operations and their energy: the counting convention, and the counts of one layer.
 
 The convention (the one the GRSN paper and most SNN papers use, made explicit here):
 
@@ -18,23 +18,20 @@ Counts are totals over the forward pass divided by the number of decisions (``T 
 batch entry; a non-TAP core pays all its sub-steps within one decision). Operations are counted *as executed*:
 the non-TAP form presents its input for S sub-steps and recomputes the input layer each time, so that layer's
 MACs are counted S times; an implementation that cached the constant input current would pay them once (notebook
-07 shows both). When you call :func:`ops_from_trace` yourself, ``decisions`` is the number of environment steps
-times the batch, not the number of sub-steps.
+07 shows both).
 
-For a whole trained agent, :func:`ppo_agent_energy` and :func:`marl_agent_energy` play real greedy evaluation
-episodes and count everything that runs at deployment (normaliser, policy core, readout head; not the value
-network or the mixer, which only serve training). :func:`analytic_ops` gives the same counts from formulas at a
-chosen firing rate, for sweeps over sizes and rates; :func:`rate_for_energy` inverts it.
+Where the counts are made: a core's, on a forward pass or from formulas, in :mod:`grsn_edu.snn.energy`; a whole
+trained agent's on real greedy episodes (only what runs at deployment) in :mod:`grsn_edu.rl.agent_energy`.
 
 Example:
     >>> import torch
-    >>> from grsn_edu import make_core, count_core_ops
-    >>> core = make_core("mlp", input_size=4, hidden_size=8)
-    >>> report = count_core_ops(core, torch.randn(10, 2, 4))
-    >>> report.total_mac, report.total_ac     # 4*8 MACs and 8 bias adds per decision
-    (32.0, 8.0)
-    >>> round(report.energy_pj(), 1)          # 32 * 4.6 + 8 * 0.9
-    154.4
+    >>> dense = linear_ops("encoder", torch.randn(10, 4), out_features=8)   # 10 real vectors of 4 -> 8
+    >>> spikes = linear_ops("readout", torch.tensor([[1., 0., 1.]] * 10), out_features=2)
+    >>> report = EnergyReport([dense.scaled(1 / 10), spikes.scaled(1 / 10)], decisions=10)
+    >>> report.total_mac, report.total_ac     # 4*8 MACs; 8 bias adds + 2 spikes x 2 targets + 2 bias adds
+    (32.0, 14.0)
+    >>> round(report.energy_pj(), 1)          # 32 * 4.6 + 14 * 0.9
+    159.8
 """
 
 from __future__ import annotations
