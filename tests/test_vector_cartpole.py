@@ -58,6 +58,7 @@ def _assert_same_step(a, b, where: str):
     obs_a, reward_a, term_a, trunc_a, info_a = a
     obs_b, reward_b, term_b, trunc_b, info_b = b
     assert obs_a.dtype == obs_b.dtype == np.float32 and obs_a.shape == obs_b.shape, where
+    assert obs_a.flags.c_contiguous and obs_b.flags.c_contiguous, where  # torch.as_tensor keeps the layout
     np.testing.assert_allclose(obs_a, obs_b, rtol=1e-5, atol=1e-6, err_msg=where)
     for x, y in [(reward_a, reward_b), (term_a, term_b), (trunc_a, trunc_b)]:
         assert x.dtype == y.dtype, where

@@ -269,7 +269,7 @@ class NumpyCartPoleVectorEnv(gym.vector.VectorEnv):
                 self._cursor[i] = self._BLOCK  # numbers drawn from the old generator are dropped
         self.state = np.empty((self.num_envs, 4))
         self._start_episodes(self._every)
-        obs = self.state.astype(np.float32)[:, self.dims]
+        obs = self._observe(self.state)
         self._blank(obs, self._every)
         return obs, {}
 
@@ -299,7 +299,7 @@ class NumpyCartPoleVectorEnv(gym.vector.VectorEnv):
         terminated = ((x < -self.x_threshold) | (x > self.x_threshold)
                       | (theta < -self.theta_threshold_radians) | (theta > self.theta_threshold_radians))
         truncated = self.episode_steps >= self.max_episode_steps
-        obs = self.state.astype(np.float32)[:, self.dims]
+        obs = self._observe(self.state)
         self._blank(obs, self._every)
         done = terminated | truncated
         info = {}
@@ -310,10 +310,18 @@ class NumpyCartPoleVectorEnv(gym.vector.VectorEnv):
                 final_obs[i] = obs[i].copy()
             info = {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done.copy()}
             self._start_episodes(ended)
-            first = self.state[ended].astype(np.float32)[:, self.dims]
+            first = self._observe(self.state[ended])
             self._blank(first, ended)
             obs[ended] = first
         return obs, np.ones(self.num_envs), terminated, truncated, info
+
+    def _observe(self, state: np.ndarray) -> np.ndarray:
+        """``(N, 4)`` states -> ``(N, O)`` float32 observations, C-ordered like the sync backend's.
+
+        The order matters beyond numpy: ``torch.as_tensor`` keeps the strides, and a transposed layout changes
+        the summation order of the agent's first layer, hence its outputs in the last bits.
+        """
+        return state[:, self.dims].astype(np.float32, order="C")
 
     def _start_episodes(self, copies: np.ndarray) -> None:
         """New initial states for ``copies``, drawn from their generators."""
