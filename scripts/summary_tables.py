@@ -3,6 +3,7 @@
     .venv/bin/python scripts/summary_tables.py cartpole
     .venv/bin/python scripts/summary_tables.py ablation
     .venv/bin/python scripts/summary_tables.py marl
+    .venv/bin/python scripts/summary_tables.py peer      # recurrent PPO beside sb3-contrib's, one table
 """
 
 import argparse
@@ -67,12 +68,42 @@ def marl() -> str:
     return markdown_table(table)
 
 
+def peer() -> str:
+    """Per task: sb3-contrib's RecurrentPPO (data/peer_ppo), the project's trainer with its defaults (the grid's
+    gru and grsn, data/cartpole) and with the peer's recipe and its one-change variants (data/ppo_recipe), on the
+    same ids, seeds, budget and greedy-evaluation protocol."""
+    from grsn_edu.util.files import read_csv as read
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import peer_ppo  # noqa: E402  (benchmarks/ is not a package)
+
+    peer_runs = read(ROOT / "data" / "peer_ppo" / "summary.csv", peer_ppo.SUMMARY_COLUMNS)
+    grid = read_csv(ROOT / "data" / "cartpole" / "summary.csv", SUMMARY_COLUMNS)
+    recipe_path = ROOT / "data" / "ppo_recipe" / "summary.csv"
+    recipe = pd.read_csv(recipe_path) if recipe_path.is_file() else pd.DataFrame(columns=["variant", "env"])
+    parts = [peer_runs.assign(trainer="sb3-contrib RecurrentPPO", setting="its CartPoleNoVel settings, LSTM 64"),
+             grid[grid.agent.isin(["gru", "grsn"]) & grid.env.isin(peer_runs.env.unique())]
+             .assign(trainer="grsn-edu", setting=lambda f: "defaults, " + f.agent + " 128"),
+             recipe.assign(trainer="grsn-edu", setting=lambda f: "peer recipe" + f.variant.map(
+                 lambda v: "" if v == "peer" else f", but {v}"))]
+    rows = []
+    for part in parts:
+        for (env_id, trainer, setting), g in part.groupby(["env", "trainer", "setting"], sort=False):
+            reached = g["steps_to_target_eval"].dropna()
+            rows.append({"env": env_id, "trainer": trainer, "setting": setting, "seeds": len(g),
+                         "seeds reaching 475 (greedy)": len(reached),
+                         "median steps to 475": reached.median() if len(reached) else float("nan"),
+                         "median final greedy return": g["final_eval_return"].median(),
+                         "min": g["final_eval_return"].min(), "max": g["final_eval_return"].max()})
+    return markdown_table(pd.DataFrame(rows).sort_values("env", kind="stable"))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["cartpole", "ablation", "marl"])
+    p.add_argument("what", choices=["cartpole", "ablation", "marl", "peer"])
     args = p.parse_args(argv)
     try:
-        print({"cartpole": cartpole, "ablation": ablation, "marl": marl}[args.what]())
+        print({"cartpole": cartpole, "ablation": ablation, "marl": marl, "peer": peer}[args.what]())
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f"summary_tables: {err}")
 
