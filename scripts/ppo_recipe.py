@@ -61,6 +61,7 @@ VARIANTS = {
     "ent_coef=0.01": ("gru", {"ent_coef": 0.01}),
     "grsn": ("grsn", {}),
     "grsn,hidden=128": ("grsn", {"hidden_size": 128}),
+    "grsn,lr=3e-4": ("grsn", {"learning_rate": 3e-4}),
 }
 KEY = ["variant", "env", "seed"]
 SUMMARY_COLUMNS = ["variant", "env", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",
