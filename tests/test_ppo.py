@@ -59,6 +59,18 @@ def test_same_seed_same_curves(tmp_path):
     assert not pd.read_csv(tmp_path / "a" / "train_curve.csv").equals(pd.read_csv(tmp_path / "c" / "train_curve.csv"))
 
 
+def test_numpy_and_sync_environments_give_the_same_run(tmp_path):
+    curves = {}
+    for backend in ("sync", "numpy"):
+        cfg = PPOConfig(env_id="CartPole-P", core="gru", vector_backend=backend, **TINY)
+        train(cfg, tmp_path / backend, progress=False)
+        curves[backend] = [pd.read_csv(tmp_path / backend / name).drop(columns=["wall_time_s"], errors="ignore")
+                           for name in ("train_curve.csv", "eval_curve.csv", "update_stats.csv")]
+    assert len(curves["sync"][0]) > 0
+    for a, b in zip(curves["sync"], curves["numpy"]):
+        pd.testing.assert_frame_equal(a, b)
+
+
 def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatch):
     cfg = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "total_steps": 512})
     real_evaluate, calls = ppo.evaluate, []
@@ -135,6 +147,7 @@ def test_resume_refuses_other_settings(tmp_path):
      ({"threads": True}, "threads must be an integer"),
      ({"advantage_norm": "rollout"}, "advantage_norm must be one of minibatch, batch, off, got 'rollout'"),
      ({"head_init": "xavier"}, "head_init must be one of orthogonal, default"),
+     ({"vector_backend": "jax"}, "vector_backend must be one of sync, numpy, auto, got 'jax'"),
      ({"value_hidden": -1}, "value_hidden must be an integer >= 0, got -1"),
      ({"normalize_returns": "yes"}, "normalize_returns must be True or False"),
      ({"max_grad_norm": 0.0}, "max_grad_norm must be > 0"), ({"ent_coef": -0.01}, "ent_coef must be >= 0"),

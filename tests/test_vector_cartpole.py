@@ -149,12 +149,14 @@ def test_flicker_blanks_a_fifth_of_the_observations_each_copy_on_its_own():
 
 
 def test_bad_backend_ids_actions_and_arguments_are_clear_errors():
-    with pytest.raises(ValueError, match="backend must be one of 'sync', 'numpy', got 'jax'"):
+    with pytest.raises(ValueError, match="backend must be one of 'sync', 'numpy', 'auto', got 'jax'"):
         make_vector_env("CartPole-P", 2, seed=0, backend="jax")
     with pytest.raises(ValueError, match="numpy backend steps CartPole only: CartPole-F, CartPole-P"):
         make_vector_env("Pendulum-v1", 2, seed=0, backend="numpy")
     with pytest.raises(ValueError, match="unknown environment id 'CartPole-Q'"):
         make_vector_env("CartPole-Q", 2, seed=0, backend="numpy")
+    assert isinstance(make_vector_env("CartPole-V", 2, seed=0, backend="auto"), NumpyCartPoleVectorEnv)
+    assert not isinstance(make_vector_env("Acrobot-v1", 2, seed=0, backend="auto"), NumpyCartPoleVectorEnv)
     with pytest.raises(ValueError, match="num_envs must be an integer >= 1"):
         make_vector_env("CartPole-P", 0, seed=0, backend="numpy")
     envs = NumpyCartPoleVectorEnv(2)

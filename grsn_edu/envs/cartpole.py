@@ -53,8 +53,8 @@ POMDP_IDS = {
 #: Steps after which an episode of every CartPole id here is truncated (CartPole-v1's limit).
 EPISODE_STEPS = 500
 
-#: The ways :func:`make_vector_env` can step its copies.
-VECTOR_BACKENDS = ("sync", "numpy")
+#: The ways :func:`make_vector_env` can step its copies (``"auto"``: ``"numpy"`` where it can, else ``"sync"``).
+VECTOR_BACKENDS = ("sync", "numpy", "auto")
 
 
 def _checked_dims(dims: Sequence[int], n: int) -> tuple[int, ...]:
@@ -375,7 +375,8 @@ def make_vector_env(env_id: str, num_envs: int, seed: int, backend: str = "sync"
         backend: one of :data:`VECTOR_BACKENDS`. ``"sync"``: a ``gymnasium.vector.SyncVectorEnv`` of ``gym.make``
             copies, one Python step per copy. ``"numpy"``: a :class:`NumpyCartPoleVectorEnv`, one numpy step for
             all copies; from the same seeds and actions it gives the same observations, rewards, ends and
-            ``info`` as ``"sync"``, at a cost per step that hardly grows with ``num_envs``.
+            ``info`` as ``"sync"``, at a cost per step that hardly grows with ``num_envs``. ``"auto"``: ``"numpy"``
+            for the ids it steps, ``"sync"`` for any other.
 
     Example:
         >>> import numpy as np
@@ -390,6 +391,8 @@ def make_vector_env(env_id: str, num_envs: int, seed: int, backend: str = "sync"
     num_envs = check_int("num_envs", num_envs)
     seed = check_int("seed", seed, minimum=0)
     make_env(env_id).close()  # validate the id with a clear message before building copies
+    if backend == "auto":
+        backend = "numpy" if env_id in POMDP_IDS or env_id == "CartPole-v1" else "sync"
     if backend == "numpy":
         cfg = POMDP_IDS.get(env_id, POMDP_IDS["CartPole-F"] if env_id == "CartPole-v1" else None)
         if cfg is None:

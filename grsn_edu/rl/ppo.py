@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from grsn_edu.envs.cartpole import make_env, make_vector_env
+from grsn_edu.envs.cartpole import VECTOR_BACKENDS, make_env, make_vector_env
 from grsn_edu.rl.agents import HEAD_INITS, PolicyActor, RecurrentActorCritic, ReturnNormalizer, map_state
 from grsn_edu.rl.episodes import play_vector_episodes
 from grsn_edu.rl.gae import bootstrap_truncated, gae
@@ -112,6 +112,8 @@ class PPOConfig:
     eval_interval: int = 10_000  # environment steps between greedy evaluations (and checkpoints)
     eval_episodes: int = 20
     threads: int = 1
+    # how the environments are stepped (grsn_edu.envs.cartpole.VECTOR_BACKENDS): the same episodes either way
+    vector_backend: str = "auto"
 
     def validate(self) -> PPOConfig:
         """Raise ValueError with a clear message for any setting out of range."""
@@ -138,6 +140,8 @@ class PPOConfig:
         for name in ("anneal_lr", "normalize_returns", "shared_core"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.vector_backend not in VECTOR_BACKENDS:
+            raise ValueError(f"vector_backend must be one of {', '.join(VECTOR_BACKENDS)}, got {self.vector_backend!r}")
         if self.advantage_norm not in ADVANTAGE_NORMS:
             raise ValueError(f"advantage_norm must be one of {', '.join(ADVANTAGE_NORMS)}, got {self.advantage_norm!r}")
         if self.head_init not in HEAD_INITS:
@@ -168,7 +172,8 @@ def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActor
 
 
 @torch.no_grad()
-def evaluate(agent: RecurrentActorCritic, env_id: str, episodes: int = 20, seed: int = 10_000, greedy: bool = True):
+def evaluate(agent: RecurrentActorCritic, env_id: str, episodes: int = 20, seed: int = 10_000, greedy: bool = True,
+             backend: str = "auto"):
     """Run ``episodes`` episodes in parallel (one environment each) and return their returns and firing rate.
 
     Environment ``i`` is reset with seed ``seed + i`` and counts until the end of its first episode. The agent
@@ -176,9 +181,10 @@ def evaluate(agent: RecurrentActorCritic, env_id: str, episodes: int = 20, seed:
 
     Returns:
         ``(returns, firing_rate)``: a numpy array of ``episodes`` returns, and the mean fraction of hidden units
-        that spiked per step (NaN for a non-spiking core). Greedy = argmax action.
+        that spiked per step (NaN for a non-spiking core). Greedy = argmax action. ``backend`` steps the
+        environments (:func:`~grsn_edu.envs.cartpole.make_vector_env`; the same episodes with any).
     """
-    envs = make_vector_env(env_id, episodes, seed)
+    envs = make_vector_env(env_id, episodes, seed, backend)
     obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
     actor = PolicyActor(agent, episodes, greedy=greedy, record=agent.core.spiking)
     spikes, spike_steps = 0.0, 0
@@ -443,7 +449,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     batch = cfg.num_envs * cfg.num_steps
     num_updates = cfg.total_steps // batch
     # Environments are seeded from the run seed and the update they start at, so a resumed run gets new episodes.
-    envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.seed * 1000 + start_update)
+    envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.seed * 1000 + start_update, cfg.vector_backend)
     acting = Acting.start_fresh(agent, envs, cfg.seed * 1000 + start_update)
     next_eval = (global_step // cfg.eval_interval + 1) * cfg.eval_interval
     bar = tqdm(total=num_updates * batch, initial=global_step, disable=not progress, unit="step",
@@ -468,7 +474,8 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
 
         if global_step >= next_eval or update == num_updates - 1:  # 4. evaluate and checkpoint
             agent.eval()
-            eval_returns, rate = evaluate(agent, cfg.env_id, cfg.eval_episodes, seed=10_000 + cfg.seed)
+            eval_returns, rate = evaluate(agent, cfg.env_id, cfg.eval_episodes, seed=10_000 + cfg.seed,
+                                          backend=cfg.vector_backend)
             agent.train()
             run.eval_rows.append(_eval_row(global_step, eval_returns, rate, run.train_rows, run.wall_time()))
             bar.set_postfix(return_ma20=f"{ma20:.1f}", greedy_eval=f"{eval_returns.mean():.1f}")
