@@ -57,6 +57,62 @@ SUMMARY_COLUMNS = KEY + ["total_steps", "final_eval_return", "best_eval_return",
 PEER_SETTINGS = dict(n_steps=128, learning_rate=7e-4, batch_size=256, n_epochs=10, gae_lambda=0.98, max_grad_norm=1.0)
 PEER_POLICY = dict(lstm_hidden_size=64, enable_critic_lstm=True, net_arch=dict(vf=[64], pi=[]), ortho_init=False)
 PEER_ENVS = 8
+#: The peer trainer with one of the project's cores in place of its LSTMs (actor and critic): name -> grid agent.
+PEER_WITH_CORE = {"sb3-recurrentppo-grsn": "grsn", "sb3-recurrentppo-gru": "gru"}
+PEERS = (PEER, *PEER_WITH_CORE)
+
+
+class LSTMShapedCore(torch.nn.Module):
+    """One of the project's cores behind ``nn.LSTM``'s call, so sb3-contrib's ``RecurrentPPO`` can train it.
+
+    ``forward(x (T, B, I), (h, c) each (1, B, H)) -> (out (T, B, output_size), (h, c))``: the core's two state
+    tensors ride in the LSTM's two slots (a GRSN's membrane and gated current; a GRU's hidden state twice, the
+    second slot unused), so sb3-contrib's own rollout buffer, episode-start resets and sequence minibatches
+    carry them unchanged.
+    """
+
+    def __init__(self, core):
+        super().__init__()
+        if not 1 <= len(core.state_names) <= 2:
+            raise ValueError(f"{core.name}: only cores with one or two state tensors fit an LSTM's (h, c)")
+        self.core = core
+        self.input_size, self.hidden_size, self.num_layers = core.input_size, core.hidden_size, 1
+
+    def forward(self, x, states):
+        h, c = states
+        names = self.core.state_names
+        state = {names[0]: h[0]} if len(names) == 1 else {names[0]: h[0], names[1]: c[0]}
+        out, state = self.core(x, state)
+        last = [state[n][None] for n in names]
+        return out, (last[0], last[-1])
+
+
+def core_policy(agent: str):
+    """sb3-contrib's ``RecurrentActorCriticPolicy`` with the grid agent's core in place of both LSTMs."""
+    from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
+
+    from grsn_edu.snn.cores import make_core
+
+    spec = AGENTS[agent]
+
+    class CorePolicy(RecurrentActorCriticPolicy):
+        def _build_mlp_extractor(self) -> None:
+            # here lstm_output_dim is still the LSTM's hidden size
+            probe = make_core(spec["core"], self.features_dim, self.lstm_output_dim, **spec["core_options"])
+            self.lstm_output_dim = probe.output_size  # the heads read the core's output (2H for readout="both")
+            super()._build_mlp_extractor()
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            hidden = self.lstm_hidden_state_shape[-1]
+            self.lstm_actor = LSTMShapedCore(make_core(spec["core"], self.features_dim, hidden,
+                                                       **spec["core_options"]))
+            self.lstm_critic = LSTMShapedCore(make_core(spec["core"], self.features_dim, hidden,
+                                                        **spec["core_options"]))
+            lr = self.optimizer.param_groups[0]["lr"]  # the optimiser again, over the cores' parameters
+            self.optimizer = self.optimizer_class(self.parameters(), lr=lr, **self.optimizer_kwargs)
+
+    return CorePolicy
 
 
 def greedy_returns(act, env_id: str, episodes: int, seed: int) -> np.ndarray:
@@ -79,15 +135,18 @@ def greedy_returns(act, env_id: str, episodes: int, seed: int) -> np.ndarray:
     return returns
 
 
-def train_peer(env_id: str, seed: int, steps: int, eval_interval: int, eval_episodes: int, progress: bool):
-    """Train sb3-contrib's RecurrentPPO; returns its evaluation rows (global_step, returns..., wall_time_s)."""
+def train_peer(env_id: str, seed: int, steps: int, eval_interval: int, eval_episodes: int, progress: bool,
+               peer: str = PEER):
+    """Train sb3-contrib's RecurrentPPO (``peer``: with its LSTMs, or with a project core, :data:`PEER_WITH_CORE`);
+    returns its evaluation rows (global_step, returns..., wall_time_s)."""
     from sb3_contrib import RecurrentPPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
     venv = VecNormalize(make_vec_env(lambda: make_env(env_id), n_envs=PEER_ENVS, seed=seed))
-    model = RecurrentPPO("MlpLstmPolicy", venv, seed=seed, device="cpu", policy_kwargs=PEER_POLICY, **PEER_SETTINGS)
+    policy = "MlpLstmPolicy" if peer == PEER else core_policy(PEER_WITH_CORE[peer])
+    model = RecurrentPPO(policy, venv, seed=seed, device="cpu", policy_kwargs=PEER_POLICY, **PEER_SETTINGS)
     rows: list[dict] = []
     t0 = time.perf_counter()
 
@@ -109,7 +168,7 @@ def train_peer(env_id: str, seed: int, steps: int, eval_interval: int, eval_epis
             super().__init__()
             self.next_eval = eval_interval
             self.bar = tqdm(total=steps, disable=not progress, unit="step", file=sys.stderr,
-                            desc=f"{PEER} on {env_id} (seed {seed})")
+                            desc=f"{peer} on {env_id} (seed {seed})")
 
         def _on_step(self) -> bool:
             return True
@@ -175,7 +234,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--envs", nargs="+", default=["CartPole-P", "CartPole-V"], help="task ids (CartPole-P, -V, ...)")
     p.add_argument("--agents", nargs="+", default=[PEER, "gru", "grsn"],
-                   help=f"{PEER} and/or agents of the project's CartPole grid ({', '.join(AGENTS)})")
+                   help=f"{', '.join(PEERS)} and/or agents of the project's CartPole grid "
+                   f"({', '.join(AGENTS)})")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--steps", type=int, default=100_000, help="environment steps per run (default 100000)")
     p.add_argument("--eval-interval", type=int, default=10_000)
@@ -188,8 +248,8 @@ def parse_args(argv=None):
         if env_id not in POMDP_IDS:
             p.error(f"unknown task {env_id!r}; known: {', '.join(POMDP_IDS)}")
     for agent in args.agents:
-        if agent != PEER and agent not in AGENTS:
-            p.error(f"unknown agent {agent!r}; known: {PEER}, {', '.join(AGENTS)}")
+        if agent not in PEERS and agent not in AGENTS:
+            p.error(f"unknown agent {agent!r}; known: {', '.join(PEERS)}, {', '.join(AGENTS)}")
     try:
         for name in ("steps", "eval_interval", "eval_episodes"):
             check_int(name.replace("_", "-"), getattr(args, name))
@@ -209,8 +269,8 @@ def main(argv=None) -> int:
         cells = [(e, a, s) for s in args.seeds for e in args.envs for a in args.agents if (e, a, s) not in done]
         for env_id, agent, seed in tqdm(cells, desc="runs", unit="run", disable=args.no_progress, file=sys.stderr):
             budget = (args.steps, args.eval_interval, args.eval_episodes)
-            if agent == PEER:
-                rows = train_peer(env_id, seed, *budget, progress=not args.no_progress)
+            if agent in PEERS:
+                rows = train_peer(env_id, seed, *budget, progress=not args.no_progress, peer=agent)
             else:
                 rows = train_project(env_id, agent, seed, *budget, progress=not args.no_progress)
             curve = pd.DataFrame(rows).assign(env=env_id, agent=agent, seed=seed)[EVAL_COLUMNS]

@@ -62,6 +62,15 @@ VARIANTS = {
     "grsn": ("grsn", {}),
     "grsn,hidden=128": ("grsn", {"hidden_size": 128}),
     "grsn,lr=3e-4": ("grsn", {"learning_rate": 3e-4}),
+    "grsn,beta=0.5": ("grsn", {"core_options": {"readout": "both", "beta": 0.5}}),
+    "grsn,gate_input=input": ("grsn", {"core_options": {"readout": "both", "gate_input": "input"}}),
+    "grsn,readout=membrane": ("grsn", {"core_options": {"readout": "membrane"}}),
+    "rollout=32x32": ("gru", {"num_envs": 32, "num_steps": 32}),
+    "rollout=64x16": ("gru", {"num_envs": 64, "num_steps": 16}),
+    "grsn,beta=0.5,rollout=32x32": ("grsn", {"core_options": {"readout": "both", "beta": 0.5}, "num_envs": 32,
+                                             "num_steps": 32}),
+    "grsn,beta=0.5,rollout=64x16": ("grsn", {"core_options": {"readout": "both", "beta": 0.5}, "num_envs": 64,
+                                             "num_steps": 16}),
 }
 KEY = ["variant", "env", "seed"]
 SUMMARY_COLUMNS = ["variant", "env", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",
