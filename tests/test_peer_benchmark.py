@@ -62,3 +62,42 @@ def test_bad_arguments_stop_with_a_message(peer, capsys):
         with pytest.raises(SystemExit):
             peer.parse_args(argv)
         assert message in capsys.readouterr().err
+
+
+def test_a_project_core_runs_inside_the_peer_trainer(peer):
+    """The GRSN core in sb3-contrib's RecurrentPPO: its (mem, cur) state rides in the LSTM's (h, c), the heads read
+    its 2H-wide output, the optimiser holds its parameters, and a short run trains and evaluates."""
+    from sb3_contrib import RecurrentPPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from grsn_edu.envs.cartpole import make_env
+
+    torch.manual_seed(0)
+    venv = make_vec_env(lambda: make_env("CartPole-P"), n_envs=2, seed=0)
+    model = RecurrentPPO(peer.core_policy("grsn"), venv, n_steps=16, batch_size=16, n_epochs=1, seed=0,
+                         device="cpu", policy_kwargs=peer.PEER_POLICY)
+    policy = model.policy
+    assert isinstance(policy.lstm_actor, peer.LSTMShapedCore) and isinstance(policy.lstm_critic, peer.LSTMShapedCore)
+    assert policy.lstm_actor.core.name == "grsn" and policy.lstm_output_dim == 2 * 64
+    optimised = {id(p) for group in policy.optimizer.param_groups for p in group["params"]}
+    assert {id(p) for p in policy.lstm_actor.parameters()} <= optimised
+    before = [p.detach().clone() for p in policy.lstm_actor.parameters()]
+    model.learn(total_timesteps=32)
+    assert any(not torch.equal(a, p) for a, p in zip(before, policy.lstm_actor.parameters()))
+    # the state carried between calls is the core's own: equal to running the core over the whole sequence
+    core = policy.lstm_actor.core
+    x = torch.randn(5, 3, core.input_size)
+    whole, final = core(x)
+    h = c = torch.zeros(1, 3, core.hidden_size)
+    for t in range(5):
+        out, (h, c) = policy.lstm_actor(x[t : t + 1], (h, c))
+        torch.testing.assert_close(out[0], whole[t])
+    torch.testing.assert_close(h[0], final["mem"])
+    torch.testing.assert_close(c[0], final["cur"])
+
+
+def test_the_peer_trainer_with_a_project_core_is_a_grid_agent(peer, tmp_path):
+    argv = ["--envs", "CartPole-P", "--agents", "sb3-recurrentppo-grsn", "--seeds", "0", "--steps", "1024",
+            "--eval-interval", "1024", "--eval-episodes", "2", "--out", str(tmp_path), "--no-progress"]
+    assert peer.main(argv) == 0
+    assert list(pd.read_csv(tmp_path / "summary.csv")["agent"]) == ["sb3-recurrentppo-grsn"]
