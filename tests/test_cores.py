@@ -375,6 +375,10 @@ def test_leaky_membranes_are_stepped_by_leaky_step(name, monkeypatch):
         return leaky_step(*args, **kwargs)
 
     core = build(name)
+    if name == "grsn":
+        fused, _ = core(drive(7, 2))
+        core.fused = False  # the step-by-step loop; its fused form (neurons.grsn_sequence) gives the same numbers
+        assert torch.equal(core(drive(7, 2))[0], fused)
     expected, _ = core(drive(7, 2))
     monkeypatch.setattr(cores, "leaky_step", counting_leaky_step)
     out, _ = core(drive(7, 2))

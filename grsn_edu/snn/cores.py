@@ -37,7 +37,14 @@ import torch
 from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
-from grsn_edu.snn.neurons import GATE_INPUTS, atan_spike, atan_spike_at_threshold, gated_current_step, leaky_step
+from grsn_edu.snn.neurons import (
+    GATE_INPUTS,
+    atan_spike,
+    atan_spike_at_threshold,
+    gated_current_step,
+    grsn_sequence,
+    leaky_step,
+)
 from grsn_edu.snn.ops import OpCount, Synapse, linear_ops
 from grsn_edu.snn.trace import Trace
 from grsn_edu.util.validation import check_int
@@ -633,6 +640,9 @@ class GRSNCore(_SpikingCore):
         self.gate_input = gate_input
         self.gates = bool(gates)
         self.forget_bias = float(forget_bias)
+        #: run a sequence through :func:`~grsn_edu.snn.neurons.grsn_sequence` (False: the step-by-step loop; the
+        #: same numbers, slower; a call with a trace always takes the loop)
+        self.fused = True
         self._gates_read_x = self.gates and gate_input in ("input", "both")
         self._gates_read_spikes = self.gates and gate_input in ("spikes", "both")
         self.encoder = nn.Linear(I, H)
@@ -651,6 +661,17 @@ class GRSNCore(_SpikingCore):
     def beta(self) -> torch.Tensor:
         """Per-neuron membrane decay, ``(H,)`` (clamped to [0, 1] when used)."""
         return self.leaky.beta
+
+    def _run(self, x, state, keep, trace):
+        if trace is not None or not self.gates or not self.fused:
+            return super()._run(x, state, keep, trace)  # the step-by-step loop, which can record a trace
+        # the same steps as one autograd node with a hand-written backward pass (neurons.grsn_sequence)
+        spk, mem, cur = grsn_sequence(
+            self.encoder(x), self.gate_x(x) if self._gates_read_x else None,
+            self.gate_o.weight if self._gates_read_spikes else None,
+            self.gate_o.bias if self._gates_read_spikes else None,
+            self.leaky.beta, state["mem"], state["cur"], keep, self.threshold)
+        return self._output(spk, mem, None), {"mem": mem[-1], "cur": cur[-1]}
 
     def precompute(self, x):
         drive = self.encoder(x)  # W_x x_t + b_x for all steps: (T, B, H)
