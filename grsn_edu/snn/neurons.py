@@ -249,8 +249,9 @@ def grsn_sequence(drive, gate_x, gate_w, gate_b, beta, mem0, cur0, keep=None, th
     The same numbers as the core's step-by-step loop (:func:`leaky_step` after :func:`gated_current_step`,
     forward and gradients; tested in float64), but one autograd node for all T steps instead of some 30 per
     step: the backward loop runs a dozen tensor operations per step and the gate weights' gradient is one
-    matrix product at the end; both loops are TorchScript, so no Python runs between their tensor operations. With :math:`\tilde U = k_t U_{t-1}`, :math:`\tilde c = k_t c_{t-1}` (``keep``
-    :math:`k_t`, 0 where an episode starts) and :math:`\tilde o = \Theta(\tilde U - U_{thr})`:
+    matrix product at the end; both loops are TorchScript, so no Python runs between their tensor operations.
+    With :math:`\tilde U = k_t U_{t-1}`, :math:`\tilde c = k_t c_{t-1}` (``keep`` :math:`k_t`, 0 where an
+    episode starts) and :math:`\tilde o = \Theta(\tilde U - U_{thr})`:
 
     .. math::
 
