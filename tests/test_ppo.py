@@ -114,17 +114,17 @@ def test_cli_resumes_an_interrupted_run_to_the_end(tmp_path, monkeypatch, capsys
         return real_evaluate(*args, **kwargs)
 
     monkeypatch.setattr(ppo, "evaluate", crashing_evaluate)
-    args = ["train", "--env", "CartPole-V", "--core", "mlp", "--steps", "768", "--hidden", "8", "--eval-interval",
-            "256", "--out", str(run), "--no-progress"]
+    args = ["train", "--env", "CartPole-V", "--core", "mlp", "--steps", "3072", "--hidden", "8", "--eval-interval",
+            "1024", "--out", str(run), "--no-progress"]
     with pytest.raises(KeyboardInterrupt):
         main(args)
-    assert pd.read_csv(run / "eval_curve.csv")["global_step"].tolist() == [256]
+    assert pd.read_csv(run / "eval_curve.csv")["global_step"].tolist() == [1024]
     monkeypatch.setattr(ppo, "evaluate", real_evaluate)
     with pytest.raises(SystemExit, match="already holds a run; pass --resume"):
         main(args)
     assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(run)
-    assert pd.read_csv(run / "eval_curve.csv")["global_step"].tolist() == [256, 512, 768]
+    assert pd.read_csv(run / "eval_curve.csv")["global_step"].tolist() == [1024, 2048, 3072]
     with pytest.raises(SystemExit, match="not a run folder"):
         main(["train", "--out", str(tmp_path / "nothing"), "--resume"])
 
@@ -223,10 +223,11 @@ def test_collect_and_summary_table(tmp_path):
 
 def test_collect_merges_into_existing_data(tmp_path, capsys):
     """Run folders are scratch: a later session's runs are added to data/, earlier rows are kept."""
-    train(PPOConfig(env_id="CartPole-P", core="mlp", **TINY), tmp_path / "a" / "CartPole-P-mlp-s0", progress=False)
+    small = {**TINY, "total_steps": 1024}  # one rollout of the grid's settings, so reproduce accepts the budget
+    train(PPOConfig(env_id="CartPole-P", core="mlp", **small), tmp_path / "a" / "CartPole-P-mlp-s0", progress=False)
     collect(tmp_path / "a", tmp_path / "data")
     before = (tmp_path / "data" / "agents" / "CartPole-P-mlp.pt").read_bytes()
-    train(PPOConfig(env_id="CartPole-P", core="mlp", **{**TINY, "seed": 1}), tmp_path / "b" / "CartPole-P-mlp-s1",
+    train(PPOConfig(env_id="CartPole-P", core="mlp", **{**small, "seed": 1}), tmp_path / "b" / "CartPole-P-mlp-s1",
           progress=False)
     summary = collect(tmp_path / "b", tmp_path / "data")
     assert sorted(summary["seed"]) == [0, 1]
@@ -239,7 +240,7 @@ def test_collect_merges_into_existing_data(tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "data" / "eval_curves.csv")) == len(ev)
     # reproduce skips a cell that data/ already records at the same budget
     from grsn_edu.experiments.grids import reproduce_cartpole
-    reproduce_cartpole(["CartPole-P"], ["mlp"], [0, 1], TINY["total_steps"], tmp_path / "c", tmp_path / "data")
+    reproduce_cartpole(["CartPole-P"], ["mlp"], [0, 1], small["total_steps"], tmp_path / "c", tmp_path / "data")
     assert "already in" in capsys.readouterr().out and not (tmp_path / "c").exists()
 
 

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--envs", nargs="+", default=None,
                    help="default CartPole-P CartPole-V (cartpole); simple_spread spread_memory (marl)")
     r.add_argument("--agents", nargs="+", default=None,
-                   help="default mlp gru lif grsn grsn-notap (cartpole; NAME-notap is the 4-substep form); "
+                   help="default mlp gru lif grsn grsn-notap grsn-authors (cartpole; NAME-notap: 4 sub-steps); "
                         "mlp gru lif grsn (marl)")
     r.add_argument("--mixers", nargs="+", default=["qmix", "vdn"], choices=["qmix", "vdn"], help="marl only")
     r.add_argument("--steps", type=int, default=100_000, help="environment steps per run (cartpole)")
@@ -175,7 +175,7 @@ def _reproduce(args) -> int:
     try:
         if args.what == "cartpole":
             reproduce_cartpole(args.envs or ["CartPole-P", "CartPole-V"],
-                               args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap"],
+                               args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap", "grsn-authors"],
                                args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data)
         else:
             reproduce_marl(args.envs or ["simple_spread", "spread_memory"],
