@@ -316,3 +316,12 @@ def test_value_head_and_head_initialisation():
         RecurrentActorCritic(2, 2, "gru", 8, head_init="xavier")
     with pytest.raises(ValueError, match="value_hidden must be an integer >= 0"):
         RecurrentActorCritic(2, 2, "gru", 8, value_hidden=2.0)
+
+
+def test_training_stops_at_the_first_evaluation_that_reaches_stop_at(tmp_path):
+    cfg = PPOConfig(env_id="CartPole-P", core="mlp", **{**TINY, "total_steps": 1024})
+    summary = train(cfg, tmp_path / "a", progress=False, stop_at=1.0)  # every greedy episode lasts >= 1 step
+    assert pd.read_csv(tmp_path / "a" / "eval_curve.csv")["global_step"].tolist() == [128]
+    assert summary["final_eval_return"] >= 1.0
+    train(cfg, tmp_path / "b", progress=False, stop_at=501.0)  # never reached: the whole budget
+    assert pd.read_csv(tmp_path / "b" / "eval_curve.csv")["global_step"].tolist()[-1] == 1024

@@ -419,7 +419,8 @@ def _eval_row(global_step: int, returns: np.ndarray, rate: float, train_rows: li
             "firing_rate": rate, "wall_time_s": wall_time}
 
 
-def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: bool = True) -> dict:
+def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: bool = True,
+          stop_at: float | None = None) -> dict:
     """Train one agent; write ``config.json``, ``train_curve.csv``, ``eval_curve.csv``, ``update_stats.csv``
     (:data:`UPDATE_COLUMNS`) and ``checkpoint.pt``.
 
@@ -430,6 +431,8 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
             step count, curves and random generators are restored; environments restart fresh episodes, so a
             resumed run is not bit-identical to an uninterrupted one.
         progress: show a tqdm progress bar (steps, running return).
+        stop_at: stop after the first greedy evaluation whose mean return reaches this (None: train to
+            ``cfg.total_steps``); the learning-rate schedule is still that of the whole budget.
 
     Returns:
         A summary dict: final greedy evaluation mean, steps to reach 475 (greedy and training), wall time.
@@ -484,6 +487,8 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
             bar.set_postfix(return_ma20=f"{ma20:.1f}", greedy_eval=f"{eval_returns.mean():.1f}")
             next_eval = (global_step // cfg.eval_interval + 1) * cfg.eval_interval
             run.save(parts, global_step=global_step, update=update + 1)
+            if stop_at is not None and eval_returns.mean() >= stop_at:
+                break
     bar.close()
     envs.close()
     if start_update >= num_updates:  # resumed a finished run: nothing ran, the files are rewritten as they were
