@@ -83,7 +83,7 @@ def peer() -> str:
     recipe = pd.read_csv(recipe_path) if recipe_path.is_file() else pd.DataFrame(columns=["variant", "env"])
     parts = [peer_runs.assign(trainer="sb3-contrib RecurrentPPO", setting="its CartPoleNoVel settings, LSTM 64"),
              grid[grid.agent.isin(["gru", "grsn"]) & grid.env.isin(peer_runs.env.unique())]
-             .assign(trainer="grsn-edu", setting=lambda f: "defaults, " + f.agent + " 128"),
+             .assign(trainer="grsn-edu", setting=lambda f: "defaults (PPOConfig), the grid's " + f.agent),
              recipe.assign(trainer="grsn-edu", setting=lambda f: "peer recipe" + f.variant.map(
                  lambda v: "" if v == "peer" else f", but {v}"))]
     rows = []
