@@ -1,18 +1,17 @@
 """What matters for GRSN on partially observable CartPole: one setting changed at a time, same budget and seeds.
 
-The commands that made ``data/cartpole_ablation/`` (from the project root; cells already there are skipped, so
-on the finished data they have nothing left to do):
+The command that made ``data/cartpole_ablation/`` (from the project root; cells already there are skipped, so on
+the finished data it has nothing left to do):
 
-    .venv/bin/python scripts/cartpole_ablation.py --seeds 0             # every variant, seed 0, CartPole-P
-    .venv/bin/python scripts/cartpole_ablation.py --variants beta=0.5 forget_bias=3 --seeds 1 2
-    .venv/bin/python scripts/cartpole_ablation.py --variants beta=0.5 --seeds 3 4
-    .venv/bin/python scripts/cartpole_ablation.py --variants beta=0.5 --env CartPole-V --seeds 0 1 2 3 4
+    .venv/bin/python scripts/cartpole_ablation.py --variants gates=off beta=0.9 gate_input=input readout=spikes \
+        --seeds 0 1 2
 
 and ``--dry-run`` lists the cells still to do. Without ``--variants`` every variant but ``reference`` runs; the
 default seeds are 0 1 and the default budget 100k environment steps.
 
 The reference is the grid's GRSN agent (``grsn_edu.experiments.grids.AGENTS["grsn"]``: readout="both",
-gate_input="spikes", beta 0.9, threshold 1, forget_bias 1, hidden 128, lr 1e-3) on CartPole-P. Each variant
+gate_input="spikes", beta 0.5 at initialisation, threshold 1, forget_bias 1, hidden 64, with the trainer's
+defaults, ``grsn_edu.rl.ppo.PPOConfig``) on CartPole-P; its runs are the grid's (``data/cartpole/``). Each variant
 changes one thing. Runs go to ``runs/ablation/ENV-VARIANT-sSEED`` (scratch: finished runs are skipped,
 interrupted ones resumed); a cell that ``data/cartpole_ablation/summary.csv`` already holds at the same budget is
 skipped, and after each run the finished runs are merged (atomically) into ``summary.csv`` and
@@ -42,10 +41,10 @@ VARIANTS = {
     "readout=membrane": ({"readout": "membrane"}, {}),
     "gate_input=input": ({"gate_input": "input"}, {}),
     "gates=off": ({"gates": False}, {}),
-    "beta=0.5": ({"beta": 0.5}, {}),
+    "beta=0.9": ({"beta": 0.9}, {}),  # the core's own default
     "forget_bias=3": ({"forget_bias": 3.0}, {}),
-    "hidden=64": ({}, {"hidden_size": 64}),
-    "lr=3e-4": ({}, {"learning_rate": 3e-4}),
+    "hidden=128": ({}, {"hidden_size": 128}),
+    "lr=1e-3": ({}, {"learning_rate": 1e-3}),
 }
 KEY = ["variant", "env", "seed"]
 SUMMARY_COLUMNS = ["variant", "env", "seed", "total_steps", "final_eval_return", "best_eval_return", "final_train_ma20",

@@ -74,9 +74,9 @@ def test_dry_run_lists_what_is_not_recorded_and_trains_nothing(script, tmp_path,
     data.mkdir()
     summary = read_csv(DATA / "summary.csv", script.SUMMARY_COLUMNS)
     summary[summary["seed"] == 0].to_csv(data / "summary.csv", index=False)
-    script.main(["--variants", "beta=0.5", "hidden=64", "--seeds", "0", "1", "--dry-run", "--data-dir", str(data),
+    script.main(["--variants", "beta=0.9", "gates=off", "--seeds", "0", "1", "--dry-run", "--data-dir", str(data),
                  "--runs-dir", str(tmp_path / "runs")])
     out = capsys.readouterr().out
     assert "2 of 4 cells already there, 2 to do" in out
-    assert "beta=0.5 CartPole-P seed 1" in out and "hidden=64 CartPole-P seed 1" in out
+    assert "beta=0.9 CartPole-P seed 1" in out and "gates=off CartPole-P seed 1" in out
     assert not (tmp_path / "runs").exists()

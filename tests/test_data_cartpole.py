@@ -14,8 +14,10 @@ from grsn_edu.util.files import read_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cartpole"
 KEY = ["env", "agent", "seed"]
-#: The grid the README's first command makes: both tasks, every agent, seeds 0-4, 100k steps.
+#: The grid the README's first two commands make: both tasks, every agent, seeds 0-4, 100k steps; and the MLP on
+#: the fully observed CartPole-F.
 GRID = {"env": ["CartPole-P", "CartPole-V"], "agent": list(AGENTS), "seed": [0, 1, 2, 3, 4], "total_steps": 100_000}
+FULLY_OBSERVED = {("CartPole-F", "mlp", s) for s in GRID["seed"]}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,7 @@ def test_schema_and_the_grid_is_complete(data):
     summary, evals, trains = data
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert list(evals.columns) == KEY + EVAL_COLUMNS and list(trains.columns) == KEY + TRAIN_COLUMNS
-    cells = {(e, a, s) for e in GRID["env"] for a in GRID["agent"] for s in GRID["seed"]}
+    cells = {(e, a, s) for e in GRID["env"] for a in GRID["agent"] for s in GRID["seed"]} | FULLY_OBSERVED
     assert sorted(summary[KEY].itertuples(index=False, name=None)) == sorted(cells)  # each cell once
     assert (summary["total_steps"] == GRID["total_steps"]).all()
     for curves in (evals, trains):
@@ -68,7 +70,7 @@ def test_training_curves_agree_with_themselves(data):
 def test_firing_rate_is_recorded_for_spiking_agents_only(data):
     summary, evals, _ = data
     for frame in (summary, evals):
-        spiking = frame["agent"].map(lambda a: AGENTS[a]["core"] in ("lif", "grsn"))
+        spiking = frame["agent"].map(lambda a: AGENTS[a]["core"] in ("lif", "grsn", "grsn-authors"))
         assert frame.loc[spiking, "firing_rate"].between(0, 1).all()
         assert frame.loc[~spiking, "firing_rate"].isna().all()
 
