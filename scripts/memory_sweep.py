@@ -20,7 +20,13 @@ have nothing left to do):
     $S --cores slstm --delays 5 10 --option slstm:readout=membrane
     $S --cores slstm --delays 1 5 --option slstm:threshold=1.0
 
-(a later ``--delays`` replaces the one in ``$S``), and
+(a later ``--delays`` replaces the one in ``$S``),
+
+    A=".venv/bin/python scripts/memory_sweep.py --cores grsn-authors --out data/memory_task/authors.csv"  # authors.csv:
+    $A                                                             # the authors' GRSN, membrane reset each call
+    $A --option grsn-authors:reset_membrane_each_call=false        # the same cell, membrane carried (TAP)
+
+(a core option is ``--option CORE:KEY=VALUE``; its value is read by :func:`parse_value`), and
 
     .venv/bin/python scripts/memory_sweep.py --dry-run             # list the runs still to do, run nothing
 
