@@ -137,3 +137,25 @@ def test_actor_energy_table():
     assert (table["actor ratio"] > table["cell ratio"]).all()
     assert 0 < table["share outside the cell"].min() and table["share outside the cell"].max() < 1
     assert not actor_energy_table(comparison, near=(0.0, 0.01))["near 50 %"].any()
+
+
+def test_formulations_figure_says_whose_grsn_each_line_is():
+    import pandas as pd
+
+    from grsn_edu.course.plots import core_color
+    from grsn_edu.course.plots.formulations import FORMULATION_LABELS, plot_formulations_accuracy
+
+    rows = [dict(core=core, delay=d, seed=s, accuracy=acc - 0.1 * (d == 5))
+            for core, acc in (("gru", 0.9), ("grsn-authors", 0.5), ("grsn", 1.0), ("mlp", 0.25))
+            for d in (1, 5) for s in (0, 1)]
+    fig = plot_formulations_accuracy(pd.DataFrame(rows))
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [*FORMULATION_LABELS.values(), "chance (25%)"]  # mlp left out
+    means = {line.get_label(): (list(line.get_ydata()), line.get_color()) for line in ax.lines
+             if line.get_marker() == "o"}
+    assert means["GRSN, this project's"] == ([1.0, 0.9], core_color("grsn"))
+    assert means["GRU"] == ([0.9, 0.8], core_color("gru")) and means["GRSN, the authors'"][0] == [0.5, 0.4]
+    with pytest.raises(ValueError, match="grsn-authors"):
+        plot_formulations_accuracy(pd.DataFrame(rows).query("core != 'grsn-authors'"))
