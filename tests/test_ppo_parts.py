@@ -12,7 +12,8 @@ from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic, ReturnNormaliz
 from grsn_edu.rl.ppo import Acting, PPOConfig, clipped_ppo_loss, collect_rollout, evaluate, ppo_update, replay_policy
 from grsn_edu.snn.trace import Trace
 
-CORES = [("gru", {}), ("lif", {"readout": "both"}), ("grsn", {"readout": "both"}), ("grsn", {"substeps": 2})]
+CORES = [("gru", {}), ("lif", {"readout": "both"}), ("grsn", {"readout": "both"}), ("grsn", {"substeps": 2}),
+         ("grsn-authors", {"readout": "both", "reset_membrane_each_call": False})]
 
 
 def _rollout(core, options, num_envs=4, num_steps=48):
@@ -39,6 +40,19 @@ def test_replayed_sequences_give_ratio_exactly_one_before_any_update(core, optio
     fresh, _, _ = agent(rollout.obs, agent.initial_state(4), episode_start=rollout.starts, normalized=True)
     no_resets, _, _ = agent(rollout.obs, rollout.start_state, normalized=True)
     assert not torch.allclose(fresh, logits) and not torch.allclose(no_resets, logits)
+
+
+def test_the_authors_reset_at_every_call_breaks_the_replay():
+    """The authors' cell zeroes its membrane at every call: acting (one call per step) and the replay (one call per
+    stored sequence) compute different policies, so the ratio is off 1 before any update; carried, it is exactly 1."""
+    ratios = {}
+    for reset in (True, False):
+        agent, rollout = _rollout("grsn-authors", {"readout": "both", "reset_membrane_each_call": reset})
+        logits, _ = replay_policy(agent, rollout, torch.arange(rollout.actions.shape[1]))
+        logp = torch.distributions.Categorical(logits=logits).log_prob(rollout.actions)
+        ratios[reset] = (logp - rollout.logprobs).exp()
+    assert torch.equal(ratios[False], torch.ones_like(ratios[False]))
+    assert (ratios[True] - 1).abs().max() > 1e-4  # exactly 1 when carried: any difference is the reset
 
 
 def test_first_minibatch_of_an_update_sees_the_policy_that_acted():
