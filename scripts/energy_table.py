@@ -44,8 +44,8 @@ AGENT_COLUMNS = ["task", "agent", "mixer", "seed", "hidden_size", "substeps", "e
                  "energy_ratio_to_gru", "agent_file"]
 #: Columns of ``per_layer.csv``: one row per agent file and layer.
 LAYER_COLUMNS = ["task", "agent", "mixer", "layer", "mac_per_decision", "ac_per_decision", "energy_pj", "note"]
-TASK_ORDER = ["CartPole-P", "CartPole-V", "simple_spread", "spread_memory"]
-AGENT_ORDER = ["mlp", "gru", "lif", "grsn", "grsn-notap"]
+TASK_ORDER = ["CartPole-P", "CartPole-V", "CartPole-F", "simple_spread", "spread_memory"]
+AGENT_ORDER = ["mlp", "gru", "lif", "grsn", "grsn-notap", "grsn-authors"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -113,11 +113,11 @@ def measure(path: Path, family: str, episodes: int, eval_seed: int | None) -> tu
 
 
 def headline(table: pd.DataFrame) -> str:
-    """The README's markdown table: GRU and GRSN on each task, return and energy per decision."""
+    """The README's markdown table: GRU and both GRSNs on each task, return and energy per decision."""
     episodes = int(table["episodes"].iloc[0]) if len(table) else 0
     lines = [f"| task | agent | greedy return (mean of {episodes} evaluation episodes) | energy per decision (pJ) | "
              "energy / GRU's |", "|---|---|---:|---:|---:|"]
-    rows = table[table["agent"].isin(["gru", "grsn"])]
+    rows = table[table["agent"].isin(["gru", "grsn", "grsn-authors"])]
     for _, r in rows.iterrows():
         task = r.task if r.mixer == "none" else f"{r.task} ({r.mixer.upper()})"
         lines.append(f"| {task} | {r.agent} | {r.return_mean:.1f} | {r.energy_pj:,.0f} | "

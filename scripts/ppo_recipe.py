@@ -48,7 +48,7 @@ VARIANTS = {
     "peer": ("gru", {}),
     "hidden=128": ("gru", {"hidden_size": 128}),
     "normalize_returns=off": ("gru", {"normalize_returns": False}),
-    "rollout=32x1": ("gru", {"num_steps": 32, "num_minibatches": 1}),  # the default: 8 x 32 steps, one minibatch
+    "rollout=32x1": ("gru", {"num_steps": 32, "num_minibatches": 1}),  # the earlier default: 8 x 32, one minibatch
     "minibatches=1": ("gru", {"num_minibatches": 1}),
     "lr=1e-3-annealed": ("gru", {"learning_rate": 1e-3, "anneal_lr": True}),
     "gamma=0.98,lambda=0.8": ("gru", {"gamma": 0.98, "gae_lambda": 0.8}),

@@ -3,9 +3,12 @@
 Why PPO and not DRQN. Recurrent PPO (Schulman et al. 2017, with the recurrent-batch layout of CleanRL's
 ``ppo_atari_lstm``) is on-policy: each update uses the sequences the current policy just collected, starting from
 the exact recurrent state the agent had when it collected them, so there is no stale stored state to "burn in" as
-in DRQN replay. It vectorizes over environments (8 CartPoles step together, so the core runs one batched T=1
+in DRQN replay. It vectorizes over environments (32 CartPoles step together, so the core runs one batched T=1
 call per step), and a quick prototype here learned GRU on CartPole-P in about 100k environment steps, under a
-minute, while DRQN-style replay was about 20x slower per environment step.
+minute, while DRQN-style replay was about 20x slower per environment step. The defaults (:class:`PPOConfig`) are
+sb3-contrib ``RecurrentPPO``'s on its own CartPoleNoVel test (observation and return normalisation, GAE lambda
+0.98, 10 epochs, a separate critic with a 64-unit tanh layer) with 32 environments x 32 steps per rollout and a
+learning rate of 3e-4 decayed to 0; ``data/ppo_recipe/`` records what each of those settings did.
 
 The algorithm, top to bottom:
 
@@ -168,6 +171,8 @@ class PPOConfig:
 
 
 def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActorCritic:
+    """The actor-critic of a run's settings (core, hidden size, value head, head initialisation, sub-steps and core
+    options), untrained, for ``obs_size`` observation features and ``n_actions`` discrete actions."""
     return RecurrentActorCritic(
         obs_size, n_actions, cfg.core, cfg.hidden_size, shared_core=cfg.shared_core, value_hidden=cfg.value_hidden,
         head_init=cfg.head_init, substeps=cfg.substeps, **cfg.core_options
