@@ -81,7 +81,10 @@ def peer() -> str:
     grid = read_csv(ROOT / "data" / "cartpole" / "summary.csv", SUMMARY_COLUMNS)
     recipe_path = ROOT / "data" / "ppo_recipe" / "summary.csv"
     recipe = pd.read_csv(recipe_path) if recipe_path.is_file() else pd.DataFrame(columns=["variant", "env"])
-    parts = [peer_runs.assign(trainer="sb3-contrib RecurrentPPO", setting="its CartPoleNoVel settings, LSTM 64"),
+    peer_setting = {peer_ppo.PEER: "its CartPoleNoVel settings, LSTM 64",
+                    **{name: f"its CartPoleNoVel settings, the grid's {agent} core in place of its LSTMs"
+                       for name, agent in peer_ppo.PEER_WITH_CORE.items()}}
+    parts = [peer_runs.assign(trainer="sb3-contrib RecurrentPPO", setting=peer_runs.agent.map(peer_setting)),
              grid[grid.agent.isin(["gru", "grsn"]) & grid.env.isin(peer_runs.env.unique())]
              .assign(trainer="grsn-edu", setting=lambda f: "defaults (PPOConfig), the grid's " + f.agent),
              recipe.assign(trainer="grsn-edu", setting=lambda f: "peer recipe" + f.variant.map(
