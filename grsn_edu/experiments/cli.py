@@ -1,6 +1,6 @@
 """The ``grsn-edu`` command line: train, evaluate, reproduce.
 
-    grsn-edu train --env CartPole-V --core grsn --seed 0 [--steps 100000] [--hidden 128] [--out runs/NAME]
+    grsn-edu train --env CartPole-V --core grsn --seed 0 [--steps 100000] [--hidden 64] [--out runs/NAME]
     grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
     grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
     grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--core", default="grsn", choices=CORE_NAMES, help="recurrent core (default grsn)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--steps", type=int, default=100_000, help="environment steps (default 100000)")
-    t.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
+    t.add_argument("--hidden", type=int, default=64, help="hidden units (default 64, as the grid)")
     t.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
     t.add_argument("--core-option", action="append", metavar="KEY=VALUE",
                    help="core option, repeatable, e.g. --core-option readout=membrane --core-option gate_input=input")
