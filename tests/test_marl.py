@@ -10,25 +10,23 @@ import pytest
 import torch
 from pettingzoo.test import parallel_api_test
 
+import grsn_edu.rl.mappo as mappo
 import grsn_edu.rl.qmix as qmix
 from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES, SpreadMemoryEnv, make_marl_env
+from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.experiments.cli import main
 from grsn_edu.experiments.grids import read_finished_marl_run
+from grsn_edu.rl.mappo import MAPPOConfig
+from grsn_edu.rl.marl import load_marl_agent, marl_config, train_team
 from grsn_edu.rl.mixers import QMixer, VDNMixer
-from grsn_edu.rl.qmix import (
-    MARL_EVAL_COLUMNS,
-    MARL_TRAIN_COLUMNS,
-    AgentNetwork,
-    MARLConfig,
-    env_sizes,
-    evaluate_marl,
-    load_marl_agent,
-    train_marl,
-)
+from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, MARLConfig, train_marl
+from grsn_edu.rl.team import AgentNetwork, env_sizes, evaluate_marl, evaluate_team
 from grsn_edu.util.files import load_checkpoint
 
-TINY = dict(episodes=12, batch_size=4, buffer_episodes=20, eval_interval=6, eval_episodes=2, hidden_size=8,
-            epsilon_anneal_episodes=10, target_update_interval=5)
+_SHARED = dict(episodes=12, num_envs=4, eval_interval=8, eval_episodes=2, hidden_size=8)
+TINY = {"qmix": dict(_SHARED, batch_size=4, buffer_episodes=20, epsilon_anneal_episodes=10, target_update_interval=4),
+        "mappo": dict(_SHARED, num_minibatches=2, update_epochs=2)}
+TINY["vdn"] = TINY["qmix"]
 
 
 @pytest.mark.parametrize("env_id", ["simple_spread", "spread_memory"])
@@ -74,72 +72,111 @@ def test_agent_network_inputs_carry_id_and_previous_action():
     assert x[1, 1, 5:].tolist() == [0, 0, 0, 1]
 
 
-@pytest.mark.parametrize("core,mixer", [("grsn", "qmix"), ("gru", "vdn"), ("mlp", "qmix")])
-def test_train_marl_tiny(tmp_path, core, mixer):
-    cfg = MARLConfig(env_id="spread_memory", core=core, mixer=mixer, **TINY)
-    summary = train_marl(cfg, tmp_path, progress=False)
+@pytest.mark.parametrize("core,algo", [("grsn", "qmix"), ("gru", "vdn"), ("mlp", "qmix"), ("grsn", "mappo"),
+                                       ("lif", "mappo")])
+def test_train_tiny(tmp_path, core, algo):
+    cfg = marl_config(algo, env_id="spread_memory", core=core, **TINY[algo])
+    summary = train_team(cfg, tmp_path, progress=False)
     tr, ev = pd.read_csv(tmp_path / "train_curve.csv"), pd.read_csv(tmp_path / "eval_curve.csv")
     assert list(tr.columns) == MARL_TRAIN_COLUMNS and list(ev.columns) == MARL_EVAL_COLUMNS
-    assert tr["episode"].tolist() == list(range(1, 13)) and (tr["env_steps"] == 25 * tr["episode"]).all()
-    assert tr["loss"].iloc[:3].isna().all() and tr["loss"].iloc[4:].notna().all()  # learning starts at batch_size
-    assert ev["episode"].tolist() == [6, 12]
-    assert tr["epsilon"].iloc[0] == 1.0 and tr["epsilon"].iloc[-1] == pytest.approx(0.05)  # annealed over 10
-    if core == "grsn":
+    assert tr["episode"].tolist() == [4, 8, 12] and (tr["env_steps"] == 25 * tr["episode"]).all()
+    if algo == "mappo":
+        assert tr["loss"].notna().all() and len(pd.read_csv(tmp_path / "update_stats.csv")) == 3
+    else:  # learning starts once the buffer holds batch_size (4) episodes
+        assert tr["loss"].notna().all()
+    assert ev["episode"].tolist() == [8, 12]
+    if core in ("grsn", "lif"):
         assert 0 <= ev["firing_rate"].iloc[-1] <= 1 and ev["spikes_per_decision"].iloc[-1] >= 0
     net, loaded = load_marl_agent(tmp_path / "checkpoint.pt")
-    assert loaded.core == core and not net.training
-    # the last evaluation is that of the saved network, on the episodes reset with seeds 10_000 + seed + k
-    env = make_marl_env("spread_memory")
-    returns, _, spikes = evaluate_marl(env, net, env_sizes(env)[0], cfg.eval_episodes, 10_000 + cfg.seed, MAX_CYCLES)
-    assert ev["eval_return_mean"].iloc[-1] == returns.mean() and ev["eval_return_std"].iloc[-1] == returns.std()
+    assert loaded.core == core and loaded.algo == algo and not net.training
+    # the last evaluation is that of the saved network, on episodes reset with seeds 10_000 + seed + k
+    returns, _, spikes = evaluate_team(make_team_envs("spread_memory", cfg.eval_episodes), net, 10_000 + cfg.seed)
+    assert ev["eval_return_mean"].iloc[-1] == pytest.approx(returns.mean(), abs=1e-4)
     assert ev["spikes_per_decision"].iloc[-1] == spikes or np.isnan(spikes)
     assert summary["final_eval_return"] == ev["eval_return_mean"].iloc[-1]
 
 
-def test_same_seed_same_marl_curve(tmp_path):
-    cfg = MARLConfig(env_id="simple_spread", core="lif", mixer="vdn", **TINY)
-    train_marl(cfg, tmp_path / "a", progress=False)
-    train_marl(cfg, tmp_path / "b", progress=False)
-    a, b = pd.read_csv(tmp_path / "a" / "train_curve.csv"), pd.read_csv(tmp_path / "b" / "train_curve.csv")
-    pd.testing.assert_frame_equal(a, b)
+def test_batched_greedy_evaluation_is_the_one_at_a_time_evaluation():
+    """The same greedy episodes played as one batch (numpy worlds) and one by one (mpe2): the same returns."""
+    torch.manual_seed(1)
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="grsn", hidden_size=16, readout="spikes")
+    batched, rate, spikes = evaluate_team(make_team_envs("simple_spread", 4), net, seed=50)
+    env = make_marl_env("simple_spread")
+    one_by_one, rate1, spikes1 = evaluate_marl(env, net, env_sizes(env)[0], 4, 50, MAX_CYCLES)
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-5)
+    assert rate == pytest.approx(rate1) and spikes == pytest.approx(spikes1)
+
+
+@pytest.mark.parametrize("algo", ["vdn", "mappo"])
+def test_same_seed_same_marl_curve(tmp_path, algo):
+    cfg = marl_config(algo, env_id="simple_spread", core="lif", **TINY[algo])
+    train_team(cfg, tmp_path / "a", progress=False)
+    train_team(cfg, tmp_path / "b", progress=False)
+    for name in ("train_curve.csv", "eval_curve.csv"):
+        a, b = pd.read_csv(tmp_path / "a" / name), pd.read_csv(tmp_path / "b" / name)
+        pd.testing.assert_frame_equal(a.drop(columns="wall_time_s", errors="ignore"),
+                                      b.drop(columns="wall_time_s", errors="ignore"))
+
+
+def test_a_factory_of_another_pettingzoo_task_trains(tmp_path):
+    from mpe2 import simple_reference_v3
+
+    cfg = marl_config("mappo", env_id="simple_spread", core="gru", **TINY["mappo"])
+    train_team(cfg, tmp_path, progress=False, env_fn=lambda: simple_reference_v3.parallel_env(max_cycles=10))
+    ev = pd.read_csv(tmp_path / "eval_curve.csv")
+    assert (pd.read_csv(tmp_path / "train_curve.csv")["env_steps"] == [40, 80, 120]).all()
+    net, _ = load_marl_agent(tmp_path / "checkpoint.pt")
+    assert (net.n_agents, net.obs_size, net.n_actions) == (2, 21, 50) and len(ev) == 2
 
 
 def test_bad_marl_configs_and_cli(tmp_path, capsys):
     with pytest.raises(ValueError, match="known mixers: qmix, vdn"):
         MARLConfig(mixer="qtran").validate()
+    with pytest.raises(ValueError, match="known: mappo, qmix, vdn"):
+        marl_config("coma")
     with pytest.raises(ValueError, match="known tasks"):
         MARLConfig(env_id="smac").validate()
     with pytest.raises(ValueError, match="episodes must be an integer >= 1, got 0"):
         MARLConfig(episodes=0).validate()
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 3.5"):
         MARLConfig(batch_size=3.5).validate()
+    with pytest.raises(ValueError, match=r"episodes \(100\) must be a multiple of num_envs \(32\)"):
+        MAPPOConfig(episodes=100).validate()
+    with pytest.raises(ValueError, match="divisible by num_minibatches"):
+        MAPPOConfig(num_envs=8, num_minibatches=3, episodes=8, eval_interval=8).validate()
     with pytest.raises(SystemExit):
-        main(["train-marl", "--mixer", "qtran"])
+        main(["train-marl", "--algo", "qtran"])
     with pytest.raises(SystemExit, match="unknown multi-agent task"):
         main(["train-marl", "--env", "smac", "--out", str(tmp_path / "x")])
     with pytest.raises(SystemExit, match="--resume needs --out"):
         main(["train-marl", "--resume"])
+    with pytest.raises(SystemExit, match="multiple of num_envs"):
+        main(["train-marl", "--episodes", "10", "--out", str(tmp_path / "y")])
     run = tmp_path / "cli"
-    assert main(["train-marl", "--env", "simple_spread", "--core", "mlp", "--mixer", "vdn", "--episodes", "2",
-                 "--hidden", "8", "--out", str(run), "--no-progress"]) == 0
+    assert main(["train-marl", "--env", "simple_spread", "--core", "mlp", "--algo", "vdn", "--episodes", "4",
+                 "--num-envs", "2", "--eval-interval", "2", "--hidden", "8", "--out", str(run), "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(run)
+    assert main(["evaluate", str(run), "--episodes", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["algo"] == "vdn" and report["episodes"] == 3 and report["trained_episodes"] == 4
+    assert report["greedy_team_return_mean"] < 0
 
 
 def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     import grsn_edu.experiments.grids as rep
 
-    monkeypatch.setattr(rep, "random_team_returns", lambda env_id: np.array([-100.0, -120.0]))
-    monkeypatch.setattr(rep, "scripted_team_returns", lambda env_id: np.array([-20.0]))
-    monkeypatch.setattr(rep, "formation_team_returns", lambda env_id: np.array([-60.0]))
-    small = {k: v for k, v in TINY.items() if k != "episodes"}
-    rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn"], [0], 6, tmp_path / "runs", tmp_path / "data", small)
-    assert json.loads((tmp_path / "runs" / "spread_memory-mlp-vdn-s0" / "config.json").read_text())["batch_size"] == 4
+    scores = {"random": -100.0, "formation": -60.0, "memoryless": -59.0, "memory": -21.0, "scripted": -20.0}
+    monkeypatch.setattr(rep, "baseline_team_returns", lambda env_id, name: np.array([scores[name]]))
+    rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn", "mappo"], [0], 12, tmp_path / "runs", tmp_path / "data",
+                       {"num_envs": 4, "eval_interval": 8, "eval_episodes": 2, "hidden_size": 8})
+    assert json.loads((tmp_path / "runs" / "spread_memory-mlp-vdn-s0" / "config.json").read_text())["num_envs"] == 4
     summary = pd.read_csv(tmp_path / "data" / "summary.csv")
     assert list(summary.columns) == rep.MARL_SUMMARY_COLUMNS
-    assert sorted(summary["agent"]) == ["formation", "mlp", "random", "scripted"]
-    assert summary.loc[summary.agent == "random", "final_eval_return"].item() == -110.0
-    assert summary.loc[summary.agent == "scripted", "final_eval_return"].item() == -20.0
-    assert (tmp_path / "data" / "agents" / "spread_memory-mlp-vdn.pt").is_file()
+    assert sorted(summary["agent"]) == sorted(["mlp", "mlp", *scores])
+    assert sorted(summary.loc[summary.agent == "mlp", "algo"]) == ["mappo", "vdn"]
+    assert summary.loc[summary.agent == "memory", "final_eval_return"].item() == -21.0
+    for algo in ("vdn", "mappo"):
+        assert load_marl_agent(tmp_path / "data" / "agents" / f"spread_memory-mlp-{algo}.pt")[1].algo == algo
     with pytest.raises(SystemExit, match="unknown agent 'lstm'"):
         main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir",
               str(tmp_path / "d")])
@@ -178,37 +215,40 @@ def test_obs_clip_bounds_what_the_agents_and_the_mixer_see(tmp_path):
     assert inputs[..., :2].tolist() == [[[3.0, -0.5]] * 3]
     with pytest.raises(ValueError, match="obs_clip"):
         MARLConfig(obs_clip=0.0).validate()
-    cfg = MARLConfig(env_id="simple_spread", core="mlp", mixer="qmix", obs_clip=3.0, **TINY)
+    cfg = MARLConfig(env_id="simple_spread", core="mlp", mixer="qmix", obs_clip=3.0, **TINY["qmix"])
     train_marl(cfg, tmp_path, progress=False)
     loaded, loaded_cfg = load_marl_agent(tmp_path / "checkpoint.pt")
     assert loaded.obs_clip == 3.0 and loaded_cfg.obs_clip == 3.0
 
 
-def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys):
-    cfg = MARLConfig(env_id="simple_spread", core="gru", mixer="qmix", **TINY)
-    real, calls = qmix.evaluate_marl, []
+@pytest.mark.parametrize("algo", ["qmix", "mappo"])
+def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys, algo):
+    module = qmix if algo == "qmix" else mappo
+    cfg = marl_config(algo, env_id="simple_spread", core="gru", **TINY[algo])
+    real, calls = module.eval_row, []
 
-    def crashing_evaluate(*args, **kwargs):
+    def crashing_eval(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt("simulated crash")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(qmix, "evaluate_marl", crashing_evaluate)
+    monkeypatch.setattr(module, "eval_row", crashing_eval)
     with pytest.raises(KeyboardInterrupt):
-        train_marl(cfg, tmp_path, progress=False)
-    assert load_checkpoint(tmp_path / "checkpoint.pt")["episode"] == 6 and read_finished_marl_run(tmp_path) is None
-    monkeypatch.setattr(qmix, "evaluate_marl", real)
+        train_team(cfg, tmp_path, progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["episode"] == 8 and read_finished_marl_run(tmp_path) is None
+    monkeypatch.setattr(module, "eval_row", real)
+    other = marl_config(algo, env_id="simple_spread", core="gru", **{**TINY[algo], "seed": 1})
     with pytest.raises(ValueError, match="settings differ"):
-        train_marl(MARLConfig(env_id="simple_spread", core="gru", mixer="vdn", **TINY), tmp_path, resume=True,
-                   progress=False)
+        train_team(other, tmp_path, resume=True, progress=False)
     # through the command line, as a user would continue it
     assert main(["train-marl", "--out", str(tmp_path), "--resume", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(tmp_path)
     finished = read_finished_marl_run(tmp_path)
     assert finished is not None
     _, ev, tr = finished
-    assert ev["episode"].tolist() == [6, 12] and tr["episode"].tolist() == list(range(1, 13))
-    assert (tr["env_steps"] == 25 * tr["episode"]).all()
-    # the buffer is not saved: learning waits until the resumed run has stored batch_size episodes again
-    assert tr["loss"].iloc[6:9].isna().all() and tr["loss"].iloc[9:].notna().all()
+    assert ev["episode"].tolist() == [8, 12] and tr["episode"].tolist() == [4, 8, 12]
+    if algo == "mappo":  # nothing is lost with the process: the resumed run is the uninterrupted one
+        train_team(cfg, tmp_path / "whole", progress=False)
+        whole = pd.read_csv(tmp_path / "whole" / "train_curve.csv")
+        pd.testing.assert_frame_equal(tr.reset_index(drop=True), whole)

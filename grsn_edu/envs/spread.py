@@ -204,3 +204,47 @@ def _steer(env, world, targets, gain: float) -> dict:
         else:
             actions[agent] = 3 if error[1] < 0 else 4
     return actions
+
+class ObservationSpreadTeam:
+    """A scripted team that acts on the agents' own observations only (decentralised, like a learned team), for a
+    batch of spread worlds: ``team(obs (B, N, O)) -> actions (B, N)``.
+
+    While an agent sees the landmarks it reads them and the other agents relative to itself (every agent sees
+    the same scene from its own position, so all of them work out the same joint assignment of agents to
+    landmarks: the one with the least total distance, as :func:`spread_controller_actions`) and steers to its own
+    landmark. When the landmarks are hidden (the memory task, after the first step):
+
+    * ``memory=True`` steers to the landmark it saw last, carried in its own absolute coordinates (the
+      observation holds the agent's position): what a team with a perfect memory of one glimpse can do;
+    * ``memory=False`` has nothing to steer by but the current observation, and goes to its point of the fixed
+      formation (:data:`FORMATION_POINTS`): what a team without memory can do.
+
+    On ``simple_spread`` (landmarks always visible) both are the same decentralised controller. Steering as in
+    :func:`spread_controller_actions`; make a new team for each batch of episodes. N = 3.
+    """
+
+    def __init__(self, memory: bool, gain: float = 5.0):
+        self.memory, self.gain, self.targets = memory, gain, None
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        obs = np.asarray(obs, dtype=np.float64)
+        B, N, _ = obs.shape
+        vel, pos = obs[..., 0:2], obs[..., 2:4]
+        landmark_rel = obs[..., 4:4 + 2 * N].reshape(B, N, N, 2)
+        other_rel = obs[..., 4 + 2 * N:4 + 4 * N - 2].reshape(B, N, N - 1, 2)
+        visible = np.abs(landmark_rel).reshape(B, N, -1).any(-1)  # (B, N): this agent sees landmarks now
+        if self.targets is None:
+            self.targets = np.array(FORMATION_POINTS[:N], dtype=np.float64)[None].repeat(B, 0)
+        perms = list(itertools.permutations(range(N)))
+        for b in range(B):
+            for i in range(N):
+                if visible[b, i]:
+                    team = np.insert(other_rel[b, i], i, 0.0, axis=0)  # every agent relative to agent i
+                    costs = [sum(np.linalg.norm(team[k] - landmark_rel[b, i, p[k]]) for k in range(N)) for p in perms]
+                    self.targets[b, i] = pos[b, i] + landmark_rel[b, i, perms[int(np.argmin(costs))][i]]
+                elif not self.memory:
+                    self.targets[b, i] = FORMATION_POINTS[i]
+        error = self.gain * (self.targets - pos) - vel
+        axis = np.abs(error).argmax(-1)
+        push = np.where(axis == 0, np.where(error[..., 0] < 0, 1, 2), np.where(error[..., 1] < 0, 3, 4))
+        return np.where(np.abs(error).max(-1) < 0.05, 0, push)

@@ -4,7 +4,8 @@
     grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
     grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
     grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
-    grsn-edu train-marl --env spread_memory --core grsn --mixer qmix --seed 0 [--episodes 3000] [--out runs/NAME]
+    grsn-edu train-marl --env spread_memory --core grsn --algo mappo --seed 0 [--episodes 40000] [--out runs/NAME]
+    grsn-edu evaluate runs/NAME                        # single-agent runs and multi-agent runs alike
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def _core_options(pairs: list[str]) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     from grsn_edu.envs.cartpole import POMDP_IDS
+    from grsn_edu.envs.team_envs import TEAM_TASKS
+    from grsn_edu.rl.marl import ALGOS
     from grsn_edu.rl.ppo import PPOConfig
-    from grsn_edu.rl.qmix import MARLConfig
+    from grsn_edu.rl.team import TeamConfig
     from grsn_edu.snn.cores import CORE_NAMES
 
     p = argparse.ArgumentParser(prog="grsn-edu", description="Spiking recurrent RL agents: train, evaluate, reproduce.")
@@ -58,23 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    m = sub.add_parser("train-marl", help="train QMIX or VDN with recurrent agents on a cooperative PettingZoo task")
-    m.add_argument("--env", default="simple_spread", help="simple_spread or spread_memory (default simple_spread)")
+    m = sub.add_parser("train-marl", help="train a team of recurrent agents (MAPPO, QMIX or VDN) on a cooperative "
+                                          "PettingZoo task")
+    m.add_argument("--env", default="simple_spread",
+                   help=f"registered multi-agent task: {', '.join(TEAM_TASKS)} (default simple_spread)")
+    m.add_argument("--algo", default="mappo", choices=ALGOS, help="algorithm (default mappo)")
     m.add_argument("--core", default="grsn", choices=CORE_NAMES, help="the agents' recurrent core (default grsn)")
-    m.add_argument("--mixer", default="qmix", choices=["qmix", "vdn"], help="value mixing (default qmix)")
     m.add_argument("--seed", type=int, default=0)
-    m.add_argument("--episodes", type=int, default=3000, help="training episodes of 25 steps (default 3000)")
+    m.add_argument("--episodes", type=int, default=TeamConfig.episodes,
+                   help=f"training episodes (default {TeamConfig.episodes}: 1M steps of the 25-step tasks)")
     m.add_argument("--hidden", type=int, default=64, help="hidden units of the agent network (default 64)")
     m.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
     m.add_argument("--core-option", action="append", metavar="KEY=VALUE", help="core option, repeatable")
-    m.add_argument("--eval-interval", type=int, default=MARLConfig.eval_interval,
-                   help=f"episodes between greedy evaluations and checkpoints (default {MARLConfig.eval_interval})")
-    m.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-MIXER-sSEED)")
+    m.add_argument("--num-envs", type=int, default=None,
+                   help="episodes played together (default: 32 for mappo, 8 for qmix and vdn)")
+    m.add_argument("--eval-interval", type=int, default=TeamConfig.eval_interval,
+                   help=f"episodes between greedy evaluations and checkpoints (default {TeamConfig.eval_interval})")
+    m.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-ALGO-sSEED)")
     m.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="greedy evaluation of a trained run")
-    e.add_argument("run", help="run folder written by grsn-edu train")
+    e.add_argument("run", help="run folder written by grsn-edu train or grsn-edu train-marl")
     e.add_argument("--episodes", type=int, default=20)
     e.add_argument("--seed", type=int, default=20_000, help="seed of the evaluation episodes")
 
@@ -86,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--agents", nargs="+", default=None,
                    help="default mlp gru lif grsn grsn-notap grsn-authors (cartpole; NAME-notap: 4 sub-steps); "
                         "mlp gru lif grsn (marl)")
-    r.add_argument("--mixers", nargs="+", default=["qmix", "vdn"], choices=["qmix", "vdn"], help="marl only")
+    r.add_argument("--algos", nargs="+", default=["mappo"], choices=ALGOS, help="marl only (default mappo)")
     r.add_argument("--steps", type=int, default=100_000, help="environment steps per run (cartpole)")
-    r.add_argument("--episodes", type=int, default=3000, help="episodes per run (marl)")
+    r.add_argument("--episodes", type=int, default=TeamConfig.episodes, help="episodes per run (marl)")
     r.add_argument("--runs-dir", default=None, help="where the individual runs go (default runs/WHAT)")
     r.add_argument("--data-dir", default=None, help="where the curves and summary go (default data/WHAT)")
     return p
@@ -135,15 +143,41 @@ def _train(args) -> int:
 
 
 def _train_marl(args) -> int:
-    from grsn_edu.rl.qmix import MARLConfig, train_marl
+    from grsn_edu.rl.marl import config_from_dict, marl_config, train_team
 
     def new_config():
-        return MARLConfig(env_id=args.env, core=args.core, mixer=args.mixer, seed=args.seed, episodes=args.episodes,
-                          hidden_size=args.hidden, substeps=args.substeps,
-                          core_options=_core_options(args.core_option), eval_interval=args.eval_interval)
+        extra = {} if args.num_envs is None else {"num_envs": args.num_envs}
+        return marl_config(args.algo, env_id=args.env, core=args.core, seed=args.seed, episodes=args.episodes,
+                           hidden_size=args.hidden, substeps=args.substeps,
+                           core_options=_core_options(args.core_option),
+                           eval_interval=args.eval_interval, **extra)
 
-    return _run(args, "train-marl", MARLConfig, new_config,
-                lambda cfg: f"{cfg.env_id}-{cfg.label}-{cfg.mixer}-s{cfg.seed}", train_marl)
+    def saved(**config):  # the settings of the run being resumed, as the config class of its algorithm
+        return config_from_dict(config)
+
+    return _run(args, "train-marl", saved, new_config,
+                lambda cfg: f"{cfg.env_id}-{cfg.label}-{cfg.algo}-s{cfg.seed}", train_team)
+
+
+def _evaluate_marl(args, config: dict) -> int:
+    from grsn_edu.rl.marl import load_marl_agent
+    from grsn_edu.rl.team import evaluate_team, team_envs
+    from grsn_edu.util.files import load_checkpoint
+
+    try:
+        trained = load_checkpoint(Path(args.run) / "checkpoint.pt")["episode"]
+        net, cfg = load_marl_agent(Path(args.run) / "checkpoint.pt")
+        envs = team_envs(cfg, args.episodes)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"grsn-edu evaluate: {err}") from None
+    returns, rate, spikes = evaluate_team(envs, net, args.seed)
+    envs.close()
+    print(json.dumps({
+        "run": args.run, "env": cfg.env_id, "agent": cfg.label, "algo": cfg.algo, "trained_episodes": trained,
+        "episodes": args.episodes, "greedy_team_return_mean": float(returns.mean()),
+        "greedy_team_return_std": float(returns.std()), "firing_rate": rate, "spikes_per_decision": spikes,
+    }, indent=2))
+    return 0
 
 
 def _evaluate(args) -> int:
@@ -152,6 +186,15 @@ def _evaluate(args) -> int:
 
     if args.episodes < 1:
         raise SystemExit("grsn-edu evaluate: --episodes must be >= 1")
+    config_path = Path(args.run) / "config.json"
+    if config_path.is_file():
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as err:
+            raise SystemExit(f"grsn-edu evaluate: {config_path} is not valid JSON ({err}); the run folder is damaged, "
+                             "train it again") from None
+        if isinstance(config, dict) and ("mixer" in config or "critic_hidden" in config):
+            return _evaluate_marl(args, config)
     try:
         load_config(args.run)
         ckpt = load_checkpoint(Path(args.run) / "checkpoint.pt")
@@ -179,7 +222,7 @@ def _reproduce(args) -> int:
                                args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data)
         else:
             reproduce_marl(args.envs or ["simple_spread", "spread_memory"],
-                           args.agents or ["mlp", "gru", "lif", "grsn"], args.mixers, args.seeds or [0, 1, 2],
+                           args.agents or ["mlp", "gru", "lif", "grsn"], args.algos, args.seeds or [0, 1, 2],
                            args.episodes, runs, data)
     except ValueError as err:
         raise SystemExit(f"grsn-edu reproduce: {err}") from None

@@ -24,16 +24,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grsn_edu.envs.spread import make_marl_env, spread_controller_actions, spread_formation_actions
+from grsn_edu.envs.spread import (
+    ObservationSpreadTeam,
+    make_marl_env,
+    spread_controller_actions,
+    spread_formation_actions,
+)
+from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.rl.episodes import play_parallel_episode
+from grsn_edu.rl.marl import config_from_dict, marl_config, train_team
 from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize, train
-from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, MARLConfig, train_marl
+from grsn_edu.rl.team import TEAM_EVAL_COLUMNS as MARL_EVAL_COLUMNS
+from grsn_edu.rl.team import TEAM_TRAIN_COLUMNS as MARL_TRAIN_COLUMNS
 from grsn_edu.util.files import load_checkpoint, merge_csv, read_csv, recorded_keys, save_checkpoint
 
 __all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
-           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "random_team_returns", "scripted_team_returns",
-           "formation_team_returns", "constant_action_team_returns", "policy_team_returns", "read_finished_marl_run",
-           "marl_run_summary", "reproduce_marl", "collect_marl"]
+           "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "MARL_BASELINES", "random_team_returns", "scripted_team_returns",
+           "formation_team_returns", "observation_team_returns", "baseline_team_returns",
+           "constant_action_team_returns", "policy_team_returns", "marl_cell_config", "read_finished_marl_run",
+           "marl_run_summary", "run_key", "reproduce_marl", "collect_marl"]
 
 #: The agents of the CartPole grid: core, sub-steps and core options. Spiking agents read the membrane
 #: potential as well as the spikes (``readout="both"``): see notebook 05 for what the readout changes. This
@@ -170,7 +179,7 @@ def summary_table(summary: pd.DataFrame, target: float = 475.0) -> pd.DataFrame:
 
 # -- cooperative multi-agent grid (data/marl/) ------------------------------------------------------------------------
 
-#: Agents of the multi-agent grid: core and core options. Spiking agents' Q heads read the spikes only: reading the
+#: Agents of the multi-agent grid: core and core options. Spiking agents' heads read the spikes only: reading the
 #: membrane too (as on CartPole) let GRSN+QMIX runs diverge, the membrane being unbounded in the spread tasks'
 #: unbounded world (``scripts/marl_recipe.py`` and ``data/marl_recipe/`` show it).
 MARL_AGENTS = {
@@ -179,8 +188,14 @@ MARL_AGENTS = {
     "lif": {"core": "lif", "core_options": {"readout": "spikes"}},
     "grsn": {"core": "grsn", "core_options": {"readout": "spikes"}},
 }
-MARL_SUMMARY_COLUMNS = ["env", "agent", "mixer", "seed", "episodes", "final_eval_return", "best_eval_return",
+MARL_SUMMARY_COLUMNS = ["env", "agent", "algo", "seed", "episodes", "final_eval_return", "best_eval_return",
                         "final_train_ma20", "spikes_per_decision", "wall_time_s"]
+
+#: The scripted baselines of the multi-agent tasks, recorded with ``algo`` ``none``: ``random`` (uniform
+#: actions, the floor), ``formation`` (a landmark-blind fixed formation), ``memoryless`` and ``memory``
+#: (decentralised controllers on the agents' own observations, without and with a memory of the landmarks:
+#: :class:`~grsn_edu.envs.spread.ObservationSpreadTeam`) and ``scripted`` (a full-state controller, a ceiling).
+MARL_BASELINES = ("random", "formation", "memoryless", "memory", "scripted")
 
 
 def random_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
@@ -202,6 +217,32 @@ def formation_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> n
     return policy_team_returns(env_id, spread_formation_actions, episodes, seed)
 
 
+def observation_team_returns(env_id: str, memory: bool, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns of :class:`~grsn_edu.envs.spread.ObservationSpreadTeam` (a decentralised scripted team on the
+    agents' own observations; ``memory``: it remembers the landmarks it saw), ``episodes`` episodes played
+    together with reset seeds ``seed, seed + 1, ...``."""
+    envs = make_team_envs(env_id, episodes)
+    team, total = ObservationSpreadTeam(memory), np.zeros(episodes)
+    obs, _ = envs.reset(range(seed, seed + episodes))
+    while not envs.ended.all():
+        obs, _, rewards, _, _ = envs.step(team(obs))
+        total += rewards.sum(1)
+    return total
+
+
+def baseline_team_returns(env_id: str, name: str, episodes: int = 100, seed: int = 0) -> np.ndarray:
+    """Team returns of one of :data:`MARL_BASELINES` on a spread task."""
+    if name == "random":
+        return random_team_returns(env_id, episodes, seed)
+    if name == "formation":
+        return formation_team_returns(env_id, episodes, seed)
+    if name == "scripted":
+        return scripted_team_returns(env_id, episodes, seed)
+    if name in ("memory", "memoryless"):
+        return observation_team_returns(env_id, name == "memory", episodes, seed)
+    raise ValueError(f"unknown baseline {name!r}; known: {', '.join(MARL_BASELINES)}")
+
+
 def constant_action_team_returns(env_id: str, action: int, episodes: int = 20, seed: int = 10_000) -> np.ndarray:
     """Team returns when every agent takes ``action`` at every step: what a team that ignores its observations
     scores. The defaults are the reset seeds of a seed-0 run's greedy evaluation."""
@@ -221,38 +262,41 @@ def policy_team_returns(env_id: str, policy, episodes: int, seed: int) -> np.nda
     return np.array(out)
 
 
-def reproduce_marl(envs, agents, mixers, seeds, episodes: int, runs_dir: Path, data_dir: Path,
+def marl_cell_config(env_id: str, agent: str, algo: str, seed: int, episodes: int, options: dict | None = None):
+    """The settings of one multi-agent grid cell (validated)."""
+    if agent not in MARL_AGENTS:
+        raise ValueError(f"unknown agent {agent!r}; known agents: {', '.join(MARL_AGENTS)}")
+    spec = MARL_AGENTS[agent]
+    return marl_config(algo, env_id=env_id, core=spec["core"], seed=seed, episodes=episodes,
+                       core_options=dict(spec["core_options"]), **(options or {})).validate()
+
+
+def reproduce_marl(envs, agents, algos, seeds, episodes: int, runs_dir: Path, data_dir: Path,
                    options: dict | None = None) -> None:
-    """Run (or resume, or skip) every (task, agent, mixer, seed); rewrite ``data_dir`` after each run.
+    """Run (or resume, or skip) every (task, agent, algorithm, seed); rewrite ``data_dir`` after each run.
 
-    ``options`` are further :class:`~grsn_edu.rl.qmix.MARLConfig` settings for every run (e.g. a small
-    ``batch_size`` for a quick check of the whole pipeline); the grid's data uses the defaults.
+    ``options`` are further settings for every run (e.g. a small ``num_envs`` for a quick check of the whole
+    pipeline); the grid's data uses the defaults.
 
-    Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus baseline rows with mixer ``none``: agent ``random``
-    (uniform actions, the floor), ``formation`` (a landmark-blind fixed formation: no use of the landmarks) and
-    ``scripted`` (a full-state hand-written controller, a ceiling)), ``eval_curves.csv``
-    and ``train_curves.csv`` (task, agent, mixer, seed + the run's curve columns), ``agents/TASK-AGENT-MIXER.pt``.
+    Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus one row per :data:`MARL_BASELINES` baseline and
+    task with algo ``none``), ``eval_curves.csv`` and ``train_curves.csv`` (task, agent, algo, seed + the run's
+    curve columns), ``agents/TASK-AGENT-ALGO.pt``.
     """
-    cells = [(e, a, m, s) for s in seeds for e in envs for a in agents for m in mixers]
+    cells = [(e, a, m, s) for s in seeds for e in envs for a in agents for m in algos]
     for e, a, m, s in cells:
-        if a not in MARL_AGENTS:
-            raise ValueError(f"unknown agent {a!r}; known agents: {', '.join(MARL_AGENTS)}")
-        MARLConfig(env_id=e, mixer=m, core=MARL_AGENTS[a]["core"], seed=s, episodes=episodes,
-                   **(options or {})).validate()
-    recorded = recorded_keys(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "mixer", "seed"],
-                         "episodes", episodes)
-    for i, (env_id, agent, mixer, seed) in enumerate(cells):
-        run = Path(runs_dir) / f"{env_id}-{agent}-{mixer}-s{seed}"
-        cfg = MARLConfig(env_id=env_id, core=MARL_AGENTS[agent]["core"], mixer=mixer, seed=seed, episodes=episodes,
-                         core_options=dict(MARL_AGENTS[agent]["core_options"]), **(options or {}))
-        if (env_id, agent, mixer, seed) in recorded:
-            print(f"[{i + 1}/{len(cells)}] {env_id} {agent} {mixer} seed {seed} already in {data_dir}, skipped")
+        marl_cell_config(e, a, m, s, episodes, options)  # validate the whole grid before spending hours on it
+    recorded = recorded_keys(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "algo", "seed"],
+                             "episodes", episodes)
+    for i, (env_id, agent, algo, seed) in enumerate(cells):
+        run = Path(runs_dir) / f"{env_id}-{agent}-{algo}-s{seed}"
+        if (env_id, agent, algo, seed) in recorded:
+            print(f"[{i + 1}/{len(cells)}] {env_id} {agent} {algo} seed {seed} already in {data_dir}, skipped")
         elif read_finished_marl_run(run) is not None:
             print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
         else:
             resume = (run / "checkpoint.pt").is_file()
             print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
-            train_marl(cfg, run, resume=resume)
+            train_team(marl_cell_config(env_id, agent, algo, seed, episodes, options), run, resume=resume)
         collect_marl(runs_dir, data_dir, envs)
 
 
@@ -263,7 +307,7 @@ def read_finished_marl_run(run: Path):
         return None
     cfg = json.loads((run / "config.json").read_text())
     ev = read_csv(run / "eval_curve.csv", MARL_EVAL_COLUMNS)
-    if int(ev["episode"].iloc[-1]) < cfg["episodes"]:
+    if ev.empty or int(ev["episode"].iloc[-1]) < cfg["episodes"]:
         return None
     return cfg, ev, read_csv(run / "train_curve.csv", MARL_TRAIN_COLUMNS)
 
@@ -277,8 +321,14 @@ def marl_run_summary(cfg: dict, ev: pd.DataFrame, tr: pd.DataFrame) -> dict:
             "wall_time_s": float(ev["wall_time_s"].iloc[-1])}
 
 
+def run_key(cfg: dict) -> dict:
+    """The grid key (env, agent, algo, seed) of a multi-agent run's saved config."""
+    config = config_from_dict(cfg)
+    return {"env": config.env_id, "agent": config.label, "algo": config.algo, "seed": config.seed}
+
+
 def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
-    """Merge finished multi-agent runs (and a random baseline per task) into ``data_dir``; rows of runs that are
+    """Merge finished multi-agent runs (and the baselines of each task) into ``data_dir``; rows of runs that are
     not under ``runs_dir`` are kept."""
     evals, trains, rows = [], [], []
     for run in sorted(Path(runs_dir).glob("*-s*")):
@@ -286,27 +336,25 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
         if finished is None:
             continue
         cfg, ev, tr = finished
-        key = {"env": cfg["env_id"], "agent": cfg["core"] + ("-notap" if cfg["substeps"] > 1 else ""),
-               "mixer": cfg["mixer"], "seed": cfg["seed"]}
+        key = run_key(cfg)
         evals.append(ev.assign(**key))
         trains.append(tr.assign(**key))
         rows.append({**key, **marl_run_summary(cfg, ev, tr)})
     for env_id in envs:
-        for name, baseline in (("random", random_team_returns), ("formation", formation_team_returns),
-                               ("scripted", scripted_team_returns)):
-            mean = float(baseline(env_id).mean())
-            rows.append({"env": env_id, "agent": name, "mixer": "none", "seed": 0, "episodes": 0,
+        for name in MARL_BASELINES:
+            mean = float(baseline_team_returns(env_id, name).mean())
+            rows.append({"env": env_id, "agent": name, "algo": "none", "seed": 0, "episodes": 0,
                          "final_eval_return": mean, "best_eval_return": mean, "final_train_ma20": mean,
                          "spikes_per_decision": float("nan"), "wall_time_s": 0.0})
-    first = ["env", "agent", "mixer", "seed"]
+    first = ["env", "agent", "algo", "seed"]
     data_dir = Path(data_dir)
     empty = pd.DataFrame(columns=first)
     merge_csv(data_dir / "eval_curves.csv", pd.concat(evals) if evals else empty, first, first + MARL_EVAL_COLUMNS)
     merge_csv(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + MARL_TRAIN_COLUMNS)
     summary = merge_csv(data_dir / "summary.csv", pd.DataFrame(rows, columns=MARL_SUMMARY_COLUMNS), first,
-                     MARL_SUMMARY_COLUMNS)
-    _save_agents(summary[summary["mixer"] != "none"], ["env", "agent", "mixer"],
+                        MARL_SUMMARY_COLUMNS)
+    _save_agents(summary[summary["algo"] != "none"], ["env", "agent", "algo"],
                  lambda e, a, m, s: Path(runs_dir) / f"{e}-{a}-{m}-s{s}", data_dir,
-                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "mixer": ckpt["mixer"],
-                               "episode": ckpt["episode"]})
+                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "episode": ckpt["episode"],
+                               "task_sizes": ckpt["task_sizes"]})
     return summary

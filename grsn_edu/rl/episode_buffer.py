@@ -49,6 +49,13 @@ class EpisodeBuffer:
         self.next = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
+    def add_batch(self, episodes: dict) -> None:
+        """Store a batch of episodes (each field with a leading batch axis, as
+        :func:`~grsn_edu.rl.team.play_team_episodes` returns them), in order."""
+        n = len(episodes["reward"])
+        for k in range(n):
+            self.add({name: episodes[name][k] for name in FIELDS})
+
     def sample(self, batch_size: int, generator: torch.Generator) -> dict:
         """``batch_size`` stored episodes drawn uniformly with replacement: ``{field: (batch_size, ...)}``."""
         idx = torch.randint(self.size, (batch_size,), generator=generator)

@@ -1,0 +1,249 @@
+"""MAPPO (Yu et al. 2022): recurrent PPO for a cooperative team, with a centralised critic.
+
+Centralised training, decentralised execution, built from the single-agent recurrent-PPO parts
+(:mod:`grsn_edu.rl.ppo`, :mod:`grsn_edu.rl.gae`, :mod:`grsn_edu.rl.agents`):
+
+* **Actors.** Every agent samples its action from the same recurrent policy,
+  :class:`~grsn_edu.rl.team.AgentNetwork` (observation, agent id one-hot and previous action one-hot in; logits
+  out), any core, its state carried across the episode's steps (TAP for spiking cores). This is all that runs at
+  deployment, and the same network QMIX and VDN train (there its outputs are Q values).
+* **Critic.** One value of the team, ``V(s_t, t / T)``, an MLP on the global state (``state()``, which in the
+  memory task shows the landmarks the agents no longer see) and the fraction of the episode played (the
+  episodes end at a time limit, so the value depends on the time left). It serves training only.
+* **Rollout.** ``num_envs`` whole episodes played together (one network call per step for every agent). The
+  team reward (summed over agents) is scaled by the running spread of its discounted return
+  (:class:`~grsn_edu.rl.agents.ReturnNormalizer`); an episode cut by the time limit is topped up with the
+  critic's value of its final state (:func:`~grsn_edu.rl.gae.bootstrap_truncated`); advantages are GAE on the
+  team's value, the same for every agent of the team.
+* **Update.** ``update_epochs`` epochs; each splits the episodes into ``num_minibatches`` groups and replays
+  every agent's whole episode through the policy from a fresh state (exactly what acting computed, before the
+  first step), then takes one step of :func:`~grsn_edu.rl.ppo.clipped_ppo_loss` over every agent-step that
+  happened (entropy bonus included) with the critic's value loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from grsn_edu.rl.agents import ReturnNormalizer
+from grsn_edu.rl.gae import bootstrap_truncated, gae
+from grsn_edu.rl.ppo import clipped_ppo_loss
+from grsn_edu.rl.team import (
+    TEAM_EVAL_COLUMNS,
+    TEAM_TRAIN_COLUMNS,
+    AgentNetwork,
+    TeamConfig,
+    TeamProgress,
+    agent_network,
+    eval_row,
+    play_team_episodes,
+    run_summary,
+    team_envs,
+)
+from grsn_edu.rl.training import RunFolder, seed_run
+
+__all__ = ["MAPPOConfig", "TeamCritic", "sampler", "mappo_advantages", "replay_team_policy", "mappo_update",
+           "train_mappo", "MAPPO_UPDATE_COLUMNS"]
+
+#: Columns of a MAPPO run's ``update_stats.csv``: one row per update.
+MAPPO_UPDATE_COLUMNS = ["episode", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
+                        "explained_variance"]
+
+
+@dataclass
+class MAPPOConfig(TeamConfig):
+    """Every setting of a MAPPO run (the shared ones: :class:`~grsn_edu.rl.team.TeamConfig`); saved as
+    ``config.json``. MAPPO's published settings for the particle-world tasks where they fit a CPU (lr, clip,
+    entropy bonus, GAE lambda, hidden 64), with a rollout of ``num_envs`` whole episodes."""
+
+    num_envs: int = 32  # episodes per rollout (800 environment steps on the 25-step tasks)
+    lr: float = 7e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    update_epochs: int = 10
+    num_minibatches: int = 2  # groups of whole episodes per epoch
+    clip_coef: float = 0.2
+    ent_coef: float = 0.01
+    vf_coef: float = 1.0
+    max_grad_norm: float = 10.0
+    normalize_returns: bool = True
+    critic_hidden: int = 128
+
+    def validate(self) -> MAPPOConfig:
+        """Raise ValueError with a clear message for any setting out of range."""
+        self._validate_team(("update_epochs", "num_minibatches", "critic_hidden"))
+        if self.num_envs % self.num_minibatches:
+            raise ValueError(f"num_envs ({self.num_envs}) must be divisible by num_minibatches "
+                             f"({self.num_minibatches})")
+        for name in ("gamma", "gae_lambda"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+        for name in ("lr", "clip_coef", "max_grad_norm"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("ent_coef", "vf_coef"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not isinstance(self.normalize_returns, bool):
+            raise ValueError(f"normalize_returns must be True or False, got {self.normalize_returns!r}")
+        return self
+
+    @property
+    def algo(self) -> str:
+        return "mappo"
+
+
+class TeamCritic(nn.Module):
+    """The centralised critic: ``V(state, t / T)``, two tanh layers then linear. ``forward(state (..., S),
+    time (...)) -> (...)``."""
+
+    def __init__(self, state_size: int, hidden: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(state_size + 1, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+                                 nn.Linear(hidden, 1))
+
+    def forward(self, state: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([state, time.unsqueeze(-1)], -1)).squeeze(-1)
+
+
+def sampler(logprobs: list) -> callable:
+    """``select(logits (B, N, A)) -> actions (B, N)`` that samples each agent's action from its policy (torch's
+    global generator) and appends the log-probabilities ``(B, N)`` to ``logprobs``."""
+    def select(logits: torch.Tensor) -> torch.Tensor:
+        dist = torch.distributions.Categorical(logits=logits)
+        actions = dist.sample()
+        logprobs.append(dist.log_prob(actions))
+        return actions
+    return select
+
+
+def _times(T: int, B: int) -> torch.Tensor:
+    """``(B, T + 1)``: the fraction of the episode played at each observation, ``t / T``."""
+    return (torch.arange(T + 1, dtype=torch.float32) / T).expand(B, T + 1)
+
+
+@torch.no_grad()
+def mappo_advantages(critic: TeamCritic, ep: dict, rewards: torch.Tensor, gamma: float, gae_lambda: float):
+    """``(advantages (T, B), returns (T, B), values (T, B))`` of a batch of whole episodes.
+
+    ``rewards`` ``(B, T)`` are the (scaled) team rewards; a step where the episode was truncated is topped up
+    with ``gamma * V(final state)``; the steps after an episode's end (padding) get no reward and a done flag,
+    so nothing flows across them.
+    """
+    B, T = rewards.shape
+    values_all = critic(ep["state"], _times(T, B))  # (B, T+1)
+    values, final = values_all[:, :-1], values_all[:, 1:]
+    ended = (ep["terminated"] + ep["truncated"]).clamp(max=1).bool()
+    topped = bootstrap_truncated(rewards.T, final.T, ep["truncated"].T.bool(), ep["terminated"].T.bool(), gamma)
+    dones = (ended | (ep["filled"] == 0)).T.float()
+    filled = ep["filled"].T
+    adv, ret = gae(topped * filled, values.T * filled, dones, torch.zeros(B), gamma, gae_lambda)
+    return adv, ret, values.T
+
+
+def replay_team_policy(net: AgentNetwork, ep: dict, envs: torch.Tensor) -> torch.Tensor:
+    """The policy's logits ``(T, b, N, A)`` for episodes ``envs`` of a rollout, replayed from a fresh state over
+    the stored observations and previous actions (with gradients; before any update they equal acting's)."""
+    obs = ep["obs"][envs, :-1].transpose(0, 1)  # (T, b, N, O)
+    actions = ep["actions"][envs].transpose(0, 1)  # (T, b, N)
+    T, b, N = actions.shape
+    prev = torch.cat([torch.full((1, b, N), -1, dtype=torch.long), actions[:-1]])
+    logits, _ = net(net.build_inputs(obs, prev), net.initial_state(b))
+    return logits.view(T, b, N, net.n_actions)
+
+
+def mappo_update(net: AgentNetwork, critic: TeamCritic, optimizer: torch.optim.Optimizer, ep: dict,
+                 logprobs: torch.Tensor, advantages: torch.Tensor, returns: torch.Tensor, old_values: torch.Tensor,
+                 cfg: MAPPOConfig) -> dict:
+    """``update_epochs`` epochs of minibatches of whole episodes (see the module docstring); returns the loss
+    statistics averaged over minibatches, plus ``explained_variance`` of the rollout's values.
+
+    Shapes: ``logprobs`` ``(T, B, N)`` from acting; ``advantages``, ``returns``, ``old_values`` ``(T, B)``.
+    """
+    B, T, N = ep["actions"].shape
+    per_mb = B // cfg.num_minibatches
+    times = _times(T, B)[:, :-1].T  # (T, B)
+    states = ep["state"][:, :-1].transpose(0, 1)  # (T, B, S)
+    filled = ep["filled"].T.bool()  # (T, B)
+    actions = ep["actions"].transpose(0, 1)
+    params = list(net.parameters()) + list(critic.parameters())
+    stats = []
+    for _ in range(cfg.update_epochs):
+        perm = torch.randperm(B)
+        for k in range(cfg.num_minibatches):
+            mb = perm[k * per_mb:(k + 1) * per_mb]
+            logits = replay_team_policy(net, ep, mb)  # (T, b, N, A)
+            values = critic(states[:, mb], times[:, mb])  # (T, b)
+            keep = filled[:, mb]
+            agents = keep.unsqueeze(-1).expand(-1, -1, N)  # every agent-step that happened
+
+            def per_agent(team_values, agents=agents):  # the team's value (T, b) for each of its agents
+                return team_values.unsqueeze(-1).expand(-1, -1, N)[agents]
+
+            loss, s = clipped_ppo_loss(logits[agents], per_agent(values), actions[:, mb][agents],
+                                       logprobs[:, mb][agents], per_agent(advantages[:, mb]), per_agent(returns[:, mb]),
+                                       cfg.clip_coef, cfg.vf_coef, cfg.ent_coef)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            stats.append(s)
+    out = {key: float(np.mean([s[key] for s in stats])) for key in stats[0]}
+    ret, val = returns[filled], old_values[filled]
+    variance = float(ret.var())
+    out["explained_variance"] = 1.0 - float((ret - val).var()) / variance if variance else float("nan")
+    return out
+
+
+def train_mappo(cfg: MAPPOConfig, out_dir: str | Path, resume: bool = False, progress: bool = True,
+                env_fn=None) -> dict:
+    """Train one MAPPO run; write ``config.json``, ``train_curve.csv``, ``eval_curve.csv``, ``update_stats.csv``
+    and ``checkpoint.pt``. Arguments as :func:`~grsn_edu.rl.qmix.train_marl`; a resumed run continues exactly
+    (every generator and the return normaliser are in the checkpoint)."""
+    cfg.validate()
+    seed_run(cfg)
+    envs, eval_envs = team_envs(cfg, cfg.num_envs, env_fn), team_envs(cfg, cfg.eval_episodes, env_fn)
+    N, O, A, S = envs.n_agents, envs.obs_size, envs.n_actions, envs.state_size
+    net, critic = agent_network(cfg, O, N, A), TeamCritic(S, cfg.critic_hidden)
+    normalizer = ReturnNormalizer(cfg.num_envs, cfg.gamma)
+    optimizer = torch.optim.Adam(list(net.parameters()) + list(critic.parameters()), lr=cfg.lr, eps=1e-5)
+    parts = {"model": net, "critic": critic, "optimizer": optimizer, "return_normalizer": normalizer}
+    run = RunFolder(out_dir, cfg, TEAM_TRAIN_COLUMNS, TEAM_EVAL_COLUMNS, MAPPO_UPDATE_COLUMNS)
+    saved = run.resume(parts) if resume else {"episode": 0, "env_steps": 0}
+    start, env_steps = saved["episode"], saved["env_steps"]
+    run.write_config()
+    bar = TeamProgress(cfg, "mappo", start, progress)
+    B = cfg.num_envs
+    for episode in range(start, cfg.episodes, B):
+        logprobs = []  # 1. act: B whole episodes, every agent sampling from the shared policy
+        seeds = [cfg.seed * 1_000_003 + episode + b for b in range(B)]
+        ep = play_team_episodes(envs, net, seeds, sampler(logprobs))
+        T = len(logprobs)
+        ep = {k: (v[:, :T + 1] if k in ("obs", "state") else v[:, :T]) if v.dim() > 1 else v for k, v in ep.items()}
+        env_steps += int(ep["steps"].sum())
+        rewards = ep["reward"]  # 2. scale the team rewards, then GAE on the team's value
+        if cfg.normalize_returns:
+            ended = (ep["terminated"] + ep["truncated"]).bool()
+            rewards = torch.stack([normalizer(rewards[:, t] * ep["filled"][:, t], ended[:, t]) for t in range(T)], 1)
+        advantages, returns, values = mappo_advantages(critic, ep, rewards, cfg.gamma, cfg.gae_lambda)
+        stats = mappo_update(net, critic, optimizer, ep, torch.stack(logprobs), advantages, returns, values, cfg)
+        done = episode + B
+        run.update_rows.append({"episode": done, **stats})
+        run.train_rows.append({"episode": done, "env_steps": env_steps, "team_return": float(ep["return"].mean()),
+                               "loss": stats["policy_loss"] + cfg.vf_coef * stats["value_loss"]})
+        bar.update(B, run.train_rows, ev=f"{stats['explained_variance']:.2f}")
+        if done % cfg.eval_interval == 0 or done == cfg.episodes:  # 3. evaluate and checkpoint
+            run.eval_rows.append(eval_row(eval_envs, net, cfg, done, env_steps, run.wall_time()))
+            bar.greedy = run.eval_rows[-1]["eval_return_mean"]
+            run.save(parts, episode=done, env_steps=env_steps, task_sizes=[O, N, A, S])
+    bar.close()
+    envs.close()
+    eval_envs.close()
+    if start >= cfg.episodes:
+        run.write_curves()
+    return run_summary(run.train_rows, run.eval_rows)
