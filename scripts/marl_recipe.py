@@ -12,8 +12,9 @@ finished data they have nothing left to do), and the one that prints its table:
 
 The reference is the grid's *first* recipe (:data:`FIRST_RECIPE`: ``grsn_edu.rl.qmix.MARLConfig`` defaults but with
 the target network refreshed every 100 episodes, and spiking agents' Q heads reading spikes and membrane), under
-which GRSN+QMIX runs collapsed below the random team. Each variant changes one setting of it. The grid in
-``data/marl`` now uses both fixes found here (target refresh every 200 episodes, spike readout). Runs go to
+which GRSN+QMIX runs collapsed below the random team, played one episode at a time for 3000 episodes (75,000
+environment steps). Each variant changes one setting of it. The QMIX/VDN runs of ``data/marl`` use both fixes
+found here (target refresh every 200 episodes, spike readout), at a larger budget with batched episodes. Runs go to
 ``runs/marl_recipe/`` (scratch); cells already in ``data/marl_recipe/summary.csv`` are skipped, and after each run
 the finished runs are merged into it and into ``eval_curves.csv`` atomically. Returns are team returns (summed
 over the 3 agents and 25 steps) of 20 greedy episodes.
@@ -48,8 +49,9 @@ VARIANTS = {
     "hidden=128": {"hidden_size": 128},
     "episodes=9000": {"episodes": 9000},
 }
-#: The first recipe of the grid, which the variants change one setting at a time.
-FIRST_RECIPE = {"target_update_interval": 100}
+#: The first recipe of the grid, which the variants change one setting at a time. It was run one episode at a
+#: time (``num_envs=1``: one episode, then one update) for 3000 episodes, evaluated every 200.
+FIRST_RECIPE = {"target_update_interval": 100, "num_envs": 1, "episodes": 3000, "eval_interval": 200}
 FIRST_SPIKING_READOUT = "both"
 KEY = ["variant", "env", "agent", "mixer", "seed"]
 SUMMARY_COLUMNS = KEY + ["episodes", "final_eval_return", "best_eval_return", "final_train_ma20", "wall_time_s"]

@@ -440,7 +440,8 @@ def test_ppo_agent_energy_bad_arguments():
 @pytest.mark.parametrize("core", ["gru", "grsn"])
 def test_marl_agent_energy_matches_evaluate_marl(core):
     from grsn_edu.envs.spread import make_marl_env
-    from grsn_edu.rl.qmix import AgentNetwork, _env_sizes, evaluate_marl
+    from grsn_edu.rl.team import AgentNetwork, evaluate_marl
+    from grsn_edu.rl.team import env_sizes as _env_sizes
 
     env = make_marl_env("spread_memory")
     agents, obs_size, n_actions, _ = _env_sizes(env)
@@ -463,7 +464,7 @@ def test_marl_agent_energy_matches_evaluate_marl(core):
 
 
 def test_marl_agent_energy_rejects_another_task():
-    from grsn_edu.rl.qmix import AgentNetwork
+    from grsn_edu.rl.team import AgentNetwork
 
     net = AgentNetwork(5, 2, 3, "gru", 8)
     with pytest.raises(ValueError, match="built for"):

@@ -28,15 +28,17 @@ def test_each_variant_changes_exactly_its_settings(load_script):
 
 @pytest.mark.parametrize("agent", ["grsn", "lif", "gru", "mlp"])
 def test_the_two_fixes_turn_the_first_recipe_into_the_grid(load_script, agent):
-    """The grid in data/marl is the first recipe with the two changes found here (the target refresh, and for
-    spiking agents the spike readout), and differs from it in nothing else."""
+    """The QMIX/VDN settings of the grid in data/marl are the first recipe with the two changes found here (the
+    target refresh, and for spiking agents the spike readout), and differ from it in nothing else but the budget
+    and the number of episodes played together."""
     script = load_script("marl_recipe")
     first = script.config("reference", "spread_memory", agent, "vdn", 2)
     fixed = script.config("target_update=200", "spread_memory", agent, "vdn", 2)
     if "readout" in fixed.core_options:
         spikes = script.VARIANTS["readout=spikes"]["core_options"]
         fixed = dataclasses.replace(fixed, core_options={**fixed.core_options, **spikes})
-    assert fixed == grid_config("spread_memory", agent, "vdn", 2)
+    budget = {k: getattr(fixed, k) for k in ("episodes", "num_envs", "eval_interval")}
+    assert fixed == dataclasses.replace(grid_config("spread_memory", agent, "vdn", 2), **budget)
     assert first != fixed
 
 

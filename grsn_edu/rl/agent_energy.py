@@ -16,7 +16,7 @@ from grsn_edu.envs.cartpole import make_vector_env
 from grsn_edu.envs.spread import MAX_CYCLES, make_marl_env
 from grsn_edu.rl.agents import PolicyActor
 from grsn_edu.rl.episodes import play_vector_episodes
-from grsn_edu.rl.qmix import env_sizes, run_episode
+from grsn_edu.rl.team import env_sizes, run_episode
 from grsn_edu.snn.energy import core_ops_with_binary_inputs
 from grsn_edu.snn.ops import EnergyReport, OpCount, linear_ops
 from grsn_edu.snn.trace import Trace
@@ -129,11 +129,13 @@ def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000)
 @torch.no_grad()
 def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000,
                       max_steps: int = MAX_CYCLES) -> AgentEnergy:
-    """Energy per agent decision of a trained multi-agent network (:class:`~grsn_edu.rl.qmix.AgentNetwork`).
+    """Energy per agent decision of a trained multi-agent network (:class:`~grsn_edu.rl.team.AgentNetwork`, as
+    QMIX, VDN and MAPPO train it).
 
-    Plays ``episodes`` greedy episodes with :func:`grsn_edu.rl.qmix.run_episode` (seeds ``seed + k``, as
-    :func:`grsn_edu.rl.qmix.evaluate_marl` does) and counts what each agent runs to act: its core and its Q head
-    (``readout``); the mixing network serves training only. One decision = one agent at one step.
+    Plays ``episodes`` greedy episodes with :func:`grsn_edu.rl.team.run_episode` (seeds ``seed + k``, as
+    :func:`grsn_edu.rl.team.evaluate_marl` does) and counts what each agent runs to act: its core and its output
+    head (``readout``: Q values or policy logits); the mixing network or the critic serves training only. One
+    decision = one agent at one step.
 
     The input layer reads ``[observation, agent-id one-hot, previous-action one-hot]``. In ``report`` the
     observation features cost MACs and the one-hot features one AC per nonzero entry per target (a one-hot

@@ -185,7 +185,6 @@ def env_sizes(env) -> tuple[list[str], int, int, int]:
     return parallel_env_sizes(env)
 
 
-_env_sizes = env_sizes  # the name tests and older code use
 
 
 class TeamActor:
