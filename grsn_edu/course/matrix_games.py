@@ -13,7 +13,10 @@ mix(Q_1(a1), Q_2(a2))``, to the payoff table; decentralised execution then has e
   the argmax of Q_tot.
 
 Neither can represent a payoff where an agent's best action depends on what the other does (a
-non-monotonic table); :data:`MATRIX_GAMES` has one of each kind.
+non-monotonic table). When the fit weighs every joint action equally, an action whose payoff is high with one
+partner action and very low with the others looks bad on average to both mixes, and the agents settle on a safe
+joint action instead: *relative overgeneralisation*. Weighing the best joint action more (the idea of Weighted
+QMIX, Rashid et al. 2020) brings it back. :data:`MATRIX_GAMES` has one game of each kind.
 
 Example:
     >>> fit = fit_matrix_game(MATRIX_GAMES["additive"], "vdn", steps=1500)
@@ -40,11 +43,16 @@ __all__ = ["MATRIX_GAMES", "GameFit", "fit_matrix_game", "joint_q_inputs"]
 #: * ``coordination``: a large payoff only when both pick action 2 (monotonic but not additive): QMIX
 #:   represents it, VDN only approximates it.
 #: * ``penalty``: 8 if both pick action 0, but -12 if only one does (non-monotonic: action 0 is best for agent 1
-#:   only if agent 2 also takes it); neither mix represents it.
+#:   only if agent 2 also takes it); neither mix represents it. It is the matrix game of the QTRAN paper (Son et
+#:   al. 2019, table 1).
+#: * ``climb``: the climbing game (Claus and Boutilier 1998): 11 if both pick action 0, but -30 if only one does;
+#:   the safe action 2 pays 0 to 5 whatever the other does. Non-monotonic, and the textbook case of relative
+#:   overgeneralisation: averaged over the partner's actions, action 0 is the worst an agent can take.
 MATRIX_GAMES = {
     "additive": np.array([[0.0, 2.0, 1.0], [3.0, 5.0, 4.0], [1.0, 3.0, 2.0]]),
     "coordination": np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 10.0]]),
     "penalty": np.array([[8.0, -12.0, -12.0], [-12.0, 0.0, 0.0], [-12.0, 0.0, 0.0]]),
+    "climb": np.array([[11.0, -30.0, 0.0], [-30.0, 7.0, 6.0], [0.0, 0.0, 5.0]]),
 }
 
 
@@ -57,7 +65,7 @@ class GameFit:
         payoff: ``(A, A)`` the true payoff table.
         agent_qs: ``(2, A)`` the learned utilities Q_i(a) of agent i.
         q_tot: ``(A, A)`` the learned joint value ``mix(Q_1(a1), Q_2(a2))``.
-        loss: the final mean squared error over the A * A joint actions.
+        loss: the final (weighted) mean squared error over the A * A joint actions.
     """
 
     mixer: str
@@ -93,11 +101,11 @@ def joint_q_inputs(agent_qs: torch.Tensor) -> torch.Tensor:
 
 
 def fit_matrix_game(payoff, mixer: str, steps: int = 1500, lr: float = 0.01, seed: int = 0,
-                    embed_dim: int = 8) -> GameFit:
+                    embed_dim: int = 8, weights=None) -> GameFit:
     """Fit per-agent utility tables and a mix to a two-agent payoff table by gradient descent.
 
-    Every joint action is weighted equally (as if the agents explored uniformly) and the loss is the mean
-    squared error between ``Q_tot(a1, a2)`` and ``payoff[a1, a2]``, optimised with Adam. QMIX uses
+    By default every joint action is weighted equally (as if the agents explored uniformly) and the loss is the
+    mean squared error between ``Q_tot(a1, a2)`` and ``payoff[a1, a2]``, optimised with Adam. QMIX uses
     :class:`grsn_edu.rl.mixers.QMixer` with a constant one-number state (a matrix game has a single state).
 
     Args:
@@ -107,6 +115,8 @@ def fit_matrix_game(payoff, mixer: str, steps: int = 1500, lr: float = 0.01, see
         lr: Adam's learning rate.
         seed: seeds the initial utilities and the mixer's weights.
         embed_dim: QMIX's hidden mixing units.
+        weights: ``(A, A)`` non-negative weight of each joint action in the loss (a weighted mean of the squared
+            errors), e.g. how often the joint action is explored; ``None`` weighs all equally.
 
     Returns:
         A :class:`GameFit`.
@@ -118,6 +128,12 @@ def fit_matrix_game(payoff, mixer: str, steps: int = 1500, lr: float = 0.01, see
         raise ValueError(f"payoff must be a square (A, A) table with A >= 2, got shape {table.shape}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if weights is None:
+        weights = np.ones_like(table)
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != table.shape or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError(f"weights must be a non-negative {table.shape} table with a positive sum, got "
+                         f"shape {weights.shape}")
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     A = table.shape[0]
@@ -125,15 +141,16 @@ def fit_matrix_game(payoff, mixer: str, steps: int = 1500, lr: float = 0.01, see
     mix = QMixer(2, state_size=1, embed_dim=embed_dim, hypernet_hidden=16) if mixer == "qmix" else VDNMixer()
     optimizer = torch.optim.Adam([agent_qs, *mix.parameters()], lr=lr)
     target = torch.as_tensor(table, dtype=torch.float32)
+    weight = torch.as_tensor(weights / weights.sum(), dtype=torch.float32)
     state = torch.ones(A, A, 1)
     for _ in range(steps):
         q_tot = mix(joint_q_inputs(agent_qs), state)
-        loss = (q_tot - target).pow(2).mean()
+        loss = (weight * (q_tot - target).pow(2)).sum()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     with torch.no_grad():
         q_tot = mix(joint_q_inputs(agent_qs), state)
-        loss = (q_tot - target).pow(2).mean()
+        loss = (weight * (q_tot - target).pow(2)).sum()
     return GameFit(mixer=mixer, payoff=table, agent_qs=agent_qs.detach().numpy().astype(np.float64),
                    q_tot=q_tot.numpy().astype(np.float64), loss=float(loss))
