@@ -1,21 +1,17 @@
-"""Notebook 06: value decomposition on matrix games, recording a team episode, the MARL figures and the
-exercise checks (pass on the solutions, fail with a hint on wrong answers)."""
+"""Notebook 06: value decomposition on matrix games, its figure and the exercise checks (pass on the solutions,
+fail with a hint on wrong answers)."""
+
+import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from matplotlib.animation import FuncAnimation
-from matplotlib.figure import Figure
 
 from grsn_edu.course.checks import ch06 as checks
 from grsn_edu.course.matrix_games import MATRIX_GAMES, fit_matrix_game, joint_q_inputs
 from grsn_edu.course.plots import marl as plots
-from grsn_edu.course.recordings import record_team_episode
 from grsn_edu.course.solutions import ch06 as sol
-from grsn_edu.envs.spread import make_marl_env
 from grsn_edu.rl.mixers import QMixer
-from grsn_edu.rl.qmix import AgentNetwork, run_episode
 
 torch.set_num_threads(1)
 
@@ -50,6 +46,23 @@ def test_neither_mix_finds_the_penalty_games_best_joint_action():
         assert fit.payoff_of_greedy < 8.0 and fit.loss > 10.0
 
 
+def test_uniform_weights_miss_the_climb_games_optimum_and_weighting_it_brings_it_back():
+    for mixer in ("vdn", "qmix"):
+        fit = fit_matrix_game(MATRIX_GAMES["climb"], mixer, steps=800)
+        assert fit.decentralised_greedy != (0, 0) and fit.payoff_of_greedy < 11.0  # relative overgeneralisation
+    weights = np.full((3, 3), 0.1)
+    weights[0, 0] = 1.0
+    fit = fit_matrix_game(MATRIX_GAMES["climb"], "qmix", weights=weights)
+    assert fit.decentralised_greedy == fit.greedy_joint == (0, 0) and abs(fit.q_tot[0, 0] - 11.0) < 0.5
+
+
+def test_uniform_weights_are_the_plain_mean_squared_error():
+    plain = fit_matrix_game(MATRIX_GAMES["coordination"], "vdn", steps=200)
+    scaled = fit_matrix_game(MATRIX_GAMES["coordination"], "vdn", steps=200, weights=np.full((3, 3), 5.0))
+    np.testing.assert_allclose(plain.q_tot, scaled.q_tot, atol=1e-4)
+    assert plain.loss == pytest.approx(((plain.q_tot - plain.payoff) ** 2).mean(), rel=1e-4)
+
+
 def test_fit_matrix_game_rejects_bad_inputs():
     with pytest.raises(ValueError, match="known mixers: qmix, vdn"):
         fit_matrix_game(MATRIX_GAMES["additive"], "qtran")
@@ -57,137 +70,13 @@ def test_fit_matrix_game_rejects_bad_inputs():
         fit_matrix_game(np.zeros((2, 3)), "vdn")
     with pytest.raises(ValueError, match="steps"):
         fit_matrix_game(MATRIX_GAMES["additive"], "vdn", steps=0)
+    for weights in (np.ones((2, 2)), -np.ones((3, 3)), np.zeros((3, 3))):
+        with pytest.raises(ValueError, match="weights must be"):
+            fit_matrix_game(MATRIX_GAMES["additive"], "vdn", weights=weights)
 
 
-# -- recording a team episode --------------------------------------------------------------------------------------
-def test_record_team_episode_matches_run_episode_and_records_spikes():
-    torch.manual_seed(0)
-    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="grsn", hidden_size=8, readout="both")
-    ep = record_team_episode(net, "spread_memory", seed=3, render=5)
-    env = make_marl_env("spread_memory")
-    ref = run_episode(env, net, env.possible_agents, 0.0, 3, np.random.default_rng(0), 25)
-    assert ep.length == 25 and ep.actions.shape == (25, 3) and ep.rewards.shape == (25, 3)
-    np.testing.assert_array_equal(ep.actions, ref["actions"].numpy())
-    assert ep.team_return == pytest.approx(ref["return"], abs=1e-3)
-    assert ep.spikes.shape == (25, 3, 8) and set(np.unique(ep.spikes)) <= {0.0, 1.0}
-    np.testing.assert_allclose(ep.spikes_per_decision(), ep.spikes.sum((0, 2)) / 25)
-    np.testing.assert_allclose(ep.firing_rate(), ep.spikes_per_decision() / 8)
-    assert ep.frames.shape[0] == len(ep.frame_steps) and list(ep.frame_steps) == [0, 5, 10, 15, 20, 25]
-    assert ep.agent_pos.shape == (26, 3, 2) and ep.landmark_pos.shape == (3, 2)
-    # the positions are the true ones: agent 0's own position is entries 2:4 of its first observation
-    first, _ = make_marl_env("spread_memory").reset(seed=3)
-    np.testing.assert_allclose(ep.agent_pos[0, 0], first["agent_0"][2:4], atol=1e-6)
-    np.testing.assert_allclose(ep.landmark_pos[0], first["agent_0"][2:4] + first["agent_0"][4:6], atol=1e-5)
-
-
-def test_record_team_episode_non_spiking_and_bad_inputs():
-    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="gru", hidden_size=4)
-    ep = record_team_episode(net, "simple_spread", seed=0)
-    assert ep.spikes is None and ep.frames is None and np.isnan(ep.spikes_per_decision()).all()
-    with pytest.raises(ValueError, match="known tasks"):
-        record_team_episode(net, "simple_tag")
-    with pytest.raises(ValueError, match="load an agent trained on this task"):
-        record_team_episode(AgentNetwork(10, 3, 5, "gru", 4), "simple_spread")
-    with pytest.raises(ValueError, match="render"):
-        record_team_episode(net, "simple_spread", render=-1)
-
-
-# -- figures -----------------------------------------------------------------------------------------------------
-def _curves():
-    rows = []
-    for agent in ("gru", "grsn"):
-        for seed in (0, 1):
-            for ep in (200, 400):
-                rows.append({"env": "spread_memory", "agent": agent, "mixer": "qmix", "seed": seed, "episode": ep,
-                             "env_steps": 25 * ep, "eval_return_mean": -100.0 + ep / 10 + seed})
-    return pd.DataFrame(rows)
-
-
-def test_plot_marl_curves():
-    summary = pd.DataFrame([{"env": "spread_memory", "agent": a, "mixer": "none", "seed": 0, "final_eval_return": r}
-                            for a, r in (("random", -81.0), ("formation", -66.7), ("scripted", -23.0))])
-    fig = plots.plot_marl_curves(_curves(), summary, "spread_memory", references={"my policy": -30.0})
-    assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
-    handles, labels = fig.axes[0].get_legend_handles_labels()
-    assert any("2 seeds" in lab for lab in labels) and any("random" in lab for lab in labels)
-    assert any("scripted" in lab for lab in labels) and any("my policy" in lab for lab in labels)
-    assert "landmark-blind formation (-66.7)" in labels
-    # every horizontal line (three baselines, one reference) looks different from the others
-    lines = [h for h, lab in zip(handles, labels) if "seed" not in lab]
-    assert len(lines) == 4
-    assert len({(h.get_color(), h.get_linestyle()) for h in lines}) == 4
-    with pytest.raises(ValueError, match="no evaluation curves"):
-        plots.plot_marl_curves(_curves(), None, "simple_spread")
-    with pytest.raises(ValueError, match="x must be one of"):
-        plots.plot_marl_curves(_curves(), None, "spread_memory", x="time")
-    with pytest.raises(ValueError, match="eval_return_mean"):
-        plots.plot_marl_curves(_curves().drop(columns="eval_return_mean"), None, "spread_memory")
-
-
-def _recipe_curves():
-    rows = []
-    for variant, slope in (("reference", -0.05), ("readout=spikes", 0.01), ("lr=2e-4", -0.04)):
-        for ep in (200, 400, 600):
-            rows.append({"variant": variant, "env": "simple_spread", "agent": "grsn", "mixer": "qmix", "seed": 0,
-                         "episode": ep, "env_steps": 25 * ep, "eval_return_mean": -90.0 + slope * ep})
-    rows.append({**rows[-1], "variant": "reference", "env": "spread_memory", "agent": "gru"})
-    return pd.DataFrame(rows)
-
-
-def _panel_curves(ax):
-    """The final value of every curve drawn in a panel (baselines are flat lines across it, and are left out)."""
-    return sorted(round(float(line.get_ydata()[-1]), 1) for line in ax.get_lines() if len(line.get_xdata()) > 2)
-
-
-def test_plot_recipe_curves():
-    curves = _recipe_curves()
-    fig = plots.plot_recipe_curves(curves, "simple_spread", "grsn", baselines={"random actions": -81.6})
-    shown = [ax for ax in fig.axes if ax.get_visible()]
-    assert isinstance(fig, Figure) and len(shown) == 2  # one panel per variant that changed a setting
-    assert _panel_curves(shown[0]) == [-120.0, -84.0]  # the reference and readout=spikes, at their last episode
-    assert _panel_curves(shown[1]) == [-120.0, -114.0]  # the reference and lr=2e-4
-    assert all(any(np.allclose(line.get_ydata(), -81.6) for line in ax.get_lines()) for ax in shown)  # the baseline
-    assert fig.get_supylabel() and shown[-1].get_xlabel()
-    picked = plots.plot_recipe_curves(curves, "simple_spread", "grsn", variants=["lr=2e-4"])
-    assert [_panel_curves(ax) for ax in picked.axes if ax.get_visible()] == [[-120.0, -114.0]]
-    alone = plots.plot_recipe_curves(curves, "spread_memory", "gru")  # only the reference: one panel, one curve
-    assert [len(ax.get_lines()) for ax in alone.axes if ax.get_visible()] == [1]
-    with pytest.raises(ValueError, match="no curves for"):
-        plots.plot_recipe_curves(curves, "spread_memory", "grsn")
-    with pytest.raises(ValueError, match="no 'reference' curve"):
-        plots.plot_recipe_curves(curves[curves["variant"] != "reference"], "simple_spread", "grsn")
-    with pytest.raises(ValueError, match=r"variants \['gamma=0.95'\]"):
-        plots.plot_recipe_curves(curves, "simple_spread", "grsn", variants=["gamma=0.95"])
-    with pytest.raises(ValueError, match="variant"):
-        plots.plot_recipe_curves(curves.drop(columns="variant"), "simple_spread", "grsn")
-
-
-def test_episode_figures():
-    torch.manual_seed(0)
-    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=6)
-    ep = record_team_episode(net, "simple_spread", seed=1, render=12)
-    assert isinstance(plots.plot_team_frames(ep, n=3), Figure)
-    anim = plots.team_episode_animation(ep)
-    assert isinstance(anim, FuncAnimation)
-    anim.to_jshtml()  # renders every frame
-    assert isinstance(plots.plot_team_trajectories(ep), Figure)
-    fig = plots.plot_team_spikes(ep, agent=1)
-    assert all(ax.get_xlabel() or ax.get_ylabel() for ax in fig.axes)
-    with pytest.raises(ValueError, match="agent must be in"):
-        plots.plot_team_spikes(ep, agent=3)
-    quiet = record_team_episode(AgentNetwork(18, 3, 5, "gru", 4), "simple_spread")
-    with pytest.raises(ValueError, match="no frames"):
-        plots.plot_team_frames(quiet)
-    with pytest.raises(ValueError, match="no spikes"):
-        plots.plot_team_spikes(quiet)
-
-
-def test_plot_task_view_and_matrix_game():
-    frame = np.zeros((40, 40, 3), dtype=np.uint8)
-    fig = plots.plot_task_view(frame, {"step 0": np.arange(18.0), "step 1": np.zeros(18)})
-    assert isinstance(fig, Figure)
-    with pytest.raises(ValueError, match="18 numbers"):
-        plots.plot_task_view(frame, {"bad": np.zeros(5)})
+# -- figure ------------------------------------------------------------------------------------------------------
+def test_plot_matrix_game_fits():
     fits = [fit_matrix_game(MATRIX_GAMES["coordination"], m, steps=50) for m in ("vdn", "qmix")]
     assert len(plots.plot_matrix_game_fits(fits).axes) == 3
     with pytest.raises(ValueError, match="at least one"):
@@ -201,10 +90,26 @@ def test_solutions_by_hand():
     w1 = -torch.ones(1, 3, 2)  # negative raw weights: the mix takes their absolute value
     out = sol.monotonic_mix(q, w1, torch.zeros(1, 2), -torch.ones(1, 2), torch.tensor([0.5]))
     assert out.item() == pytest.approx(2 * 6.0 + 0.5)
-    spk = np.zeros((4, 2, 3))
-    spk[:, 0, 0] = 1  # agent 0: one spike per update
-    spk[0, 1, :] = 1  # agent 1: three spikes once
-    np.testing.assert_allclose(sol.spikes_per_decision(spk, 2), [2.0, 1.5])  # 2 decisions of 2 sub-steps
+    assert sol.representable_by_monotonic_mix([[0.0, 1.0], [1.0, 2.0]])
+    assert sol.representable_by_monotonic_mix([[2.0, 1.0], [1.0, 0.0]])  # the same, actions in reverse order
+    assert not sol.representable_by_monotonic_mix([[1.0, 0.0], [0.0, 1.0]])  # best action depends on the partner
+
+
+def test_representable_iff_a_monotonic_mix_fits_exactly():
+    """The answer agrees with QMIX's fit on the four games: exact where representable, far off where not."""
+    for name, payoff in MATRIX_GAMES.items():
+        fit = fit_matrix_game(payoff, "qmix", steps=1500)
+        assert sol.representable_by_monotonic_mix(payoff) == (fit.loss < 0.5), (name, fit.loss)
+
+
+def test_extra_tables_answers_by_brute_force_on_q_orders():
+    """Each extra table's answer, found another way: does any order of the rows and columns grow both ways?"""
+    for name, (table, want, _) in checks.EXTRA_TABLES.items():
+        A = table.shape[0]
+        orders = itertools.product(itertools.permutations(range(A)), repeat=2)
+        found = any(all(table[r[i], c[j]] <= table[r[k], c[m]] for i in range(A) for j in range(A)
+                        for k in range(i, A) for m in range(j, A)) for r, c in orders)
+        assert found == want, name
 
 
 def test_solution_monotonic_mix_equals_qmixer():
@@ -240,14 +145,21 @@ def test_check_monotonic_mix(check_contract):
                    {".abs()": no_abs, "not ReLU": relu, "apply ELU": linear, "shape": keep})
 
 
-def test_check_spikes_per_decision(check_contract):
-    check_contract(checks.check_spikes_per_decision, sol.spikes_per_decision, {
-        "firing rate": lambda spk, T: np.asarray(spk).mean(axis=(0, 2)) * len(spk) / T,
-        "not by the T \\* S": lambda spk, T: np.asarray(spk).sum(axis=(0, 2)) / len(spk),
-        "one number per agent": lambda spk, T: np.asarray(spk).sum() / T,
-    })
+def test_check_representable(check_contract):
+    def without_reordering(payoff):
+        t = np.asarray(payoff)
+        return bool((np.diff(t, axis=0) >= 0).all() and (np.diff(t, axis=1) >= 0).all())
 
+    def rows_only(payoff):
+        t = np.asarray(payoff)
+        return any(bool((np.diff(t[:, list(c)], axis=1) >= 0).all())
+                   for c in itertools.permutations(range(t.shape[1])))
 
-def test_example_team_spikes_fire():
-    ep = checks.example_team_spikes(substeps=1)
-    assert ep.spikes.sum() > 0 and ep.spikes.shape == (25, 3, 32)
+    def strictly(payoff):
+        t = np.asarray(payoff)
+        return any(bool((np.diff(t[np.ix_(r, c)], axis=0) > 0).all() and (np.diff(t[np.ix_(r, c)], axis=1) > 0).all())
+                   for r in itertools.permutations(range(len(t))) for c in itertools.permutations(range(len(t))))
+
+    check_contract(checks.check_representable, sol.representable_by_monotonic_mix,
+                   {"another order": without_reordering, "down every column": rows_only,
+                    "need not strictly grow": strictly, "True or False": lambda payoff: 1})

@@ -1,89 +1,169 @@
-"""Notebook 07: exercise checks pass on the solutions and fail on wrong answers; the energy figures."""
+"""Notebook 07: recording a team episode, the figures of the teams and their learning, and the exercise check
+(passes on the solution, fails with a hint on wrong answers)."""
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from grsn_edu.course.checks import ch07 as checks
-from grsn_edu.course.plots.energy import plot_energy_breakdown, plot_return_vs_energy, plot_sweep
+from grsn_edu.course.plots import marl as plots
+from grsn_edu.course.recordings import record_team_episode
 from grsn_edu.course.solutions import ch07 as sol
+from grsn_edu.envs.spread import make_marl_env
+from grsn_edu.rl.team import AgentNetwork, run_episode
+
+torch.set_num_threads(1)
 
 
-def test_gru_ops_solution_by_hand():
-    assert sol.gru_ops(1, 1) == (3 + 3 + 3, 11)
-    assert sol.gru_ops(2, 128) == (3 * 128 * 2 + 3 * 128 * 128 + 3 * 128, 11 * 128)
+# -- recording a team episode --------------------------------------------------------------------------------------
+def test_record_team_episode_matches_run_episode_and_records_spikes():
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="grsn", hidden_size=8, readout="both")
+    ep = record_team_episode(net, "spread_memory", seed=3, render=5)
+    env = make_marl_env("spread_memory")
+    ref = run_episode(env, net, env.possible_agents, 0.0, 3, np.random.default_rng(0), 25)
+    assert ep.length == 25 and ep.actions.shape == (25, 3) and ep.rewards.shape == (25, 3)
+    np.testing.assert_array_equal(ep.actions, ref["actions"].numpy())
+    assert ep.team_return == pytest.approx(ref["return"], abs=1e-3)
+    assert ep.spikes.shape == (25, 3, 8) and set(np.unique(ep.spikes)) <= {0.0, 1.0}
+    np.testing.assert_allclose(ep.spikes_per_decision(), ep.spikes.sum((0, 2)) / 25)
+    np.testing.assert_allclose(ep.firing_rate(), ep.spikes_per_decision() / 8)
+    assert ep.frames.shape[0] == len(ep.frame_steps) and list(ep.frame_steps) == [0, 5, 10, 15, 20, 25]
+    assert ep.agent_pos.shape == (26, 3, 2) and ep.landmark_pos.shape == (3, 2)
+    # the positions are the true ones: agent 0's own position is entries 2:4 of its first observation
+    first, _ = make_marl_env("spread_memory").reset(seed=3)
+    np.testing.assert_allclose(ep.agent_pos[0, 0], first["agent_0"][2:4], atol=1e-6)
+    np.testing.assert_allclose(ep.landmark_pos[0], first["agent_0"][2:4] + first["agent_0"][4:6], atol=1e-5)
 
 
-def test_check_gru_ops(check_contract):
-    check_contract(checks.check_gru_ops, sol.gru_ops, {
-        "element-wise": lambda i, h: (3 * h * i + 3 * h * h, 11 * h),
-        "three gate blocks": lambda i, h: (h * i + h * h + 3 * h, 11 * h),
-        "real number": lambda i, h: (3 * h * i + 3 * h, 11 * h),
-        "biases": lambda i, h: (3 * h * i + 3 * h * h + 3 * h, 8 * h),
+def test_record_team_episode_non_spiking_and_bad_inputs():
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="gru", hidden_size=4)
+    ep = record_team_episode(net, "simple_spread", seed=0)
+    assert ep.spikes is None and ep.frames is None and np.isnan(ep.spikes_per_decision()).all()
+    with pytest.raises(ValueError, match="known tasks"):
+        record_team_episode(net, "simple_tag")
+    with pytest.raises(ValueError, match="load an agent trained on this task"):
+        record_team_episode(AgentNetwork(10, 3, 5, "gru", 4), "simple_spread")
+    with pytest.raises(ValueError, match="render"):
+        record_team_episode(net, "simple_spread", render=-1)
+
+
+# -- figures -----------------------------------------------------------------------------------------------------
+def _curves():
+    rows = []
+    for agent in ("gru", "grsn"):
+        for seed in (0, 1):
+            for ep in (200, 400):
+                rows.append({"env": "spread_memory", "agent": agent, "mixer": "qmix", "seed": seed, "episode": ep,
+                             "env_steps": 25 * ep, "eval_return_mean": -100.0 + ep / 10 + seed})
+    return pd.DataFrame(rows)
+
+
+def test_plot_marl_curves():
+    summary = pd.DataFrame([{"env": "spread_memory", "agent": a, "mixer": "none", "seed": 0, "final_eval_return": r}
+                            for a, r in (("random", -81.0), ("formation", -66.7), ("scripted", -23.0))])
+    fig = plots.plot_marl_curves(_curves(), summary, "spread_memory", references={"my policy": -30.0})
+    assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    assert any("2 seeds" in lab for lab in labels) and any("random" in lab for lab in labels)
+    assert any("scripted" in lab for lab in labels) and any("my policy" in lab for lab in labels)
+    assert "landmark-blind formation (-66.7)" in labels
+    # every horizontal line (three baselines, one reference) looks different from the others
+    lines = [h for h, lab in zip(handles, labels) if "seed" not in lab]
+    assert len(lines) == 4
+    assert len({(h.get_color(), h.get_linestyle()) for h in lines}) == 4
+    with pytest.raises(ValueError, match="no evaluation curves"):
+        plots.plot_marl_curves(_curves(), None, "simple_spread")
+    with pytest.raises(ValueError, match="x must be one of"):
+        plots.plot_marl_curves(_curves(), None, "spread_memory", x="time")
+    with pytest.raises(ValueError, match="eval_return_mean"):
+        plots.plot_marl_curves(_curves().drop(columns="eval_return_mean"), None, "spread_memory")
+
+
+def _recipe_curves():
+    rows = []
+    for variant, slope in (("reference", -0.05), ("readout=spikes", 0.01), ("lr=2e-4", -0.04)):
+        for ep in (200, 400, 600):
+            rows.append({"variant": variant, "env": "simple_spread", "agent": "grsn", "mixer": "qmix", "seed": 0,
+                         "episode": ep, "env_steps": 25 * ep, "eval_return_mean": -90.0 + slope * ep})
+    rows.append({**rows[-1], "variant": "reference", "env": "spread_memory", "agent": "gru"})
+    return pd.DataFrame(rows)
+
+
+def _panel_curves(ax):
+    """The final value of every curve drawn in a panel (baselines are flat lines across it, and are left out)."""
+    return sorted(round(float(line.get_ydata()[-1]), 1) for line in ax.get_lines() if len(line.get_xdata()) > 2)
+
+
+def test_plot_recipe_curves():
+    curves = _recipe_curves()
+    fig = plots.plot_recipe_curves(curves, "simple_spread", "grsn", baselines={"random actions": -81.6})
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert isinstance(fig, Figure) and len(shown) == 2  # one panel per variant that changed a setting
+    assert _panel_curves(shown[0]) == [-120.0, -84.0]  # the reference and readout=spikes, at their last episode
+    assert _panel_curves(shown[1]) == [-120.0, -114.0]  # the reference and lr=2e-4
+    assert all(any(np.allclose(line.get_ydata(), -81.6) for line in ax.get_lines()) for ax in shown)  # the baseline
+    assert fig.get_supylabel() and shown[-1].get_xlabel()
+    picked = plots.plot_recipe_curves(curves, "simple_spread", "grsn", variants=["lr=2e-4"])
+    assert [_panel_curves(ax) for ax in picked.axes if ax.get_visible()] == [[-120.0, -114.0]]
+    alone = plots.plot_recipe_curves(curves, "spread_memory", "gru")  # only the reference: one panel, one curve
+    assert [len(ax.get_lines()) for ax in alone.axes if ax.get_visible()] == [1]
+    with pytest.raises(ValueError, match="no curves for"):
+        plots.plot_recipe_curves(curves, "spread_memory", "grsn")
+    with pytest.raises(ValueError, match="no 'reference' curve"):
+        plots.plot_recipe_curves(curves[curves["variant"] != "reference"], "simple_spread", "grsn")
+    with pytest.raises(ValueError, match=r"variants \['gamma=0.95'\]"):
+        plots.plot_recipe_curves(curves, "simple_spread", "grsn", variants=["gamma=0.95"])
+    with pytest.raises(ValueError, match="variant"):
+        plots.plot_recipe_curves(curves.drop(columns="variant"), "simple_spread", "grsn")
+
+
+def test_episode_figures():
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=6)
+    ep = record_team_episode(net, "simple_spread", seed=1, render=12)
+    assert isinstance(plots.plot_team_frames(ep, n=3), Figure)
+    anim = plots.team_episode_animation(ep)
+    assert isinstance(anim, FuncAnimation)
+    anim.to_jshtml()  # renders every frame
+    assert isinstance(plots.plot_team_trajectories(ep), Figure)
+    fig = plots.plot_team_spikes(ep, agent=1)
+    assert all(ax.get_xlabel() or ax.get_ylabel() for ax in fig.axes)
+    with pytest.raises(ValueError, match="agent must be in"):
+        plots.plot_team_spikes(ep, agent=3)
+    quiet = record_team_episode(AgentNetwork(18, 3, 5, "gru", 4), "simple_spread")
+    with pytest.raises(ValueError, match="no frames"):
+        plots.plot_team_frames(quiet)
+    with pytest.raises(ValueError, match="no spikes"):
+        plots.plot_team_spikes(quiet)
+
+
+def test_plot_task_view():
+    frame = np.zeros((40, 40, 3), dtype=np.uint8)
+    fig = plots.plot_task_view(frame, {"step 0": np.arange(18.0), "step 1": np.zeros(18)})
+    assert isinstance(fig, Figure)
+    with pytest.raises(ValueError, match="18 numbers"):
+        plots.plot_task_view(frame, {"bad": np.zeros(5)})
+
+# -- exercise check ------------------------------------------------------------------------------------------------
+def test_solution_by_hand():
+    spk = np.zeros((4, 2, 3))
+    spk[:, 0, 0] = 1  # agent 0: one spike per update
+    spk[0, 1, :] = 1  # agent 1: three spikes once
+    np.testing.assert_allclose(sol.spikes_per_decision(spk, 2), [2.0, 1.5])  # 2 decisions of 2 sub-steps
+
+
+def test_check_spikes_per_decision(check_contract):
+    check_contract(checks.check_spikes_per_decision, sol.spikes_per_decision, {
+        "firing rate": lambda spk, T: np.asarray(spk).mean(axis=(0, 2)) * len(spk) / T,
+        "not by the T \\* S": lambda spk, T: np.asarray(spk).sum(axis=(0, 2)) / len(spk),
+        "one number per agent": lambda spk, T: np.asarray(spk).sum() / T,
     })
 
 
-def test_layer_energy_solution_by_hand():
-    spikes = np.array([[1, 0, 1], [0, 0, 0]])  # 2 spikes in 2 steps, 4 targets
-    assert sol.layer_energy_pj(spikes, 4) == pytest.approx((2 * 4 + 2 * 4) * 0.9 / 2)
-
-
-def test_check_layer_energy(check_contract):
-    check_contract(checks.check_layer_energy, sol.layer_energy_pj, {
-        "MAC": lambda s, n: (s.size * n * 4.6 + s.shape[0] * n * 0.9) / s.shape[0],
-        "bias": lambda s, n: np.count_nonzero(s) * n * 0.9 / s.shape[0],
-        "divide": lambda s, n: sol.layer_energy_pj(s, n) * s.shape[0],
-        "E_AC": lambda s, n: sol.layer_energy_pj(s, n) / 0.9 * 4.6,
-    })
-
-
-def test_check_break_even_rate(check_contract):
-    check_contract(checks.check_break_even_rate, sol.break_even_rate,
-                   {"a \\+ b \\* r": lambda i, h, f: f})
-    assert sol.break_even_rate(2, 128, 0.5) == pytest.approx(checks.reference_break_even_rate(2, 128, 0.5))
-
-
-def _tables():
-    layers = pd.DataFrame({
-        "task": ["T"] * 4 + ["U"] * 2, "agent": ["gru", "gru", "grsn", "grsn", "gru", "grsn"],
-        "mixer": ["none"] * 4 + ["qmix"] * 2, "layer": ["input weights", "recurrent weights", "encoder", "gates",
-                                                       "recurrent weights", "gates"],
-        "energy_pj": [100.0, 900.0, 50.0, 20.0, 500.0, 40.0]})
-    agents = pd.DataFrame({"task": ["T", "T", "U", "U"], "agent": ["gru", "grsn", "gru", "grsn"],
-                           "mixer": ["none", "none", "qmix", "qmix"], "energy_pj": [1000.0, 70.0, 500.0, 40.0],
-                           "return_mean": [400.0, 300.0, -60.0, -70.0], "return_std": [10.0, 20.0, 3.0, 4.0]})
-    return layers, agents
-
-
-def _labelled(fig):
-    assert isinstance(fig, Figure) and fig._suptitle is not None or fig.axes[0].get_title()
-    for ax in fig.axes:
-        assert ax.get_xlabel() and (ax.get_ylabel() or ax is not fig.axes[0])
-
-
-def test_energy_figures():
-    layers, agents = _tables()
-    for share in (False, True):
-        fig = plot_energy_breakdown(layers, share=share)
-        _labelled(fig)
-        assert len(fig.axes) == 2 and fig.legends
-    fig = plot_return_vs_energy(agents)
-    _labelled(fig)
-    assert fig.legends
-    fig = plot_sweep([1, 2, 4], {"a": [1, 2, 3], "b": [3, 2, 1]}, "x (units)", "y (units)", "t", reference=0.5,
-                     markers={"measured": (2, 2)})
-    _labelled(fig)
-    assert fig.axes[0].get_legend() is not None
-
-
-def test_energy_figures_bad_input():
-    layers, agents = _tables()
-    with pytest.raises(ValueError, match="lacks columns"):
-        plot_energy_breakdown(layers.drop(columns="layer"))
-    with pytest.raises(ValueError, match="no rows"):
-        plot_energy_breakdown(layers.iloc[:0])
-    with pytest.raises(ValueError, match="lacks column"):
-        plot_return_vs_energy(agents.drop(columns="return_mean"))
-    with pytest.raises(ValueError, match="values for"):
-        plot_sweep([1, 2], {"a": [1, 2, 3]}, "x", "y", "t")
+def test_example_team_spikes_fire():
+    ep = checks.example_team_spikes(substeps=1)
+    assert ep.spikes.sum() > 0 and ep.spikes.shape == (25, 3, 32)

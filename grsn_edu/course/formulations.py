@@ -1,4 +1,4 @@
-r"""The two GRSN formulations side by side: the authors' cell and this project's variant (notebooks 03 and 07).
+r"""The two GRSN formulations side by side: the authors' cell and this project's variant (notebooks 03 and 08).
 
 The authors' cell (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) is
 :class:`~grsn_edu.snn.cores.GRSNAuthorsCore` (``make_core("grsn-authors", ...)``): gates on the cell's input,
@@ -39,7 +39,7 @@ from grsn_edu.snn.trace import Trace
 __all__ = ["NEAR_HALF", "run_one_call_per_step", "call_gap", "accuracy_one_call_per_step", "actor_cell_input",
            "cell_energy_table", "actor_energy_table"]
 
-#: The band of ratios read as "about 50 %" (notebook 07 uses the same band).
+#: The band of ratios read as "about 50 %" (notebook 08 uses the same band).
 NEAR_HALF = (0.4, 0.6)
 
 

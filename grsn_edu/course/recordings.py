@@ -34,7 +34,7 @@ import torch
 from grsn_edu.envs.cartpole import make_env
 from grsn_edu.envs.spread import make_marl_env, spread_world
 from grsn_edu.rl.episodes import play_parallel_episode, play_vector_episodes
-from grsn_edu.rl.qmix import AgentNetwork, TeamActor, env_sizes
+from grsn_edu.rl.team import AgentNetwork, TeamActor, env_sizes
 from grsn_edu.snn.trace import Trace
 from grsn_edu.util.validation import check_int
 
@@ -297,7 +297,7 @@ def aliased_pair(states, observed, actions, tolerance: float = 0.02, max_points:
     i, j = sorted((int(idx[i]), int(idx[j])))
     return i, j
 
-# -- recording one team episode (notebook 06) ---------------------------------------------------------------------
+# -- recording one team episode (notebook 07) ---------------------------------------------------------------------
 @dataclass
 class TeamEpisode:
     """One recorded greedy episode of a team. T = decisions (environment steps), N = agents, S = spiking
@@ -359,8 +359,8 @@ def _positions(env) -> tuple[np.ndarray, np.ndarray]:
 def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: bool | int = False) -> TeamEpisode:
     """Play one greedy episode of ``env_id`` with a trained team and record what each agent did and spent.
 
-    The agents act as in :func:`~grsn_edu.rl.qmix.evaluate_marl` (argmax of their own Q_i, the shared network's
-    state carried from step to step, one core call per step: :class:`~grsn_edu.rl.qmix.TeamActor`, played by
+    The agents act as in :func:`~grsn_edu.rl.team.evaluate_marl` (argmax of their own Q_i, the shared network's
+    state carried from step to step, one core call per step: :class:`~grsn_edu.rl.team.TeamActor`, played by
     :func:`~grsn_edu.rl.episodes.play_parallel_episode`); only decentralised execution is needed, no mixer.
 
     Args:

@@ -1,9 +1,8 @@
-"""Checks for the exercises of notebook 06 (cooperative multi-agent RL).
+"""Checks for the exercises of notebook 06 (value decomposition on matrix games).
 
 Each ``check_*`` tests the reader's answer against the code that trained the saved agents
-(:class:`grsn_edu.rl.mixers.VDNMixer`, :class:`grsn_edu.rl.mixers.QMixer`,
-:func:`grsn_edu.course.recordings.record_team_episode`), with the contract of
-:func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
+(:class:`grsn_edu.rl.mixers.VDNMixer`, :class:`grsn_edu.rl.mixers.QMixer`) or against known answers, with the
+contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
 check returns the function the notebook goes on with (the reference solution from
 :mod:`grsn_edu.course.solutions.ch06` while the exercise is a stub).
@@ -17,13 +16,11 @@ import numpy as np
 import torch
 
 from grsn_edu.course.checks import run_check
-from grsn_edu.course.recordings import TeamEpisode, record_team_episode
+from grsn_edu.course.matrix_games import MATRIX_GAMES
 from grsn_edu.course.solutions import ch06 as solutions
 from grsn_edu.rl.mixers import QMixer, VDNMixer
-from grsn_edu.rl.qmix import AgentNetwork
 
-__all__ = ["check_vdn_mix", "check_monotonic_mix", "check_spikes_per_decision", "hypernet_outputs",
-           "example_team_spikes"]
+__all__ = ["check_vdn_mix", "check_monotonic_mix", "check_representable", "hypernet_outputs", "EXTRA_TABLES"]
 
 
 def _close(a, b, atol=1e-5) -> bool:
@@ -136,46 +133,60 @@ def _verify_monotonic_mix(fn: Callable) -> str:
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
-def example_team_spikes(substeps: int = 1, seed: int = 0) -> TeamEpisode:
-    """A greedy spread_memory episode of an untrained spiking team (LIF, 32 units, seeded), with its spikes
-    ``(T * S, N, H)``: test material for exercise 3."""
-    torch.manual_seed(seed)
-    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=32, substeps=substeps,
-                       beta=0.95, threshold=0.5)
-    return record_team_episode(net, "spread_memory", seed=seed)
+#: Test tables for exercise 3 beyond :data:`grsn_edu.course.matrix_games.MATRIX_GAMES`: ``name -> (payoff, answer,
+#: hint for a wrong answer)``.
+EXTRA_TABLES = {
+    "a table that grows along each row but in no order down the columns": (
+        np.array([[0.0, 1.0, 5.0], [2.0, 3.0, 4.0], [6.0, 7.0, 8.0]]), False,
+        "the table must grow down every column too, not only along the rows: check both axes."),
+    "a table that grows down each column but in no order along the rows": (
+        np.array([[0.0, 2.0, 6.0], [1.0, 3.0, 7.0], [5.0, 4.0, 8.0]]), False,
+        "the table must grow along every row too, not only down the columns: check both axes."),
+    "a table that grows both ways in reverse order": (
+        np.array([[9.0, 5.0, 4.0], [6.0, 3.0, 2.0], [5.0, 1.0, 0.0]]), True,
+        "read from the last row and column it grows both ways: try every order of the rows and of the columns."),
+    "a 2 x 2 table with a tie": (
+        np.array([[1.0, 1.0], [0.0, 1.0]]), True,
+        "equal neighbours are allowed: the table must not decrease (differences >= 0), it need not strictly grow."),
+    "a 4 x 4 table in shuffled order": (
+        np.array([[3.0, 1.0, 0.0, 2.0], [7.0, 5.0, 1.0, 6.0], [4.0, 2.0, 0.0, 3.0], [9.0, 8.0, 2.0, 8.0]]), True,
+        "it grows both ways in some order of its 4 rows and 4 columns: try every order, for any number of actions."),
+}
+_GAME_HINTS = {
+    "additive": ("its rows and columns grow once the actions are put in another order (an action's number is only "
+                 "a label): try every order of the rows and of the columns (itertools.permutations)."),
+    "coordination": ("it already grows down every column and along every row in the order given, with ties: the "
+                     "table must not decrease (differences >= 0), it need not strictly grow."),
+    "penalty": ("no order makes it grow both ways: whichever row comes last, some cell gets smaller along it "
+                "(8 next to -12, or -12 next to 0)."),
+    "climb": "no order makes it grow both ways: action 0 pays 11 or -30 depending on the partner.",
+}
 
 
-def check_spikes_per_decision(spikes_per_decision: Callable) -> Callable:
-    """Exercise 3: ``spikes_per_decision(spk (T*S, N, H), decisions) -> (N,)`` must count each agent's spikes per
-    decision.
+def check_representable(representable_by_monotonic_mix: Callable) -> Callable:
+    """Exercise 3: ``representable_by_monotonic_mix(payoff (A, A)) -> bool`` must say whether some order of the
+    rows and of the columns makes the table non-decreasing along both (then, and only then, a mix monotonic in
+    each agent's utility reproduces it exactly).
 
-    Checked on two recorded episodes of a spiking team: one spiking update per decision (TAP) and 3 (non-TAP).
+    Checked on the four games of :data:`grsn_edu.course.matrix_games.MATRIX_GAMES` and on :data:`EXTRA_TABLES`.
 
     Returns:
-        ``spikes_per_decision`` if it passes, the reference solution while it is still the stub.
+        ``representable_by_monotonic_mix`` if it passes, the reference solution while it is still the stub.
     """
-    return run_check("spikes_per_decision", spikes_per_decision, solutions.spikes_per_decision,
-                     _verify_spikes_per_decision)
+    return run_check("representable_by_monotonic_mix", representable_by_monotonic_mix,
+                     solutions.representable_by_monotonic_mix, _verify_representable)
 
 
-def _verify_spikes_per_decision(fn: Callable) -> str:
-    for substeps in (1, 3):
-        episode = example_team_spikes(substeps)
-        spk, T = episode.spikes, episode.length
-        want = episode.spikes_per_decision()
-        got = np.asarray(fn(spk, T), dtype=np.float64)
-        if got.shape == want.shape and np.allclose(got, want, atol=1e-6):
-            continue
-        H = spk.shape[2]
-        if got.shape != want.shape:
-            hint = ("keep one number per agent: sum over time (axis 0) and units (axis 2), not over agents (axis 1)"
-                    f"; expected shape {want.shape}.")
-        elif np.allclose(got, want / H):
-            hint = "that is the firing rate (per unit); count the spikes of all the agent's units together."
-        elif np.allclose(got, want / substeps):
-            hint = "divide by the number of decisions T, not by the T * S spiking updates: a decision includes all S."
-        else:
-            hint = "sum spk over axes 0 and 2 and divide by the number of decisions."
-        raise AssertionError(f"with S = {substeps} spiking updates per decision: expected {want.round(3)} spikes "
-                             f"per decision for the 3 agents, got {got.round(3)}. Hint: {hint}")
-    return "Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps)."
+def _verify_representable(fn: Callable) -> str:
+    cases = {f"the {name} game": (table, name in ("additive", "coordination"), _GAME_HINTS[name])
+             for name, table in MATRIX_GAMES.items()}
+    cases.update(EXTRA_TABLES)
+    for name, (table, want, hint) in cases.items():
+        got = fn(table.copy())
+        if not isinstance(got, (bool, np.bool_)):
+            raise AssertionError(f"for {name} the answer should be True or False, got {type(got).__name__} "
+                                 f"{got!r:.60}. Hint: return one bool for the whole table.")
+        if bool(got) != want:
+            raise AssertionError(f"for {name},\n{table}\nthe answer is {want}, yours {bool(got)}. Hint: {hint}")
+    return (f"Correct: your representable_by_monotonic_mix agrees on all {len(cases)} tables (the four games and "
+            f"{len(EXTRA_TABLES)} more).")

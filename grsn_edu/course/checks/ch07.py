@@ -1,7 +1,7 @@
-"""Checks for the exercises of notebook 07 (energy per decision).
+"""Checks for the exercises of notebook 07 (teams of spiking agents).
 
-Each ``check_*`` compares the reader's answer with the package's counts (:func:`grsn_edu.count_core_ops`,
-:func:`grsn_edu.linear_ops`, :func:`grsn_edu.snn.energy.analytic_ops`), with the contract of
+Each ``check_*`` tests the reader's answer against the code that recorded the saved teams
+(:func:`grsn_edu.course.recordings.record_team_episode`), with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
 check returns the function the notebook goes on with (the reference solution from
@@ -10,123 +10,60 @@ check returns the function the notebook goes on with (the reference solution fro
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from grsn_edu.course.checks import run_check
+from grsn_edu.course.recordings import TeamEpisode, record_team_episode
 from grsn_edu.course.solutions import ch07 as solutions
-from grsn_edu.snn.cores import make_core
-from grsn_edu.snn.energy import analytic_ops, count_core_ops, rate_for_energy
-from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ, linear_ops
+from grsn_edu.rl.team import AgentNetwork
 
-__all__ = ["check_gru_ops", "check_layer_energy", "check_break_even_rate", "reference_break_even_rate"]
-
-_SIZES = [(2, 8), (4, 128), (26, 64)]
+__all__ = ["check_spikes_per_decision", "example_team_spikes"]
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
-def check_gru_ops(gru_ops: Callable) -> Callable:
-    """Exercise 1: ``gru_ops(I, H)`` must return (MAC, AC) per decision equal to what ``count_core_ops`` counts
-    on a real ``torch.nn.GRU`` forward pass, for three sizes.
+def example_team_spikes(substeps: int = 1, seed: int = 0) -> TeamEpisode:
+    """A greedy spread_memory episode of an untrained spiking team (LIF, 32 units, seeded), with its spikes
+    ``(T * S, N, H)``: test material for exercise 1."""
+    torch.manual_seed(seed)
+    net = AgentNetwork(obs_size=18, n_agents=3, n_actions=5, core="lif", hidden_size=32, substeps=substeps,
+                       beta=0.95, threshold=0.5)
+    return record_team_episode(net, "spread_memory", seed=seed)
+
+
+def check_spikes_per_decision(spikes_per_decision: Callable) -> Callable:
+    """Exercise 1: ``spikes_per_decision(spk (T*S, N, H), decisions) -> (N,)`` must count each agent's spikes per
+    decision.
+
+    Checked on two recorded episodes of a spiking team: one spiking update per decision (TAP) and 3 (non-TAP).
 
     Returns:
-        ``gru_ops`` if it passes, the reference solution while it is still the stub.
+        ``spikes_per_decision`` if it passes, the reference solution while it is still the stub.
     """
-    return run_check("gru_ops", gru_ops, solutions.gru_ops, _verify_gru_ops)
+    return run_check("spikes_per_decision", spikes_per_decision, solutions.spikes_per_decision,
+                     _verify_spikes_per_decision)
 
 
-def _verify_gru_ops(fn: Callable) -> str:
-    for I, H in _SIZES:
-        torch.manual_seed(0)
-        counted = count_core_ops(make_core("gru", I, H), torch.randn(3, 1, I))
-        got = fn(I, H)
-        assert isinstance(got, (tuple, list)) and len(got) == 2, f"return a pair (MAC, AC), got {got!r}"
-        mac, ac = float(got[0]), float(got[1])
-        if mac != counted.total_mac:
-            if mac == 3 * H * I + 3 * H * H:
-                hint = "the weights are right; add the element-wise products r*(...), z*h and (1-z)*n: 3 per unit."
-            elif mac == H * I + H * H or mac == H * I + H * H + 3 * H:
-                hint = "a GRU has three gate blocks (r, z, n), each with its own input and recurrent weights."
-            elif mac == 3 * H * I + 3 * H:
-                hint = "the recurrent weights read h_{t-1}, a real number: 3H x H MACs, not accumulates."
-            else:
-                hint = "count 3H x I input weights, 3H x H recurrent weights and 3 element-wise products per unit."
-            raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_mac:.0f} MACs per decision, you "
-                                 f"counted {mac:.0f}. Hint: {hint}")
-        if ac != counted.total_ac:
-            hint = ("the biases: 3H on the input side and 3H on the recurrent side (PyTorch has both), plus 5 "
-                    "element-wise additions per unit (three gate sums, 1 - z, the final sum).")
-            raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_ac:.0f} ACs per decision, you "
-                                 f"counted {ac:.0f}. Hint: {hint}")
-    return "Correct: your counts equal the operations of torch.nn.GRU counted on a forward pass (3 sizes)."
-
-
-# -- Exercise 2 --------------------------------------------------------------------------------------------------
-def check_layer_energy(layer_energy_pj: Callable) -> Callable:
-    """Exercise 2: ``layer_energy_pj(spikes, out_features)`` must equal ``linear_ops`` (with a bias) on the same
-    spike train, in pJ per step, for three random spike trains.
-
-    Returns:
-        ``layer_energy_pj`` if it passes, the reference solution while it is still the stub.
-    """
-    return run_check("layer_energy_pj", layer_energy_pj, solutions.layer_energy_pj, _verify_layer_energy)
-
-
-def _verify_layer_energy(fn: Callable) -> str:
-    rng = np.random.default_rng(7)
-    for T, n_in, n_out, rate in [(10, 16, 8, 0.2), (50, 128, 256, 0.05), (3, 4, 2, 0.5)]:
-        spikes = (rng.random((T, n_in)) < rate).astype(np.float32)
-        spikes[0, 0] = 1.0  # at least one spike
-        truth = linear_ops("layer", torch.as_tensor(spikes), n_out).energy_pj() / T
-        got = float(fn(spikes, n_out))
-        if not math.isclose(got, truth, rel_tol=1e-6):
-            nnz = np.count_nonzero(spikes)
-            if math.isclose(got, (T * n_in * n_out * E_MAC_PJ + T * n_out * E_AC_PJ) / T, rel_tol=1e-6):
-                hint = ("you charged every synapse a MAC; a binary input costs one AC per spike per target, and a "
-                        "silent input nothing.")
-            elif math.isclose(got, nnz * n_out * E_AC_PJ / T, rel_tol=1e-6):
-                hint = "add the bias: one AC per target at every step."
-            elif math.isclose(got, truth * T, rel_tol=1e-6):
-                hint = "that is the whole spike train; divide by the number of steps T for the energy per step."
-            elif math.isclose(got, (nnz * n_out + T * n_out) * E_MAC_PJ / T, rel_tol=1e-6):
-                hint = "an accumulate costs E_AC = 0.9 pJ, not E_MAC."
-            else:
-                hint = "(spikes x targets + steps x targets) accumulates, times 0.9 pJ, divided by the steps."
-            raise AssertionError(f"a {T}-step train of {nnz} spikes into {n_out} targets costs {truth:.2f} pJ per "
-                                 f"step, you found {got:.2f}. Hint: {hint}")
-    return "Correct: your energies equal linear_ops on three spike trains."
-
-
-# -- Exercise 3 --------------------------------------------------------------------------------------------------
-def reference_break_even_rate(input_size: int, hidden_size: int, fraction: float = 1.0) -> float:
-    """The firing rate at which :func:`grsn_edu.snn.energy.analytic_ops` gives a TAP GRSN core (spike-driven gates)
-    ``fraction`` of a GRU core's energy per decision (cores only, no readout). May lie outside [0, 1]."""
-    target = fraction * analytic_ops("gru", input_size, hidden_size).energy_pj()
-    return rate_for_energy(target, "grsn", input_size, hidden_size)
-
-
-def check_break_even_rate(break_even_rate: Callable) -> Callable:
-    """Exercise 3: ``break_even_rate(I, H, fraction)`` must give the rate at which the formulas of
-    :func:`grsn_edu.snn.energy.analytic_ops` make a GRSN core cost ``fraction`` of a GRU core (4 cases).
-
-    Returns:
-        ``break_even_rate`` if it passes, the reference solution while it is still the stub.
-    """
-    return run_check("break_even_rate", break_even_rate, solutions.break_even_rate, _verify_break_even_rate)
-
-
-def _verify_break_even_rate(fn: Callable) -> str:
-    for I, H, fraction in [(2, 128, 0.1), (2, 128, 0.5), (26, 64, 0.2), (4, 16, 1.0)]:
-        truth = reference_break_even_rate(I, H, fraction)
-        got = float(fn(I, H, fraction))
-        if not math.isclose(got, truth, rel_tol=1e-6, abs_tol=1e-9):
-            check = analytic_ops("grsn", I, H, min(max(got, 0.0), 1.0)).energy_pj()
-            hint = ("write GRSN's energy as a + b * r (a: what it pays with no spikes; b: the gate accumulates "
-                    "2H per spike and the reset, per unit of rate) and solve a + b * r = fraction * E_GRU. "
-                    "Rates above 1 are allowed: they mean no rate reaches the target.")
-            raise AssertionError(f"I={I}, H={H}, fraction {fraction}: the rate is {truth:.4f}, yours {got:.4f} "
-                                 f"(at your rate GRSN would cost {check / 1000:.2f} nJ). Hint: {hint}")
-    return "Correct: your break-even rates agree with the operation counts (4 cases)."
+def _verify_spikes_per_decision(fn: Callable) -> str:
+    for substeps in (1, 3):
+        episode = example_team_spikes(substeps)
+        spk, T = episode.spikes, episode.length
+        want = episode.spikes_per_decision()
+        got = np.asarray(fn(spk, T), dtype=np.float64)
+        if got.shape == want.shape and np.allclose(got, want, atol=1e-6):
+            continue
+        H = spk.shape[2]
+        if got.shape != want.shape:
+            hint = ("keep one number per agent: sum over time (axis 0) and units (axis 2), not over agents (axis 1)"
+                    f"; expected shape {want.shape}.")
+        elif np.allclose(got, want / H):
+            hint = "that is the firing rate (per unit); count the spikes of all the agent's units together."
+        elif np.allclose(got, want / substeps):
+            hint = "divide by the number of decisions T, not by the T * S spiking updates: a decision includes all S."
+        else:
+            hint = "sum spk over axes 0 and 2 and divide by the number of decisions."
+        raise AssertionError(f"with S = {substeps} spiking updates per decision: expected {want.round(3)} spikes "
+                             f"per decision for the 3 agents, got {got.round(3)}. Hint: {hint}")
+    return "Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps)."

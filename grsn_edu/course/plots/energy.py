@@ -1,4 +1,4 @@
-"""Figures for notebook 07 (energy per decision).
+"""Figures for notebook 08 (energy per decision).
 
 * :func:`plot_energy_breakdown` stacks each agent's energy per decision by layer, one panel per task.
 * :func:`plot_return_vs_energy` sets each agent's return beside its energy per decision (the trade-off).

@@ -1,4 +1,4 @@
-"""Figures for notebook 06 (cooperative multi-agent RL with QMIX and VDN).
+"""Figures for notebooks 06 (value decomposition on matrix games) and 07 (teams of spiking agents, QMIX and VDN).
 
 * :func:`plot_matrix_game_fits` shows a payoff table beside the joint values VDN and QMIX learn for it.
 * :func:`plot_marl_curves` draws the saved greedy-evaluation curves, one panel per mixer, seeds as bands.

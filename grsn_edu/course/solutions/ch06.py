@@ -1,4 +1,4 @@
-"""Solutions to the exercises of notebook 06 (cooperative multi-agent RL). Try the exercise before reading on.
+"""Solutions to the exercises of notebook 06 (value decomposition). Try the exercise before reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
 load one into a cell instead: ``%load -s monotonic_mix ../grsn_edu/course/solutions/ch06.py``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["vdn_mix", "monotonic_mix", "spikes_per_decision"]
+__all__ = ["vdn_mix", "monotonic_mix", "representable_by_monotonic_mix"]
 
 
 def vdn_mix(agent_qs: torch.Tensor) -> torch.Tensor:
@@ -46,15 +46,27 @@ def monotonic_mix(agent_qs: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2
     return (hidden * w2.abs()).sum(-1) + b2
 
 
-def spikes_per_decision(spk, decisions: int) -> np.ndarray:
-    """Exercise 3: how many spikes each agent emits per decision.
+def representable_by_monotonic_mix(payoff) -> bool:
+    """Exercise 3: can a mix that is monotonic in each agent's utility reproduce this payoff table exactly?
+
+    ``Q_tot(a1, a2) = f(Q_1(a1), Q_2(a2))`` with f non-decreasing in both arguments ranks agent 1's actions by
+    Q_1 and agent 2's by Q_2, and in that order of rows and columns the table can only grow, down every column
+    and along every row. Conversely, if some order of the rows and of the columns makes the table grow both ways,
+    Q_i = an action's place in that order and f = the table, interpolated, is such a mix. So try every order.
 
     Args:
-        spk: ``(T * S, N, H)`` spikes (0 or 1) recorded over an episode of ``decisions`` = T steps: S spiking
-            updates per decision, N agents, H units per agent (``trace["spk"]`` of a team).
-        decisions: T.
+        payoff: ``(A, A)`` the shared payoff, ``payoff[a1, a2]``.
 
     Returns:
-        ``(N,)``: each agent's spikes summed over its units and over all its spiking updates, divided by T.
+        True if some order of agent 1's actions (rows) and of agent 2's (columns) makes the table non-decreasing
+        along both.
     """
-    return np.asarray(spk, dtype=np.float64).sum(axis=(0, 2)) / decisions
+    import itertools  # here, so that the function runs when pasted into a notebook on its own
+
+    table = np.asarray(payoff, dtype=np.float64)
+    for rows in itertools.permutations(range(table.shape[0])):
+        for cols in itertools.permutations(range(table.shape[1])):
+            ordered = table[np.ix_(rows, cols)]
+            if (np.diff(ordered, axis=0) >= 0).all() and (np.diff(ordered, axis=1) >= 0).all():
+                return True
+    return False

@@ -1,0 +1,89 @@
+"""Notebook 08: exercise checks pass on the solutions and fail on wrong answers; the energy figures."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from grsn_edu.course.checks import ch08 as checks
+from grsn_edu.course.plots.energy import plot_energy_breakdown, plot_return_vs_energy, plot_sweep
+from grsn_edu.course.solutions import ch08 as sol
+
+
+def test_gru_ops_solution_by_hand():
+    assert sol.gru_ops(1, 1) == (3 + 3 + 3, 11)
+    assert sol.gru_ops(2, 128) == (3 * 128 * 2 + 3 * 128 * 128 + 3 * 128, 11 * 128)
+
+
+def test_check_gru_ops(check_contract):
+    check_contract(checks.check_gru_ops, sol.gru_ops, {
+        "element-wise": lambda i, h: (3 * h * i + 3 * h * h, 11 * h),
+        "three gate blocks": lambda i, h: (h * i + h * h + 3 * h, 11 * h),
+        "real number": lambda i, h: (3 * h * i + 3 * h, 11 * h),
+        "biases": lambda i, h: (3 * h * i + 3 * h * h + 3 * h, 8 * h),
+    })
+
+
+def test_layer_energy_solution_by_hand():
+    spikes = np.array([[1, 0, 1], [0, 0, 0]])  # 2 spikes in 2 steps, 4 targets
+    assert sol.layer_energy_pj(spikes, 4) == pytest.approx((2 * 4 + 2 * 4) * 0.9 / 2)
+
+
+def test_check_layer_energy(check_contract):
+    check_contract(checks.check_layer_energy, sol.layer_energy_pj, {
+        "MAC": lambda s, n: (s.size * n * 4.6 + s.shape[0] * n * 0.9) / s.shape[0],
+        "bias": lambda s, n: np.count_nonzero(s) * n * 0.9 / s.shape[0],
+        "divide": lambda s, n: sol.layer_energy_pj(s, n) * s.shape[0],
+        "E_AC": lambda s, n: sol.layer_energy_pj(s, n) / 0.9 * 4.6,
+    })
+
+
+def test_check_break_even_rate(check_contract):
+    check_contract(checks.check_break_even_rate, sol.break_even_rate,
+                   {"a \\+ b \\* r": lambda i, h, f: f})
+    assert sol.break_even_rate(2, 128, 0.5) == pytest.approx(checks.reference_break_even_rate(2, 128, 0.5))
+
+
+def _tables():
+    layers = pd.DataFrame({
+        "task": ["T"] * 4 + ["U"] * 2, "agent": ["gru", "gru", "grsn", "grsn", "gru", "grsn"],
+        "mixer": ["none"] * 4 + ["qmix"] * 2, "layer": ["input weights", "recurrent weights", "encoder", "gates",
+                                                       "recurrent weights", "gates"],
+        "energy_pj": [100.0, 900.0, 50.0, 20.0, 500.0, 40.0]})
+    agents = pd.DataFrame({"task": ["T", "T", "U", "U"], "agent": ["gru", "grsn", "gru", "grsn"],
+                           "mixer": ["none", "none", "qmix", "qmix"], "energy_pj": [1000.0, 70.0, 500.0, 40.0],
+                           "return_mean": [400.0, 300.0, -60.0, -70.0], "return_std": [10.0, 20.0, 3.0, 4.0]})
+    return layers, agents
+
+
+def _labelled(fig):
+    assert isinstance(fig, Figure) and fig._suptitle is not None or fig.axes[0].get_title()
+    for ax in fig.axes:
+        assert ax.get_xlabel() and (ax.get_ylabel() or ax is not fig.axes[0])
+
+
+def test_energy_figures():
+    layers, agents = _tables()
+    for share in (False, True):
+        fig = plot_energy_breakdown(layers, share=share)
+        _labelled(fig)
+        assert len(fig.axes) == 2 and fig.legends
+    fig = plot_return_vs_energy(agents)
+    _labelled(fig)
+    assert fig.legends
+    fig = plot_sweep([1, 2, 4], {"a": [1, 2, 3], "b": [3, 2, 1]}, "x (units)", "y (units)", "t", reference=0.5,
+                     markers={"measured": (2, 2)})
+    _labelled(fig)
+    assert fig.axes[0].get_legend() is not None
+
+
+def test_energy_figures_bad_input():
+    layers, agents = _tables()
+    with pytest.raises(ValueError, match="lacks columns"):
+        plot_energy_breakdown(layers.drop(columns="layer"))
+    with pytest.raises(ValueError, match="no rows"):
+        plot_energy_breakdown(layers.iloc[:0])
+    with pytest.raises(ValueError, match="lacks column"):
+        plot_return_vs_energy(agents.drop(columns="return_mean"))
+    with pytest.raises(ValueError, match="values for"):
+        plot_sweep([1, 2], {"a": [1, 2, 3]}, "x", "y", "t")
