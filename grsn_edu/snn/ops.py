@@ -18,7 +18,7 @@ Counts are totals over the forward pass divided by the number of decisions (``T 
 batch entry; a non-TAP core pays all its sub-steps within one decision). Operations are counted *as executed*:
 the non-TAP form presents its input for S sub-steps and recomputes the input layer each time, so that layer's
 MACs are counted S times; an implementation that cached the constant input current would pay them once (notebook
-07 shows both).
+08 shows both).
 
 Where the counts are made: a core's, on a forward pass or from formulas, in :mod:`grsn_edu.snn.energy`; a whole
 trained agent's on real greedy episodes (only what runs at deployment) in :mod:`grsn_edu.rl.agent_energy`.
