@@ -46,15 +46,16 @@ def ablation() -> str:
 
 
 def marl() -> str:
-    """Per (task, agent, mixer): seeds, median and range of the final greedy team return, the share of the gap from
-    random to the scripted controller that the median closes, spikes per agent decision."""
+    """Per (task, agent, algorithm): seeds, median and range of the final greedy team return, the share of the gap
+    from random to the scripted controller that the median closes, spikes per agent decision; the baselines
+    first."""
     summary = read_csv(ROOT / "data" / "marl" / "summary.csv", MARL_SUMMARY_COLUMNS)
     rows = []
-    for (env_id, agent, mixer), g in summary.groupby(["env", "agent", "mixer"], sort=False):
-        base = summary[summary.env == env_id].set_index("agent")["final_eval_return"]
+    for (env_id, agent, algo), g in summary.groupby(["env", "agent", "algo"], sort=False):
+        base = summary[(summary.env == env_id) & (summary.algo == "none")].set_index("agent")["final_eval_return"]
         median = g["final_eval_return"].median()
-        baseline = mixer == "none"
-        rows.append({"task": env_id, "agent": agent, "mixer": "-" if baseline else mixer,
+        baseline = algo == "none"
+        rows.append({"task": env_id, "agent": agent, "algorithm": "-" if baseline else algo,
                      "seeds": "100 episodes" if baseline else str(len(g)),
                      "median final greedy team return": median,
                      "min": float("nan") if baseline else g["final_eval_return"].min(),
@@ -62,8 +63,9 @@ def marl() -> str:
                      "gap closed, random -> scripted":
                          f"{(median - base['random']) / (base['scripted'] - base['random']):.0%}",
                      "spikes per agent decision": g["spikes_per_decision"].median()})
-    order = {"random": 0, "formation": 1, "scripted": 2, "mlp": 3, "lif": 4, "gru": 5, "grsn": 6}
-    table = pd.DataFrame(rows).sort_values(["task", "agent", "mixer"],
+    order = {name: i for i, name in enumerate(["random", "formation", "memoryless", "memory", "scripted", "mlp",
+                                               "lif", "gru", "grsn"])}
+    table = pd.DataFrame(rows).sort_values(["task", "algorithm", "agent"],
                                            key=lambda c: c.map(order) if c.name == "agent" else c)
     return markdown_table(table)
 
