@@ -15,8 +15,10 @@ Cases, each on ``simple_spread`` with the grid's agent network (hidden 64) and t
 * ``acting only``: the two ways of playing episodes without learning, to show what batching itself buys.
 
 Each case plays ``--episodes`` episodes after an untimed warm-up (the replay buffer is first filled with 32
-episodes, so every timed episode is followed by its updates); the table gives environment steps per second and
-the minutes 1M steps would take at that speed. ``torch.set_num_threads`` is set explicitly.
+episodes, so every timed episode is followed by its updates); the table gives environment steps per second of
+wall time and of the process's own CPU time, and the minutes 1M steps would take at each. With one thread and
+other jobs on the machine, the CPU-time figure is what the case costs on a core of its own; the wall-time
+figure is what it took beside them. ``torch.set_num_threads`` is set explicitly.
 """
 
 from __future__ import annotations
@@ -71,14 +73,14 @@ def one_at_a_time(agent: str, episodes: int, seed: int, learn: bool = True) -> f
     buffer = EpisodeBuffer(cfg.buffer_episodes, MAX_CYCLES, 3, 18, 54)
     for k in range(cfg.batch_size):  # untimed: fill the buffer
         buffer.add(run_episode(env, net, agents, 0.5, k, rng, MAX_CYCLES))
-    steps, t0 = 0, time.perf_counter()
+    steps, t0 = 0, _clock()
     for k in range(episodes):
         ep = run_episode(env, net, agents, 0.5, 1000 + k, rng, MAX_CYCLES)
         buffer.add(ep)
         steps += ep["steps"]
         if learn:
             qmix_update(net, mixer, target_net, target_mixer, opt, params, buffer.sample(cfg.batch_size, gen), cfg)
-    return steps / (time.perf_counter() - t0)
+    return _rates(steps, t0)
 
 
 def batched_qmix(agent: str, episodes: int, seed: int, learn: bool = True) -> float:
@@ -90,14 +92,14 @@ def batched_qmix(agent: str, episodes: int, seed: int, learn: bool = True) -> fl
     buffer = EpisodeBuffer(cfg.buffer_episodes, MAX_CYCLES, 3, 18, 54)
     for k in range(0, cfg.batch_size, B):
         buffer.add_batch(play_team_episodes(envs, net, range(k, k + B), epsilon_greedy(0.5, rng)))
-    steps, t0 = 0, time.perf_counter()
+    steps, t0 = 0, _clock()
     for k in range(0, episodes, B):
         ep = play_team_episodes(envs, net, range(1000 + k, 1000 + k + B), epsilon_greedy(0.5, rng))
         buffer.add_batch(ep)
         steps += int(ep["steps"].sum())
         for _ in range(B if learn else 0):
             qmix_update(net, mixer, target_net, target_mixer, opt, params, buffer.sample(cfg.batch_size, gen), cfg)
-    return steps / (time.perf_counter() - t0)
+    return _rates(steps, t0)
 
 
 def batched_mappo(agent: str, episodes: int, seed: int) -> float:
@@ -108,14 +110,24 @@ def batched_mappo(agent: str, episodes: int, seed: int) -> float:
     net, critic = agent_network(cfg, 18, 3, 5), TeamCritic(54, cfg.critic_hidden)
     opt = torch.optim.Adam(list(net.parameters()) + list(critic.parameters()), lr=cfg.lr)
     envs = make_team_envs("simple_spread", cfg.num_envs)
-    steps, t0 = 0, time.perf_counter()
+    steps, t0 = 0, _clock()
     for k in range(0, episodes, cfg.num_envs):
         logprobs = []
         ep = play_team_episodes(envs, net, range(k, k + cfg.num_envs), sampler(logprobs))
         adv, ret, values = mappo_advantages(critic, ep, ep["reward"], cfg.gamma, cfg.gae_lambda)
         mappo_update(net, critic, opt, ep, torch.stack(logprobs), adv, ret, values, cfg)
         steps += int(ep["steps"].sum())
-    return steps / (time.perf_counter() - t0)
+    return _rates(steps, t0)
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _rates(steps: int, start: tuple[float, float]) -> tuple[float, float]:
+    """Environment steps per second of wall time and of this process's CPU time since ``start``."""
+    wall, cpu = _clock()
+    return steps / (wall - start[0]), steps / (cpu - start[1])
 
 
 def main(argv=None) -> int:
@@ -130,15 +142,16 @@ def main(argv=None) -> int:
                  ("batched mappo", batched_mappo, {}), ("acting only, one at a time", one_at_a_time, {"learn": False}),
                  ("acting only, batched (8)", batched_qmix, {"learn": False})]
         for name, case, options in cases:
-            rate = case(agent, n, seed, **options)
-            rows.append((agent, name, rate))
-            print(f"{agent:5s} {name:30s} {rate:9.0f} env steps/s   {1e6 / rate / 60:7.1f} min per 1M steps",
-                  flush=True)
+            wall, cpu = case(agent, n, seed, **options)
+            rows.append((agent, name, wall, cpu))
+            print(f"{agent:5s} {name:30s} {wall:7.0f} steps/s wall ({1e6 / wall / 60:5.1f} min per 1M), "
+                  f"{cpu:7.0f} per CPU second ({1e6 / cpu / 60:5.1f} CPU min per 1M)", flush=True)
     print()
-    print("| agent | case | env steps/s | minutes per 1M steps |")
-    print("|---|---|---:|---:|")
-    for agent, name, rate in rows:
-        print(f"| {agent} | {name} | {rate:.0f} | {1e6 / rate / 60:.1f} |")
+    print("| agent | case | env steps/s (wall) | min per 1M steps (wall) | env steps per CPU s "
+          "| CPU min per 1M steps |")
+    print("|---|---|---:|---:|---:|---:|")
+    for agent, name, wall, cpu in rows:
+        print(f"| {agent} | {name} | {wall:.0f} | {1e6 / wall / 60:.1f} | {cpu:.0f} | {1e6 / cpu / 60:.1f} |")
     return 0
 
 
