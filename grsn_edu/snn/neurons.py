@@ -184,7 +184,8 @@ def _grsn_backward(g_spk: torch.Tensor, g_mem: torch.Tensor, g_cur: torch.Tensor
     d_mem_next = torch.zeros_like(mem_seq[0])
     d_cur_next = torch.zeros_like(mem_seq[0])
     d_drive = torch.empty_like(mem_seq)
-    d_pre = torch.empty(forgets.shape[0], forgets.shape[1], 2 * forgets.shape[2], dtype=mem_seq.dtype)
+    d_pre = torch.empty(forgets.shape[0], forgets.shape[1], 2 * forgets.shape[2], dtype=mem_seq.dtype,
+                        device=mem_seq.device)
     d_b = torch.zeros_like(mem_seq[0])
     for i in range(T):
         t = T - 1 - i
