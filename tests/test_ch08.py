@@ -47,11 +47,11 @@ def test_check_break_even_rate(check_contract):
 def _tables():
     layers = pd.DataFrame({
         "task": ["T"] * 4 + ["U"] * 2, "agent": ["gru", "gru", "grsn", "grsn", "gru", "grsn"],
-        "mixer": ["none"] * 4 + ["qmix"] * 2, "layer": ["input weights", "recurrent weights", "encoder", "gates",
+        "algo": ["ppo"] * 4 + ["mappo"] * 2, "layer": ["input weights", "recurrent weights", "encoder", "gates",
                                                        "recurrent weights", "gates"],
         "energy_pj": [100.0, 900.0, 50.0, 20.0, 500.0, 40.0]})
     agents = pd.DataFrame({"task": ["T", "T", "U", "U"], "agent": ["gru", "grsn", "gru", "grsn"],
-                           "mixer": ["none", "none", "qmix", "qmix"], "energy_pj": [1000.0, 70.0, 500.0, 40.0],
+                           "algo": ["ppo", "ppo", "mappo", "mappo"], "energy_pj": [1000.0, 70.0, 500.0, 40.0],
                            "return_mean": [400.0, 300.0, -60.0, -70.0], "return_std": [10.0, 20.0, 3.0, 4.0]})
     return layers, agents
 
@@ -68,6 +68,7 @@ def test_energy_figures():
         fig = plot_energy_breakdown(layers, share=share)
         _labelled(fig)
         assert len(fig.axes) == 2 and fig.legends
+        assert [ax.get_title() for ax in fig.axes] == ["T (PPO)", "U (MAPPO)"]  # one panel per task and algorithm
     fig = plot_return_vs_energy(agents)
     _labelled(fig)
     assert fig.legends
@@ -85,5 +86,9 @@ def test_energy_figures_bad_input():
         plot_energy_breakdown(layers.iloc[:0])
     with pytest.raises(ValueError, match="lacks column"):
         plot_return_vs_energy(agents.drop(columns="return_mean"))
+    with pytest.raises(ValueError, match="lacks columns"):  # a table written before the column was named algo
+        plot_energy_breakdown(layers.rename(columns={"algo": "mixer"}))
+    with pytest.raises(ValueError, match="'algo'"):
+        plot_return_vs_energy(agents.rename(columns={"algo": "mixer"}))
     with pytest.raises(ValueError, match="values for"):
         plot_sweep([1, 2], {"a": [1, 2, 3]}, "x", "y", "t")

@@ -37,7 +37,7 @@ LAYER_COLORS = {
     "membrane": "#ff7f0e",
     "readout": "#8c564b",
 }
-_CHECK = ("task", "agent", "mixer", "layer", "energy_pj")
+_CHECK = ("task", "agent", "algo", "layer", "energy_pj")
 
 
 def _panel_grid(n: int, width: float, height: float, sharey: bool = False):
@@ -50,18 +50,19 @@ def _panel_grid(n: int, width: float, height: float, sharey: bool = False):
     return fig, list(axes[:n])
 
 
-def _panel_label(task: str, mixer: str) -> str:
-    if mixer in ("none", "", None) or (isinstance(mixer, float) and np.isnan(mixer)):
+def _panel_label(task: str, algo: str) -> str:
+    """``"CartPole-P (PPO)"``, ``"simple_spread (MAPPO)"``: the task and the algorithm that trained its agents."""
+    if algo in ("none", "", None) or (isinstance(algo, float) and np.isnan(algo)):
         return task
-    return f"{task} ({mixer.upper()})"
+    return f"{task} ({algo.upper()})"
 
 
 def plot_energy_breakdown(per_layer: pd.DataFrame, agents: Sequence[str] | None = None, share: bool = False,
                           title: str = "Energy per decision of the trained agents, by layer") -> Figure:
-    """Stacked bars: each agent's energy per decision split by layer, one panel per (task, mixer).
+    """Stacked bars: each agent's energy per decision split by layer, one panel per (task, algo).
 
     Args:
-        per_layer: rows ``task, agent, mixer, layer, energy_pJ`` per decision (``data/energy/per_layer.csv``).
+        per_layer: rows ``task, agent, algo, layer, energy_pj`` per decision (``data/energy/per_layer.csv``).
         agents: which agents to show, in this order (default: all, in the file's order).
         share: False for energy in nJ (log scale, totals printed on the bars); True for each layer's share of
             its agent's total (percent), which makes the composition of cheap agents visible.
@@ -70,14 +71,14 @@ def plot_energy_breakdown(per_layer: pd.DataFrame, agents: Sequence[str] | None 
     missing = [c for c in _CHECK if c not in per_layer.columns]
     if missing:
         raise ValueError(f"per_layer lacks columns {missing}; use data/energy/per_layer.csv")
-    panels = list(dict.fromkeys(zip(per_layer["task"], per_layer["mixer"])))
+    panels = list(dict.fromkeys(zip(per_layer["task"], per_layer["algo"])))
     if not panels:
         raise ValueError("per_layer has no rows: run scripts/energy_table.py first")
     present = list(dict.fromkeys(per_layer["layer"]))
     layers = [layer for layer in LAYER_COLORS if layer in present] + [l for l in present if l not in LAYER_COLORS]
     fig, axes = _panel_grid(len(panels), 3.2, 4.2 if share else 4.4, sharey=True)
-    for ax, (task, mixer) in zip(axes, panels):
-        rows = per_layer[(per_layer["task"] == task) & (per_layer["mixer"] == mixer)]
+    for ax, (task, algo) in zip(axes, panels):
+        rows = per_layer[(per_layer["task"] == task) & (per_layer["algo"] == algo)]
         names = [a for a in (agents or dict.fromkeys(rows["agent"])) if a in set(rows["agent"])]
         totals = np.array([rows.loc[rows["agent"] == a, "energy_pj"].sum() for a in names]) / 1000.0
         bottom = np.zeros(len(names))
@@ -95,14 +96,14 @@ def plot_energy_breakdown(per_layer: pd.DataFrame, agents: Sequence[str] | None 
                 ax.text(x, total * 1.08, f"{total:.1f}", ha="center", va="bottom", fontsize=8)
             ax.set_yscale("log")
         ax.set_xticks(range(len(names)), [agent_label(a) for a in names], rotation=35, ha="right", fontsize=8)
-        ax.set_title(_panel_label(task, mixer), fontsize=10)
+        ax.set_title(_panel_label(task, algo), fontsize=10)
         ax.set_xlabel("agent")
     for ax in axes[::3]:
         ax.set_ylabel("share of the energy per decision (%)" if share else
                       "energy per decision (nJ, 45 nm estimate, log scale)")
     if not share:
-        top = per_layer.groupby(["task", "mixer", "agent"])["energy_pj"].sum().max() / 1000.0
-        low = per_layer.groupby(["task", "mixer", "agent"])["energy_pj"].sum().min() / 1000.0
+        top = per_layer.groupby(["task", "algo", "agent"])["energy_pj"].sum().max() / 1000.0
+        low = per_layer.groupby(["task", "algo", "agent"])["energy_pj"].sum().min() / 1000.0
         axes[0].set_ylim(bottom=low / 5, top=top * 3)
     handles = {}
     for ax in axes:
@@ -115,25 +116,25 @@ def plot_energy_breakdown(per_layer: pd.DataFrame, agents: Sequence[str] | None 
 
 
 def plot_return_vs_energy(per_agent: pd.DataFrame, title: str = "What each agent reaches, and what it pays") -> Figure:
-    """The trade-off: greedy return against energy per decision, one panel per (task, mixer), one point per agent.
+    """The trade-off: greedy return against energy per decision, one panel per (task, algo), one point per agent.
 
     Args:
-        per_agent: rows ``task, agent, mixer, energy_pj, return_mean`` (``data/energy/per_agent.csv``); an
+        per_agent: rows ``task, agent, algo, energy_pj, return_mean`` (``data/energy/per_agent.csv``); an
             optional ``return_std`` draws a vertical bar (spread over the evaluation episodes).
         title: the figure title.
     """
-    for c in ("task", "agent", "mixer", "energy_pj", "return_mean"):
+    for c in ("task", "agent", "algo", "energy_pj", "return_mean"):
         if c not in per_agent.columns:
             raise ValueError(f"per_agent lacks column {c!r}; use data/energy/per_agent.csv")
-    panels = list(dict.fromkeys(zip(per_agent["task"], per_agent["mixer"])))
+    panels = list(dict.fromkeys(zip(per_agent["task"], per_agent["algo"])))
     if not panels:
         raise ValueError("per_agent has no rows: run scripts/energy_table.py first")
     fig, axes = _panel_grid(len(panels), 3.4, 3.8)
     energy_nj = per_agent["energy_pj"] / 1000.0
     xlim = (float(energy_nj.min()) / 1.6, float(energy_nj.max()) * 1.6)  # one energy axis for every panel
     seen = {}
-    for ax, (task, mixer) in zip(axes, panels):
-        rows = per_agent[(per_agent["task"] == task) & (per_agent["mixer"] == mixer)]
+    for ax, (task, algo) in zip(axes, panels):
+        rows = per_agent[(per_agent["task"] == task) & (per_agent["algo"] == algo)]
         for _, r in rows.iterrows():
             err = r["return_std"] if "return_std" in rows.columns else None
             h = ax.errorbar(r["energy_pj"] / 1000.0, r["return_mean"], yerr=err, fmt="o", ms=7, capsize=3,
@@ -143,7 +144,7 @@ def plot_return_vs_energy(per_agent: pd.DataFrame, title: str = "What each agent
         ax.set_xlim(*xlim)
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("energy per decision (nJ, log scale)")
-        ax.set_title(_panel_label(task, mixer), fontsize=10)
+        ax.set_title(_panel_label(task, algo), fontsize=10)
         ax.grid(alpha=0.3)
     for ax in axes[::3]:
         ax.set_ylabel("greedy return (team return for MARL);\nmean and std over the episodes")
