@@ -57,30 +57,51 @@ def _curves():
     for agent in ("gru", "grsn"):
         for seed in (0, 1):
             for ep in (200, 400):
-                rows.append({"env": "spread_memory", "agent": agent, "mixer": "qmix", "seed": seed, "episode": ep,
+                rows.append({"env": "spread_memory", "agent": agent, "algo": "mappo", "seed": seed, "episode": ep,
                              "env_steps": 25 * ep, "eval_return_mean": -100.0 + ep / 10 + seed})
     return pd.DataFrame(rows)
 
 
+def _baselines(**values):
+    return pd.DataFrame([{"env": "spread_memory", "agent": a, "algo": "none", "seed": 0, "final_eval_return": r}
+                         for a, r in values.items()])
+
+
 def test_plot_marl_curves():
-    summary = pd.DataFrame([{"env": "spread_memory", "agent": a, "mixer": "none", "seed": 0, "final_eval_return": r}
-                            for a, r in (("random", -81.0), ("formation", -66.7), ("scripted", -23.0))])
+    summary = _baselines(random=-81.0, formation=-66.7, memoryless=-65.8, memory=-23.4, scripted=-23.0)
     fig = plots.plot_marl_curves(_curves(), summary, "spread_memory", references={"my policy": -30.0})
     assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+    assert "MAPPO" in fig.axes[0].get_title() and fig.legends  # one legend for the figure, below the panels
     handles, labels = fig.axes[0].get_legend_handles_labels()
     assert any("2 seeds" in lab for lab in labels) and any("random" in lab for lab in labels)
-    assert any("scripted" in lab for lab in labels) and any("my policy" in lab for lab in labels)
+    assert any("full-state controller" in lab for lab in labels) and any("my policy" in lab for lab in labels)
     assert "landmark-blind formation (-66.7)" in labels
-    # every horizontal line (three baselines, one reference) looks different from the others
+    assert "own-observation team, no memory (-65.8)" in labels and "own-observation team, memory (-23.4)" in labels
+    # every horizontal line (five baselines, one reference) looks different from the others
     lines = [h for h, lab in zip(handles, labels) if "seed" not in lab]
-    assert len(lines) == 4
-    assert len({(h.get_color(), h.get_linestyle()) for h in lines}) == 4
+    assert len(lines) == 6
+    assert len({(h.get_color(), str(h.get_linestyle())) for h in lines}) == 6
+    # baselines that score the same are one line with both names; a chosen subset draws only those
+    tied = plots.plot_marl_curves(_curves(), _baselines(memory=-23.0, scripted=-23.01, random=-81.0), "spread_memory")
+    tied_labels = [lab for lab in tied.axes[0].get_legend_handles_labels()[1] if "seed" not in lab]
+    assert tied_labels == ["random actions (-81.0)", "own-observation team, memory = full-state controller (-23.0)"]
+    some = plots.plot_marl_curves(_curves(), summary, "spread_memory", baselines=["formation"])
+    assert [lab for lab in some.axes[0].get_legend_handles_labels()[1] if "seed" not in lab] == \
+        ["landmark-blind formation (-66.7)"]
+    two = plots.plot_marl_curves(pd.concat([_curves(), _curves().assign(algo="qmix")]), None, "spread_memory")
+    assert [ax.get_title().split(":")[0] for ax in two.axes] == ["MAPPO (centralised critic)", "QMIX (monotonic mixer)"]
     with pytest.raises(ValueError, match="no evaluation curves"):
         plots.plot_marl_curves(_curves(), None, "simple_spread")
     with pytest.raises(ValueError, match="x must be one of"):
         plots.plot_marl_curves(_curves(), None, "spread_memory", x="time")
     with pytest.raises(ValueError, match="eval_return_mean"):
         plots.plot_marl_curves(_curves().drop(columns="eval_return_mean"), None, "spread_memory")
+    with pytest.raises(ValueError, match="'algo'"):
+        plots.plot_marl_curves(_curves().rename(columns={"algo": "mixer"}), None, "spread_memory")
+    with pytest.raises(ValueError, match="none of the algorithms"):
+        plots.plot_marl_curves(_curves(), None, "spread_memory", algos=["vdn"])
+    with pytest.raises(ValueError, match="summary needs"):
+        plots.plot_marl_curves(_curves(), summary.drop(columns="algo"), "spread_memory")
 
 
 def _recipe_curves():
@@ -162,6 +183,41 @@ def test_check_spikes_per_decision(check_contract):
         "not by the T \\* S": lambda spk, T: np.asarray(spk).sum(axis=(0, 2)) / len(spk),
         "one number per agent": lambda spk, T: np.asarray(spk).sum() / T,
     })
+
+
+def test_assign_landmarks_solution_by_hand():
+    agents = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    landmarks = np.array([[2.1, 0.0], [0.1, 0.0], [1.1, 0.0]])
+    np.testing.assert_array_equal(sol.assign_landmarks(agents, landmarks), [1, 2, 0])
+    # each agent's nearest landmark is landmark 0 for agents 0 and 1; the least total swaps agent 0 to 1
+    agents = np.array([[0.0, 0.0], [0.5, 0.0], [5.0, 5.0]])
+    landmarks = np.array([[0.2, 0.0], [-0.6, 0.0], [5.0, 4.0]])
+    np.testing.assert_array_equal(sol.assign_landmarks(agents, landmarks), [1, 0, 2])
+
+
+def _greedy_assignment(agents, landmarks):
+    distance = np.linalg.norm(agents[:, None] - landmarks[None], axis=-1)
+    taken = []
+    for i in range(len(agents)):
+        taken.append(next(int(j) for j in np.argsort(distance[i]) if j not in taken))
+    return np.array(taken)
+
+
+def test_check_assign_landmarks(check_contract):
+    check_contract(checks.check_assign_landmarks, sol.assign_landmarks, {
+        "two agents": lambda a, lm: np.linalg.norm(a[:, None] - lm[None], axis=-1).argmin(1),
+        "one agent at a": _greedy_assignment,
+        "inverse permutation": lambda a, lm: np.argsort(sol.assign_landmarks(a, lm)),
+        "one per agent": lambda a, lm: sol.assign_landmarks(a, lm)[:2],
+    })
+
+
+def test_example_worlds_are_the_tasks_starting_worlds():
+    agents, landmarks = checks.example_worlds(4)
+    env = make_marl_env("simple_spread")
+    first, _ = env.reset(seed=2)
+    np.testing.assert_allclose(agents[2], np.stack([first[a][2:4] for a in env.possible_agents]), atol=1e-6)
+    np.testing.assert_allclose(landmarks[2, 1], first["agent_1"][2:4] + first["agent_1"][6:8], atol=1e-5)
 
 
 def test_example_team_spikes_fire():

@@ -9,9 +9,9 @@ from grsn_edu.course import marl_verdicts as mv
 
 
 def _runs(finals: dict) -> pd.DataFrame:
-    """A runs table from ``{(env, mixer, agent): [final return of each seed]}``."""
-    return pd.DataFrame([{"env": env, "mixer": mixer, "agent": agent, "seed": seed, "final_eval_return": value}
-                         for (env, mixer, agent), values in finals.items() for seed, value in enumerate(values)])
+    """A runs table from ``{(env, algo, agent): [final return of each seed]}``."""
+    return pd.DataFrame([{"env": env, "algo": algo, "agent": agent, "seed": seed, "final_eval_return": value}
+                         for (env, algo, agent), values in finals.items() for seed, value in enumerate(values)])
 
 
 def test_noise_band_is_two_standard_errors_of_a_difference():
@@ -93,10 +93,10 @@ def test_compare_grsn_within_ten_percent_and_worst_above_best():
 
 
 def _formation_verdicts(simple: dict, memory: dict) -> pd.DataFrame:
-    """Verdicts of (mixer, agent) teams on both tasks, as verdicts_against returns them."""
-    rows = [{"env": env, "mixer": m, "agent": a, "verdict": v}
+    """Verdicts of (algo, agent) teams on both tasks, as verdicts_against returns them."""
+    rows = [{"env": env, "algo": m, "agent": a, "verdict": v}
             for env, teams in (("simple_spread", simple), ("spread_memory", memory)) for (m, a), v in teams.items()]
-    return pd.DataFrame(rows).set_index(["env", "mixer", "agent"])
+    return pd.DataFrame(rows).set_index(["env", "algo", "agent"])
 
 
 def test_memory_test_conclusion_decides_in_order():
@@ -121,3 +121,34 @@ def test_memory_test_conclusion_decides_in_order():
 
     helps = mv.memory_test_conclusion(_formation_verdicts(uses, remembers), {"grsn": mv.CLEARLY_ABOVE})
     assert helps.verdict == "memory helps" and helps.beats_mlp == ("grsn",) and "grsn" in str(helps)
+
+    # teams with memory beat the formation, but no MLP team is saved on the memory task to compare with
+    no_mlp = mv.memory_test_conclusion(_formation_verdicts(uses, remembers), {})
+    assert no_mlp.verdict == "no memoryless control yet" and "no MLP team" in str(no_mlp)
+
+
+def test_memory_test_conclusion_says_when_the_memory_task_has_no_runs_yet():
+    uses = {("mappo", "gru"): mv.CLEARLY_ABOVE, ("mappo", "grsn"): mv.LEVEL}
+    only_simple = _formation_verdicts(uses, {})
+    assert set(only_simple.index.get_level_values("env")) == {"simple_spread"}
+    waiting = mv.memory_test_conclusion(only_simple, {})
+    assert waiting.verdict == "not yet in the data" and waiting.uses_landmarks == ("gru + mappo",)
+    assert "no learned team on spread_memory" in str(waiting)
+    # without a use of the landmarks in view the earlier step decides, runs on the memory task or not
+    level = {("mappo", "gru"): mv.LEVEL}
+    assert mv.memory_test_conclusion(_formation_verdicts(level, {}), {}).verdict == "inconclusive"
+
+
+def test_compare_algorithms_pairs_the_algorithms_of_each_agent():
+    runs = _runs({("simple_spread", "mappo", "gru"): [-54.0], ("simple_spread", "qmix", "gru"): [-66.0],
+                  ("simple_spread", "vdn", "gru"): [-55.0], ("simple_spread", "mappo", "grsn"): [-63.0],
+                  ("simple_spread", "qmix", "grsn"): [-80.0, -70.0], ("spread_memory", "qmix", "gru"): [-60.0]})
+    table = mv.compare_algorithms(runs, "simple_spread", band=5.0)
+    pairs = [(r.agent, r.algo, r.other, r.verdict) for r in table.itertuples()]
+    assert pairs == [("grsn", "mappo", "qmix", mv.CLEARLY_ABOVE),
+                     ("gru", "mappo", "qmix", mv.CLEARLY_ABOVE), ("gru", "mappo", "vdn", mv.LEVEL),
+                     ("gru", "qmix", "vdn", mv.CLEARLY_BELOW)]
+    assert table.loc[0, "other_seeds"] == 2 and table.loc[0, "other_median"] == -75.0
+    # one algorithm per agent: nothing to compare, an empty table with the same columns
+    alone = mv.compare_algorithms(runs, "spread_memory", band=5.0)
+    assert alone.empty and list(alone.columns) == list(table.columns)

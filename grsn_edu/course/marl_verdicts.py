@@ -7,14 +7,16 @@ returns and an explicit noise band, so that the notebook states only what they d
 * :func:`noise_band`: how large a difference of two means chance alone could make (two standard errors);
 * :func:`seed_verdict`: one agent's seeds ``[worst, best]`` against another's (or against a single yardstick
   value, with ``worst == best``): clearly above, clearly below, level, or seeds on both sides of the band;
-* :func:`seed_ranges` and :func:`verdicts_against`: those verdicts for every task, mixer and agent of a grid;
+* :func:`seed_ranges` and :func:`verdicts_against`: those verdicts for every task, algorithm and agent of a grid;
+* :func:`compare_algorithms`: the algorithms (MAPPO, QMIX, VDN) against each other, agent by agent;
 * :func:`compare_grsn`: the comparisons the chapter set out to make (GRSN within 10 % of GRU; GRSN's worst seed
   above the best of the MLP and LIF teams);
-* :func:`memory_test_conclusion`: what the memory task can conclude from the verdicts.
+* :func:`memory_test_conclusion`: what the memory task can conclude from the verdicts, including that it cannot
+  conclude anything yet when the data has no learned team on the memory task.
 
 Returns are team returns (summed over agents and steps; higher is better). The runs table has one row per
-run with the columns ``env``, ``mixer``, ``agent``, ``seed`` and ``final_eval_return``
-(``data/marl/summary.csv``).
+run with the columns ``env``, ``algo``, ``agent``, ``seed`` and ``final_eval_return``
+(``data/marl/summary.csv``, without its baseline rows of algo ``none``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "seed_ranges",
     "verdicts_against",
     "teams_with_verdict",
+    "compare_algorithms",
     "GRSNComparison",
     "compare_grsn",
     "MemoryTestConclusion",
@@ -118,54 +121,86 @@ class SeedRange:
         return seed_verdict(self.worst, self.best, lo, hi, band)
 
 
-def seed_ranges(runs: pd.DataFrame, env_id: str, mixer: str) -> dict[str, SeedRange]:
-    """``{agent: SeedRange}`` of the final returns of every agent trained on ``env_id`` with ``mixer``."""
-    rows = runs[(runs["env"] == env_id) & (runs["mixer"] == mixer)]
+def seed_ranges(runs: pd.DataFrame, env_id: str, algo: str) -> dict[str, SeedRange]:
+    """``{agent: SeedRange}`` of the final returns of every agent trained on ``env_id`` with ``algo``."""
+    rows = runs[(runs["env"] == env_id) & (runs["algo"] == algo)]
     return {agent: SeedRange(float(final.median()), float(final.min()), float(final.max()), int(final.size))
             for agent, final in rows.groupby("agent")[FINAL]}
 
 
 def verdicts_against(runs: pd.DataFrame, yardstick: Mapping[str, float], band: Mapping[str, float]) -> pd.DataFrame:
-    """Every task, mixer and agent of ``runs`` against a yardstick return per task.
+    """Every task, algorithm and agent of ``runs`` against a yardstick return per task.
 
     Args:
-        runs: one row per run (``env``, ``mixer``, ``agent``, ``seed``, ``final_eval_return``).
+        runs: one row per run (``env``, ``algo``, ``agent``, ``seed``, ``final_eval_return``).
         yardstick: ``{env: return}``, e.g. the landmark-blind formation's mean team return.
         band: ``{env: noise band}`` (:func:`noise_band`).
 
     Returns:
-        One row per ``(env, mixer, agent)`` (the index), with the columns ``seeds``, ``final_median`` (the
+        One row per ``(env, algo, agent)`` (the index), with the columns ``seeds``, ``final_median`` (the
         median of the seeds' final returns; a column named ``median`` would be hidden by a row's method),
         ``worst``, ``best``, ``yardstick``, ``band`` and ``verdict`` (:func:`seed_verdict` with the yardstick as
         a single value).
     """
     rows = []
-    for (env_id, mixer), _ in runs.groupby(["env", "mixer"], sort=True):
-        for agent, r in seed_ranges(runs, env_id, mixer).items():
-            rows.append({"env": env_id, "mixer": mixer, "agent": agent, "seeds": r.seeds, "final_median": r.median,
+    for (env_id, algo), _ in runs.groupby(["env", "algo"], sort=True):
+        for agent, r in seed_ranges(runs, env_id, algo).items():
+            rows.append({"env": env_id, "algo": algo, "agent": agent, "seeds": r.seeds, "final_median": r.median,
                          "worst": r.worst, "best": r.best, "yardstick": yardstick[env_id], "band": band[env_id],
                          "verdict": r.against(yardstick[env_id], band[env_id])})
-    columns = ["env", "mixer", "agent", "seeds", "final_median", "worst", "best", "yardstick", "band", "verdict"]
-    return pd.DataFrame(rows, columns=columns).set_index(["env", "mixer", "agent"])
+    columns = ["env", "algo", "agent", "seeds", "final_median", "worst", "best", "yardstick", "band", "verdict"]
+    return pd.DataFrame(rows, columns=columns).set_index(["env", "algo", "agent"])
 
 
 def teams_with_verdict(verdicts: pd.DataFrame, env_id: str, verdict: str = CLEARLY_ABOVE,
                        agents: Iterable[str] | None = None) -> list[str]:
-    """The teams (``"agent + mixer"``) on ``env_id`` whose verdict is ``verdict``, optionally among ``agents``."""
+    """The teams (``"agent + algo"``) on ``env_id`` whose verdict is ``verdict``, optionally among ``agents``."""
     if env_id not in verdicts.index.get_level_values("env"):
         return []
     rows = verdicts.xs(env_id, level="env")
     keep = set(agents) if agents is not None else None
-    return [f"{agent} + {mixer}" for (mixer, agent), v in rows["verdict"].items()
+    return [f"{agent} + {algo}" for (algo, agent), v in rows["verdict"].items()
             if v == verdict and (keep is None or agent in keep)]
+
+
+def compare_algorithms(runs: pd.DataFrame, env_id: str, band: float,
+                       order: Iterable[str] = ("mappo", "qmix", "vdn")) -> pd.DataFrame:
+    """Every pair of algorithms that trained the same agent on ``env_id``, the first against the second.
+
+    Args:
+        runs: one row per run (``env``, ``algo``, ``agent``, ``seed``, ``final_eval_return``).
+        env_id: the task.
+        band: the noise band of a difference of two runs' means (:func:`noise_band`).
+        order: the algorithms in the order their pairs are formed (others after them, sorted).
+
+    Returns:
+        One row per (agent, algorithm, other algorithm): ``agent``, ``algo``, ``other``, ``seeds``,
+        ``other_seeds``, ``median``, ``other_median``, ``band`` and ``verdict`` (:meth:`SeedRange.against`).
+        Empty (with these columns) when no agent was trained with two algorithms.
+    """
+    rows = runs[runs["env"] == env_id]
+    known = list(order)
+    algos = [a for a in known if a in set(rows["algo"])] + sorted(set(rows["algo"]) - set(known))
+    ranges = {algo: seed_ranges(runs, env_id, algo) for algo in algos}
+    out = []
+    for agent in sorted(set(rows["agent"])):
+        have = [a for a in algos if agent in ranges[a]]
+        for i, algo in enumerate(have):
+            for other in have[i + 1:]:
+                r, o = ranges[algo][agent], ranges[other][agent]
+                out.append({"agent": agent, "algo": algo, "other": other, "seeds": r.seeds, "other_seeds": o.seeds,
+                            "median": r.median, "other_median": o.median, "band": band,
+                            "verdict": r.against(o, band)})
+    return pd.DataFrame(out, columns=["agent", "algo", "other", "seeds", "other_seeds", "median", "other_median",
+                                      "band", "verdict"])
 
 
 @dataclass(frozen=True)
 class GRSNComparison:
-    """GRSN against one other agent on one task and mixer (final returns over seeds)."""
+    """GRSN against one other agent on one task and algorithm (final returns over seeds)."""
 
     env: str
-    mixer: str
+    algo: str
     other: str
     grsn: SeedRange
     other_range: SeedRange
@@ -188,7 +223,7 @@ class GRSNComparison:
     def describe(self) -> str:
         """One line for the notebook: the medians and the test that applies to this pair."""
         g, o, name = self.grsn, self.other_range, self.other.upper()
-        head = f"{self.env}, {self.mixer}: GRSN {g.median:.1f} vs {name} {o.median:.1f}"
+        head = f"{self.env}, {self.algo}: GRSN {g.median:.1f} vs {name} {o.median:.1f}"
         if self.other == "gru":
             return (f"{head}: GRSN is {abs(self.shortfall):.1%} {'below' if self.shortfall > 0 else 'above'} GRU "
                     f"-> within 10% of GRU: {self.within_10_percent}")
@@ -196,23 +231,32 @@ class GRSNComparison:
                 f"{o.best:.1f}: {self.worst_above_best}")
 
 
-def compare_grsn(runs: pd.DataFrame, env_id: str, mixer: str,
+def compare_grsn(runs: pd.DataFrame, env_id: str, algo: str,
                  others: Iterable[str] = ("gru", "mlp", "lif")) -> list[GRSNComparison]:
-    """GRSN against each of ``others`` that has runs on ``env_id`` with ``mixer`` (none if GRSN has no runs)."""
-    ranges = seed_ranges(runs, env_id, mixer)
+    """GRSN against each of ``others`` that has runs on ``env_id`` with ``algo`` (none if GRSN has no runs)."""
+    ranges = seed_ranges(runs, env_id, algo)
     if "grsn" not in ranges:
         return []
-    return [GRSNComparison(env_id, mixer, other, ranges["grsn"], ranges[other]) for other in others if other in ranges]
+    return [GRSNComparison(env_id, algo, other, ranges["grsn"], ranges[other]) for other in others if other in ranges]
 
 
 @dataclass(frozen=True)
 class MemoryTestConclusion:
-    """What the memory task (``spread_memory`` against ``simple_spread``) concludes at the saved budget.
+    """What the memory task (``spread_memory`` against ``simple_spread``) concludes from the saved runs.
 
-    ``verdict`` is one of ``"inconclusive"`` (no team uses the landmarks even in view), ``"no sign of memory"``
-    (teams use the landmarks in view, none beyond the yardstick once they are hidden), ``"not separated"``
-    (agents with memory beat the yardstick on the memory task, but not the memoryless MLP) and
-    ``"memory helps"``; the team lists say which teams each step rests on.
+    ``verdict`` is the first step that fails, in order:
+
+    * ``"inconclusive"``: no learned team uses the landmarks even in view (none clearly above the formation on
+      ``simple_spread``), so there is nothing for a memory to keep;
+    * ``"not yet in the data"``: no learned team on ``spread_memory`` has been saved;
+    * ``"no sign of memory"``: teams use the landmarks in view, but none with memory ends clearly above the
+      formation once they are hidden;
+    * ``"no memoryless control yet"``: teams with memory beat the formation on the memory task, but no MLP team
+      has been trained there to compare with;
+    * ``"not separated"``: ... but none of them is clearly above the memoryless MLP;
+    * ``"memory helps"``: a team with memory is clearly above both.
+
+    The team lists say which teams each step rests on.
     """
 
     verdict: str
@@ -225,13 +269,18 @@ class MemoryTestConclusion:
             return ", ".join(names) if names else "none"
 
         reasons = {
-            "inconclusive": "no team ends clearly above the landmark-blind formation on simple_spread, where the "
-                            "landmarks are in view, so there is no use of the landmarks for a memory to keep; "
-                            "the memory task cannot separate agents with memory from agents without at this "
-                            "budget.",
+            "inconclusive": "no learned team ends clearly above the landmark-blind formation on simple_spread, where "
+                            "the landmarks are in view, so there is no use of the landmarks for a memory to keep; "
+                            "the memory task cannot separate agents with memory from agents without yet.",
+            "not yet in the data": f"teams use the landmarks when they see them ({teams(self.uses_landmarks)}), but "
+                                   "no learned team on spread_memory is saved yet, so the memory test has not "
+                                   "been run.",
             "no sign of memory": f"teams use the landmarks when they see them ({teams(self.uses_landmarks)}), but "
                                  "no team with memory ends clearly above the formation once they are hidden "
                                  "(spread_memory).",
+            "no memoryless control yet": f"teams with memory end clearly above the formation on spread_memory "
+                                         f"({teams(self.remembers)}), but no MLP team is saved there to show what "
+                                         "an agent without memory reaches.",
             "not separated": f"teams with memory end clearly above the formation on spread_memory "
                              f"({teams(self.remembers)}), but none clearly above the memoryless MLP.",
             "memory helps": f"teams with memory end clearly above both the formation and the memoryless MLP on "
@@ -241,28 +290,36 @@ class MemoryTestConclusion:
 
 
 def memory_test_conclusion(formation_verdicts: pd.DataFrame, memory_vs_mlp: Mapping[str, str]) -> MemoryTestConclusion:
-    """Decide what the memory test shows, in order: landmarks used in view, then kept in memory, then beyond MLP.
+    """Decide what the memory test shows, in order: landmarks used in view, memory-task runs saved, landmarks kept
+    in memory, a memoryless control saved, and beyond it.
 
     Args:
         formation_verdicts: :func:`verdicts_against` with the landmark-blind formation as the yardstick, for
-            ``simple_spread`` and ``spread_memory``.
+            whichever of ``simple_spread`` and ``spread_memory`` have runs.
         memory_vs_mlp: ``{agent: verdict}`` of each agent with memory against the MLP on ``spread_memory``
-            (:meth:`SeedRange.against`, same mixer).
+            (:meth:`SeedRange.against`, same algorithm); empty when no MLP team is saved there.
 
     Returns:
-        The first step that fails decides: if no team is clearly above the formation on ``simple_spread``,
-        ``"inconclusive"``; else if no team with memory is clearly above it on ``spread_memory``,
-        ``"no sign of memory"``; else if none of those is clearly above the MLP, ``"not separated"``; else
-        ``"memory helps"``.
+        A :class:`MemoryTestConclusion` whose ``verdict`` is the first step that fails (see there).
+
+    Example:
+        >>> v = pd.DataFrame([{"env": "simple_spread", "algo": "mappo", "agent": "gru", "verdict": CLEARLY_ABOVE}])
+        >>> memory_test_conclusion(v.set_index(["env", "algo", "agent"]), {}).verdict
+        'not yet in the data'
     """
     uses = tuple(teams_with_verdict(formation_verdicts, "simple_spread"))
     remembers = tuple(teams_with_verdict(formation_verdicts, "spread_memory", agents=MEMORY_AGENTS))
     remembering_agents = {team.split(" + ")[0] for team in remembers}
     beats = tuple(sorted(a for a, v in memory_vs_mlp.items() if v == CLEARLY_ABOVE and a in remembering_agents))
+    memory_runs = "spread_memory" in formation_verdicts.index.get_level_values("env")
     if not uses:
         verdict = "inconclusive"
+    elif not memory_runs:
+        verdict = "not yet in the data"
     elif not remembers:
         verdict = "no sign of memory"
+    elif not memory_vs_mlp:
+        verdict = "no memoryless control yet"
     elif not beats:
         verdict = "not separated"
     else:

@@ -359,12 +359,15 @@ def _positions(env) -> tuple[np.ndarray, np.ndarray]:
 def record_team_episode(net: AgentNetwork, env_id: str, seed: int = 0, render: bool | int = False) -> TeamEpisode:
     """Play one greedy episode of ``env_id`` with a trained team and record what each agent did and spent.
 
-    The agents act as in :func:`~grsn_edu.rl.team.evaluate_marl` (argmax of their own Q_i, the shared network's
-    state carried from step to step, one core call per step: :class:`~grsn_edu.rl.team.TeamActor`, played by
-    :func:`~grsn_edu.rl.episodes.play_parallel_episode`); only decentralised execution is needed, no mixer.
+    The agents act as in :func:`~grsn_edu.rl.team.evaluate_marl` (each takes the argmax of its own outputs: Q_i
+    for QMIX and VDN, the policy's logits for MAPPO; the shared network's state carried from step to step, one
+    core call per step: :class:`~grsn_edu.rl.team.TeamActor`, played by
+    :func:`~grsn_edu.rl.episodes.play_parallel_episode`); only decentralised execution is needed, no mixer or
+    critic.
 
     Args:
-        net: an :class:`AgentNetwork` (e.g. from :func:`load_marl_agent`); its sizes must match the task.
+        net: an :class:`AgentNetwork` (e.g. from :func:`grsn_edu.rl.marl.load_marl_agent`, any algorithm); its
+            sizes must match the task.
         env_id: one of :data:`grsn_edu.envs.spread.MARL_IDS`.
         seed: the environment's ``reset`` seed.
         render: False for no frames; True for a frame at every step (and after the last); an int k for every

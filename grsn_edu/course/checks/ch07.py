@@ -1,7 +1,8 @@
 """Checks for the exercises of notebook 07 (teams of spiking agents).
 
 Each ``check_*`` tests the reader's answer against the code that recorded the saved teams
-(:func:`grsn_edu.course.recordings.record_team_episode`), with the contract of
+(:func:`grsn_edu.course.recordings.record_team_episode`) or against the worlds of the task itself, with the
+contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
 check returns the function the notebook goes on with (the reference solution from
@@ -10,6 +11,7 @@ check returns the function the notebook goes on with (the reference solution fro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -18,9 +20,10 @@ import torch
 from grsn_edu.course.checks import run_check
 from grsn_edu.course.recordings import TeamEpisode, record_team_episode
 from grsn_edu.course.solutions import ch07 as solutions
+from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.rl.team import AgentNetwork
 
-__all__ = ["check_spikes_per_decision", "example_team_spikes"]
+__all__ = ["check_spikes_per_decision", "example_team_spikes", "check_assign_landmarks", "example_worlds"]
 
 
 # -- Exercise 1 --------------------------------------------------------------------------------------------------
@@ -67,3 +70,66 @@ def _verify_spikes_per_decision(fn: Callable) -> str:
         raise AssertionError(f"with S = {substeps} spiking updates per decision: expected {want.round(3)} spikes "
                              f"per decision for the 3 agents, got {got.round(3)}. Hint: {hint}")
     return "Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps)."
+
+
+# -- Exercise 2 --------------------------------------------------------------------------------------------------
+def example_worlds(episodes: int = 50, env_id: str = "simple_spread") -> tuple[np.ndarray, np.ndarray]:
+    """The starting worlds of ``episodes`` episodes (reset seeds 0, 1, ...), read from agent 0's first
+    observation: ``(agent positions (B, N, 2), landmark positions (B, N, 2))``. Test material for exercise 2."""
+    envs = make_team_envs(env_id, episodes)
+    obs, _ = envs.reset(range(episodes))
+    envs.close()
+    N = obs.shape[1]
+    agents = obs[:, :, 2:4].astype(np.float64)
+    landmarks = agents[:, :1] + obs[:, 0, 4:4 + 2 * N].reshape(episodes, N, 2).astype(np.float64)
+    return agents, landmarks
+
+
+def _total_distance(agents: np.ndarray, landmarks: np.ndarray, assignment: np.ndarray) -> float:
+    return float(np.linalg.norm(agents - landmarks[assignment], axis=-1).sum())
+
+
+def check_assign_landmarks(assign_landmarks: Callable) -> Callable:
+    """Exercise 2: ``assign_landmarks(agent_pos (N, 2), landmark_pos (N, 2)) -> (N,)`` must give each agent its own
+    landmark so that the total distance is least.
+
+    Checked on the starting worlds of 50 simple_spread episodes (:func:`example_worlds`): the answer must be a
+    permutation and its total distance must equal the least over all permutations.
+
+    Returns:
+        ``assign_landmarks`` if it passes, the reference solution while it is still the stub.
+    """
+    return run_check("assign_landmarks", assign_landmarks, solutions.assign_landmarks, _verify_assign_landmarks)
+
+
+def _verify_assign_landmarks(fn: Callable) -> str:
+    agents, landmarks = example_worlds()
+    for b in range(len(agents)):
+        a, lm = agents[b], landmarks[b]
+        N = len(a)
+        want = solutions.assign_landmarks(a, lm)
+        got = np.asarray(fn(a.copy(), lm.copy()))
+        where = f"world {b} (agents at {a.round(2).tolist()}, landmarks at {lm.round(2).tolist()})"
+        if got.shape != (N,):
+            raise AssertionError(f"{where}: expected {N} landmark indices, one per agent, got shape {got.shape}. "
+                                 "Hint: return an array whose entry i is the landmark of agent i.")
+        if sorted(got.astype(int).tolist()) != list(range(N)):
+            raise AssertionError(f"{where}: your assignment {got.tolist()} gives some landmark to two agents (or to "
+                                 "none). Hint: every agent heading for its own nearest landmark is not enough: "
+                                 "each landmark must go to exactly one agent, so choose among the permutations.")
+        got = got.astype(int)
+        best, mine = _total_distance(a, lm, want), _total_distance(a, lm, got)
+        if mine > best + 1e-9:
+            inverse = np.argsort(got)
+            if np.isclose(_total_distance(a, lm, inverse), best):
+                hint = ("you returned, for each landmark, its agent; entry i must be the landmark of agent i (the "
+                        "inverse permutation).")
+            else:
+                hint = ("a permutation, but not the one with the least total distance (choosing one agent at a "
+                        f"time can leave a later agent far away). Try all {math.factorial(N)} permutations "
+                        "(itertools.permutations) and keep the cheapest.")
+            raise AssertionError(f"{where}: your assignment {got.tolist()} has total distance {mine:.3f}, the least "
+                                 f"is {best:.3f} with {want.tolist()}. Hint: {hint}")
+    return (f"Correct: on all {len(agents)} worlds your assignment gives every landmark to one agent, with the least "
+            "total distance.")
+

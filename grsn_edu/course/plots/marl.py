@@ -1,9 +1,10 @@
-"""Figures for notebooks 06 (value decomposition on matrix games) and 07 (teams of spiking agents, QMIX and VDN).
+"""Figures for notebooks 06 (value decomposition on matrix games) and 07 (teams of spiking agents: MAPPO, QMIX, VDN).
 
 * :func:`plot_matrix_game_fits` shows a payoff table beside the joint values VDN and QMIX learn for it.
-* :func:`plot_marl_curves` draws the saved greedy-evaluation curves, one panel per mixer, seeds as bands.
-* :func:`plot_recipe_curves` draws the recipe experiment (``data/marl_recipe``): the first recipe's curve against
-  each variant that changed one of its settings.
+* :func:`plot_marl_curves` draws the saved greedy-evaluation curves, one panel per algorithm, seeds as bands,
+  the scripted baselines as horizontal lines.
+* :func:`plot_recipe_curves` draws the recipe experiment (``data/marl_recipe``, QMIX only, its ``mixer``
+  column): the first recipe's curve against each variant that changed one of its settings.
 * :func:`plot_team_frames`, :func:`team_episode_animation` and :func:`plot_team_trajectories` show a recorded
   team episode (:class:`grsn_edu.course.recordings.TeamEpisode`).
 * :func:`plot_team_spikes` shows how many spikes each agent spends per decision, and one agent's raster.
@@ -24,17 +25,25 @@ from matplotlib.patches import Rectangle
 from grsn_edu.course.plots import core_color
 from grsn_edu.course.plots.rl import SPIKE_COLOR, _figure, agent_label, seed_spread
 
-__all__ = ["MIXER_LABELS", "BASELINE_LABELS", "BASELINE_STYLES", "RECIPE_CURVE_COLUMNS", "TEAM_RETURN_LABEL",
-           "OBS_SEGMENTS", "plot_task_view", "plot_matrix_game_fits", "plot_marl_curves", "plot_recipe_curves",
-           "plot_team_frames", "team_episode_animation", "plot_team_trajectories", "plot_team_spikes"]
+__all__ = ["MIXER_LABELS", "ALGO_LABELS", "ALGO_ORDER", "BASELINE_LABELS", "BASELINE_STYLES", "RECIPE_CURVE_COLUMNS",
+           "TEAM_RETURN_LABEL", "OBS_SEGMENTS", "plot_task_view", "plot_matrix_game_fits", "plot_marl_curves",
+           "plot_recipe_curves", "plot_team_frames", "team_episode_animation", "plot_team_trajectories",
+           "plot_team_spikes"]
 
 MIXER_LABELS = {"vdn": "VDN (sum)", "qmix": "QMIX (monotonic mixer)"}
-#: Legend labels of the baseline rows of ``data/marl/summary.csv`` (mixer ``none``).
+#: Panel titles of the multi-agent algorithms (the ``algo`` column of ``data/marl``).
+ALGO_LABELS = {"mappo": "MAPPO (centralised critic)", **MIXER_LABELS}
+#: The order in which the algorithms' panels appear (others after these, as they first appear).
+ALGO_ORDER = ("mappo", "qmix", "vdn")
+#: Legend labels of the baseline rows of ``data/marl/summary.csv`` (algo ``none``).
 BASELINE_LABELS = {"random": "random actions", "formation": "landmark-blind formation",
-                   "scripted": "scripted full-state controller"}
+                   "memoryless": "own-observation team, no memory", "memory": "own-observation team, memory",
+                   "scripted": "full-state controller"}
 #: Line styles of those baselines: each its own colour and dash, so that none is mistaken for another.
 BASELINE_STYLES = {"random": {"color": core_color("random"), "ls": ":", "lw": 2.0},
                    "formation": {"color": "#8c564b", "ls": "-.", "lw": 1.6},
+                   "memoryless": {"color": "#e377c2", "ls": (0, (3, 1, 1, 1, 1, 1)), "lw": 1.6},
+                   "memory": {"color": "#17becf", "ls": (0, (5, 2)), "lw": 1.6},
                    "scripted": {"color": "k", "ls": "--", "lw": 1.2}}
 TEAM_RETURN_LABEL = "team return\n(rewards summed over 3 agents and 25 steps)"
 X_LABELS = {"episode": "training episodes (25 steps each)", "env_steps": "training experience (environment steps)"}
@@ -130,50 +139,74 @@ def plot_matrix_game_fits(fits: Sequence, title: str = "A cooperative matrix gam
 
 
 # -- learning curves ---------------------------------------------------------------------------------------------
+def _baseline_lines(summary: pd.DataFrame | None, env_id: str, names: Sequence[str] | None) -> list[tuple]:
+    """``[(names, value)]``: the baseline rows (algo ``none``) of ``env_id``, those within 0.05 of each other
+    merged into one line (on simple_spread the observation-based teams and the full-state controller score
+    alike)."""
+    if summary is None:
+        return []
+    for col in ("env", "agent", "algo", "final_eval_return"):
+        if col not in summary:
+            raise ValueError(f"summary needs a {col!r} column (rows of data/marl/summary.csv); "
+                             f"got {list(summary.columns)}")
+    rows = summary[(summary["env"] == env_id) & (summary["algo"] == "none")]
+    values = rows.groupby("agent", sort=False)["final_eval_return"].mean()
+    order = [n for n in (names if names is not None else BASELINE_LABELS) if n in values.index]
+    order += [n for n in values.index if n not in order and names is None]
+    lines: list[tuple] = []
+    for name in order:
+        for k, (group, value) in enumerate(lines):
+            if abs(value - values[name]) < 0.05:
+                lines[k] = (group + (name,), value)
+                break
+        else:
+            lines.append(((name,), float(values[name])))
+    return lines
+
+
 def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: str, x: str = "episode",
-                     agents: Sequence[str] | None = None, mixers: Sequence[str] | None = None,
-                     references: Mapping[str, float] | None = None, title: str | None = None) -> Figure:
-    """Greedy evaluation team return against training, one panel per mixer: median over seeds, band min to max.
+                     agents: Sequence[str] | None = None, algos: Sequence[str] | None = None,
+                     baselines: Sequence[str] | None = None, references: Mapping[str, float] | None = None,
+                     title: str | None = None) -> Figure:
+    """Greedy evaluation team return against training, one panel per algorithm: median over seeds, band min to max.
 
     Args:
-        evals: rows of ``data/marl/eval_curves.csv``: ``env``, ``agent``, ``mixer``, ``seed``, ``episode``,
+        evals: rows of ``data/marl/eval_curves.csv``: ``env``, ``agent``, ``algo``, ``seed``, ``episode``,
             ``env_steps``, ``eval_return_mean``.
-        summary: rows of ``data/marl/summary.csv`` (or any frame with its ``env``, ``agent``, ``mixer`` and
-            ``final_eval_return`` columns); its baseline rows of ``env_id`` (mixer ``none``: ``random`` actions,
-            the landmark-blind ``formation``, the ``scripted`` full-state controller) are drawn as horizontal
-            lines, each in its own style (:data:`BASELINE_STYLES`). None for no lines.
+        summary: rows of ``data/marl/summary.csv`` (or any frame with its ``env``, ``agent``, ``algo`` and
+            ``final_eval_return`` columns); its baseline rows of ``env_id`` (algo ``none``, named in
+            :data:`BASELINE_LABELS`) are drawn as horizontal lines, each in its own style
+            (:data:`BASELINE_STYLES`), baselines that score the same (within 0.05) as one line. None for no lines.
         env_id: which task to draw.
         x: ``"episode"`` or ``"env_steps"``, the horizontal axis.
         agents: which agents, in legend order (default: all present).
-        mixers: which mixers, one panel each (default: those present, QMIX first).
-        references: more horizontal lines, ``{label: team return}`` (e.g. a scripted policy).
+        algos: which algorithms, one panel each (default: those present, in :data:`ALGO_ORDER`).
+        baselines: which baseline rows to draw (default: all of them).
+        references: more horizontal lines, ``{label: team return}`` (e.g. a live run's final return).
         title: the figure title (default names the task).
     """
     if x not in X_LABELS:
         raise ValueError(f"x must be one of {list(X_LABELS)}, got {x!r}")
-    for col in ("env", "agent", "mixer", "seed", x, "eval_return_mean"):
+    for col in ("env", "agent", "algo", "seed", x, "eval_return_mean"):
         if col not in evals:
             raise ValueError(f"evals need a {col!r} column (rows of data/marl/eval_curves.csv); "
                              f"got {list(evals.columns)}")
     frame = evals[evals["env"] == env_id]
     if frame.empty:
         raise ValueError(f"no evaluation curves for {env_id!r}; tasks present: {sorted(set(evals['env']))}")
-    present = [m for m in ("qmix", "vdn") if m in set(frame["mixer"])] + \
-        [m for m in dict.fromkeys(frame["mixer"]) if m not in ("qmix", "vdn")]
-    mixers = [m for m in (mixers or present) if m in present]
-    if not mixers:
-        raise ValueError(f"none of the mixers asked for is in the curves of {env_id!r}; present: {present}")
+    present = [m for m in ALGO_ORDER if m in set(frame["algo"])] + \
+        [m for m in dict.fromkeys(frame["algo"]) if m not in ALGO_ORDER]
+    algos = [m for m in (algos or present) if m in present]
+    if not algos:
+        raise ValueError(f"none of the algorithms asked for is in the curves of {env_id!r}; present: {present}")
     order = list(agents) if agents is not None else \
         [a for a in ("mlp", "lif", "gru", "grsn") if a in set(frame["agent"])] + \
         [a for a in dict.fromkeys(frame["agent"]) if a not in ("mlp", "lif", "gru", "grsn")]
-    baselines = {}
-    if summary is not None:
-        rows = summary[(summary["env"] == env_id) & (summary["mixer"] == "none")]
-        baselines = rows.groupby("agent", sort=False)["final_eval_return"].mean().to_dict()
-    fig = _figure(6.0 * len(mixers), 4.4)
-    axes = np.atleast_1d(fig.subplots(1, len(mixers), sharey=True))
-    for ax, mixer in zip(axes, mixers):
-        sub = frame[frame["mixer"] == mixer].rename(columns={x: "global_step"})
+    lines = _baseline_lines(summary, env_id, baselines)
+    fig = _figure(6.0 * len(algos), 4.6)
+    axes = np.atleast_1d(fig.subplots(1, len(algos), sharey=True))
+    for ax, algo in zip(axes, algos):
+        sub = frame[frame["algo"] == algo].rename(columns={x: "global_step"})
         band = seed_spread(sub[["env", "agent", "seed", "global_step", "eval_return_mean"]], "eval_return_mean")
         n_seeds = sub.groupby("agent")["seed"].nunique().to_dict()
         for agent in order:
@@ -186,17 +219,22 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
                     label=f"{agent_label(agent)} ({n} seed{'s' if n != 1 else ''})")
             if n > 1:
                 ax.fill_between(line["global_step"], line["min"], line["max"], color=color, alpha=0.15, lw=0)
-        for name, value in baselines.items():
-            style = BASELINE_STYLES.get(name, {"color": "#555555", "ls": (0, (5, 1, 1, 1, 1, 1)), "lw": 1.2})
-            ax.axhline(value, **style, label=f"{BASELINE_LABELS.get(name, name)} ({value:.1f})")
+        for names, value in lines:
+            style = BASELINE_STYLES.get(names[0], {"color": "#555555", "ls": (0, (5, 1, 1, 1, 1, 1)), "lw": 1.2})
+            ax.axhline(value, **style, label=f"{' = '.join(BASELINE_LABELS.get(n, n) for n in names)} ({value:.1f})")
         for k, (label, value) in enumerate((references or {}).items()):  # thin grey, unlike the baselines
             ax.axhline(value, color="#555555", ls=["-", (0, (1, 3)), (0, (6, 3))][k % 3], lw=1,
                        label=f"{label} ({value:.1f})")
         ax.set_xlabel(X_LABELS[x])
         ax.set_ylabel(TEAM_RETURN_LABEL if ax is axes[0] else "")
-        ax.set_title(f"{MIXER_LABELS.get(mixer, mixer)}: greedy evaluation", fontsize=10)
-        ax.legend(fontsize=8, loc="best")
+        ax.set_title(f"{ALGO_LABELS.get(algo, algo)}: greedy evaluation", fontsize=10)
         ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    seen = dict(zip(labels, handles))
+    for ax in axes[1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen), fontsize=8, loc="outside lower center", ncols=min(4, len(seen)))
     fig.suptitle(title or f"Learning on {env_id} (line: median over seeds, band: min to max; higher is better)")
     return fig
 
