@@ -106,7 +106,7 @@ def batched_mappo(agent: str, episodes: int, seed: int) -> float:
     """Steps per second of MAPPO's loop: a rollout of 32 episodes, then its update."""
     spec = MARL_AGENTS[agent]
     torch.manual_seed(seed)
-    cfg = MAPPOConfig(core=spec["core"], core_options=dict(spec["core_options"])).validate()
+    cfg = MAPPOConfig(core=spec["core"], core_options=dict(spec["policy_core_options"])).validate()
     net, critic = agent_network(cfg, 18, 3, 5), TeamCritic(54, cfg.critic_hidden)
     opt = torch.optim.Adam(list(net.parameters()) + list(critic.parameters()), lr=cfg.lr)
     envs = make_team_envs("simple_spread", cfg.num_envs)

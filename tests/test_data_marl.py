@@ -129,3 +129,30 @@ def test_recipe_data_schema_and_agreement_with_its_curves(load_script):
         assert ev["eval_return_mean"].iloc[-1] == pytest.approx(row.final_eval_return)
         assert ev["eval_return_mean"].max() == pytest.approx(row.best_eval_return)
         assert ev["wall_time_s"].iloc[-1] == pytest.approx(row.wall_time_s)
+
+
+# -- data/marl_variants -------------------------------------------------------------------------------------------
+
+#: The runs of data/marl_variants and the core options each has in place of its grid cell's.
+VARIANTS = {("simple_spread", "grsn", "mappo", 0): {"readout": "spikes"}}
+
+
+def test_variant_runs_are_their_grid_cells_but_for_one_setting():
+    folder = DATA.parent / "marl_variants"
+    summary = read_csv(folder / "summary.csv", MARL_SUMMARY_COLUMNS)
+    evals = read_csv(folder / "eval_curves.csv", KEY + MARL_EVAL_COLUMNS)
+    trains = read_csv(folder / "train_curves.csv", KEY + MARL_TRAIN_COLUMNS)
+    learned = summary[summary["algo"] != "none"]
+    assert set(learned[KEY].itertuples(index=False, name=None)) == set(VARIANTS)
+    ev_by_run, tr_by_run = dict(list(evals.groupby(KEY))), dict(list(trains.groupby(KEY)))
+    for row in learned.itertuples(index=False):
+        run = (row.env, row.agent, row.algo, row.seed)
+        cfg = grid_config(*run)
+        assert cfg.core_options != VARIANTS[run]
+        cfg.core_options = VARIANTS[run]
+        expected = marl_run_summary(vars(cfg), ev_by_run[run], tr_by_run[run])
+        assert row.final_eval_return == pytest.approx(expected["final_eval_return"])
+        assert row.best_eval_return == pytest.approx(expected["best_eval_return"])
+        assert ev_by_run[run]["episode"].iloc[-1] == cfg.episodes
+        _, saved = load_marl_agent(folder / "agents" / f"{row.env}-{row.agent}-{row.algo}.pt")
+        assert saved == cfg  # the grid cell's settings, but for the one above

@@ -179,14 +179,18 @@ def summary_table(summary: pd.DataFrame, target: float = 475.0) -> pd.DataFrame:
 
 # -- cooperative multi-agent grid (data/marl/) ------------------------------------------------------------------------
 
-#: Agents of the multi-agent grid: core and core options. Spiking agents' heads read the spikes only: reading the
-#: membrane too (as on CartPole) let GRSN+QMIX runs diverge, the membrane being unbounded in the spread tasks'
-#: unbounded world (``scripts/marl_recipe.py`` and ``data/marl_recipe/`` show it).
+#: Agents of the multi-agent grid: core and core options, by algorithm family. With QMIX and VDN, spiking agents'
+#: Q heads read the spikes only: reading the membrane too let GRSN+QMIX runs diverge, the membrane being
+#: unbounded in the spread tasks' unbounded world (``scripts/marl_recipe.py`` and ``data/marl_recipe/``). With
+#: MAPPO (``policy_core_options``) they read spikes and membrane and GRSN starts from a membrane decay of 0.5, as
+#: the CartPole grid's recurrent-PPO agents do (``data/marl_variants/`` has MAPPO's GRSN team with the QMIX
+#: options beside it).
 MARL_AGENTS = {
-    "mlp": {"core": "mlp", "core_options": {}},
-    "gru": {"core": "gru", "core_options": {}},
-    "lif": {"core": "lif", "core_options": {"readout": "spikes"}},
-    "grsn": {"core": "grsn", "core_options": {"readout": "spikes"}},
+    "mlp": {"core": "mlp", "core_options": {}, "policy_core_options": {}},
+    "gru": {"core": "gru", "core_options": {}, "policy_core_options": {}},
+    "lif": {"core": "lif", "core_options": {"readout": "spikes"}, "policy_core_options": {"readout": "both"}},
+    "grsn": {"core": "grsn", "core_options": {"readout": "spikes"},
+             "policy_core_options": {"readout": "both", "beta": 0.5}},
 }
 MARL_SUMMARY_COLUMNS = ["env", "agent", "algo", "seed", "episodes", "final_eval_return", "best_eval_return",
                         "final_train_ma20", "spikes_per_decision", "wall_time_s"]
@@ -267,8 +271,9 @@ def marl_cell_config(env_id: str, agent: str, algo: str, seed: int, episodes: in
     if agent not in MARL_AGENTS:
         raise ValueError(f"unknown agent {agent!r}; known agents: {', '.join(MARL_AGENTS)}")
     spec = MARL_AGENTS[agent]
+    core_options = spec["policy_core_options"] if algo == "mappo" else spec["core_options"]
     return marl_config(algo, env_id=env_id, core=spec["core"], seed=seed, episodes=episodes,
-                       core_options=dict(spec["core_options"]), **(options or {})).validate()
+                       core_options=dict(core_options), **(options or {})).validate()
 
 
 def reproduce_marl(envs, agents, algos, seeds, episodes: int, runs_dir: Path, data_dir: Path,
