@@ -1,4 +1,5 @@
-"""Regenerate ``data/cartpole/``: the grid of recurrent-PPO runs behind notebooks 04, 05 and 07.
+"""The grids behind ``data/``: ``data/cartpole/`` (recurrent PPO, notebooks 04, 05 and 08) and ``data/marl/``
+(teams of agents, notebooks 07 and 08).
 
     grsn-edu reproduce cartpole                                  # the full grid (hours on 2 cores)
     grsn-edu reproduce cartpole --envs CartPole-V --agents gru grsn --seeds 0 1
