@@ -177,6 +177,19 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     assert summary.loc[summary.agent == "memory", "final_eval_return"].item() == -21.0
     for algo in ("vdn", "mappo"):
         assert load_marl_agent(tmp_path / "data" / "agents" / f"spread_memory-mlp-{algo}.pt")[1].algo == algo
+    # the same cell started again elsewhere and not finished: its half-trained weights never replace the agent file
+    import shutil
+
+    agent_file = tmp_path / "data" / "agents" / "spread_memory-mlp-mappo.pt"
+    saved = agent_file.read_bytes()
+    again = tmp_path / "again" / "spread_memory-mlp-mappo-s0"
+    shutil.copytree(tmp_path / "runs" / "spread_memory-mlp-mappo-s0", again)
+    ev = pd.read_csv(again / "eval_curve.csv")
+    ev.iloc[:1].to_csv(again / "eval_curve.csv", index=False)
+    ckpt = load_checkpoint(again / "checkpoint.pt")
+    torch.save({**ckpt, "model": {k: torch.zeros_like(v) for k, v in ckpt["model"].items()}}, again / "checkpoint.pt")
+    rep.collect_marl(tmp_path / "again", tmp_path / "data", ["spread_memory"])
+    assert agent_file.read_bytes() == saved
     with pytest.raises(SystemExit, match="unknown agent 'lstm'"):
         main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir",
               str(tmp_path / "d")])

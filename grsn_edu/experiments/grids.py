@@ -107,17 +107,21 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
         collect(runs_dir, data_dir)
 
 
-def _save_agents(summary: pd.DataFrame, group_key: list[str], run_name, data_dir: Path, payload) -> None:
-    """Save the lowest seed of each group as ``agents/<group>.pt`` when its run folder is here.
+def _save_agents(summary: pd.DataFrame, group_key: list[str], run_name, data_dir: Path, payload,
+                 finished: set) -> None:
+    """Save the lowest seed of each group as ``agents/<group>.pt`` when its run folder is here and finished.
 
-    When that run folder is gone (an earlier session's scratch), the agent file already in ``data_dir`` stays.
+    ``finished`` holds the run folders whose runs are complete (the ones merged into the data). When the lowest
+    seed's folder is gone (an earlier session's scratch) or holds an unfinished run (the same cell started again
+    elsewhere), the agent file already in ``data_dir`` stays.
     """
     for group, rows in summary.groupby(group_key):
         group = group if isinstance(group, tuple) else (group,)
         seed = int(rows["seed"].min())
-        ckpt_path = run_name(*group, seed) / "checkpoint.pt"
+        run = run_name(*group, seed)
+        ckpt_path = run / "checkpoint.pt"
         target = data_dir / "agents" / ("-".join(group) + ".pt")
-        if ckpt_path.is_file():
+        if run in finished and ckpt_path.is_file():
             save_checkpoint(target, {**payload(load_checkpoint(ckpt_path)), "seed": seed})
         elif not target.is_file():
             print(f"note: no checkpoint for {'-'.join(group)} seed {seed} under the runs folder and none in {target}")
@@ -129,13 +133,14 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
     Runs still in progress (or interrupted) are left out, so the data never mixes budgets. Rows already in
     ``data_dir`` for runs that are not under ``runs_dir`` are kept.
     """
-    evals, trains, rows = [], [], []
+    evals, trains, rows, finished = [], [], [], set()
     for run in sorted(Path(runs_dir).glob("*-s*")):
         if not (run / "config.json").is_file():
             continue
         cfg = json.loads((run / "config.json").read_text())
         if not _finished(run, cfg["total_steps"]):
             continue
+        finished.add(run)
         agent = cfg["core"] + ("-notap" if cfg["substeps"] > 1 else "")
         key = {"env": cfg["env_id"], "agent": agent, "seed": cfg["seed"]}
         ev = read_csv(run / "eval_curve.csv", EVAL_COLUMNS)
@@ -153,7 +158,8 @@ def collect(runs_dir: Path, data_dir: Path) -> pd.DataFrame:
     merge_csv(data_dir / "train_curves.csv", pd.concat(trains) if trains else empty, first, first + TRAIN_COLUMNS)
     summary = merge_csv(data_dir / "summary.csv", new_summary, first, SUMMARY_COLUMNS)
     _save_agents(summary, ["env", "agent"], lambda e, a, s: Path(runs_dir) / f"{e}-{a}-s{s}", data_dir,
-                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"]})
+                 lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "global_step": ckpt["global_step"]},
+                 finished)
     return summary
 
 
@@ -336,11 +342,12 @@ def run_key(cfg: dict) -> dict:
 def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
     """Merge finished multi-agent runs (and the baselines of each task) into ``data_dir``; rows of runs that are
     not under ``runs_dir`` are kept."""
-    evals, trains, rows = [], [], []
+    evals, trains, rows, finished_runs = [], [], [], set()
     for run in sorted(Path(runs_dir).glob("*-s*")):
         finished = read_finished_marl_run(run)
         if finished is None:
             continue
+        finished_runs.add(run)
         cfg, ev, tr = finished
         key = run_key(cfg)
         evals.append(ev.assign(**key))
@@ -362,5 +369,5 @@ def collect_marl(runs_dir: Path, data_dir: Path, envs) -> pd.DataFrame:
     _save_agents(summary[summary["algo"] != "none"], ["env", "agent", "algo"],
                  lambda e, a, m, s: Path(runs_dir) / f"{e}-{a}-{m}-s{s}", data_dir,
                  lambda ckpt: {"config": ckpt["config"], "model": ckpt["model"], "episode": ckpt["episode"],
-                               "task_sizes": ckpt["task_sizes"]})
+                               "task_sizes": ckpt["task_sizes"]}, finished_runs)
     return summary
