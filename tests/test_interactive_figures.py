@@ -171,8 +171,8 @@ def test_every_interactive_figure_redraws_in_a_kernel(notebook):
     keep = sorted({i for t in targets for i in needed_cells(source.cells, t)})
     nb = nbformat.v4.new_notebook(metadata={k: v for k, v in source.metadata.items() if k != "widgets"})
     # Every cell here runs in seconds (the whole test takes about 10 s). On this kind of machine the client now and
-    # then misses the kernel's reply on its zmq socket and only sees it when the wait times out, so a long timeout
-    # turns each miss into a long stall: 120 s keeps a real limit and bounds the stall.
+    # then waits with the kernel idle until the cell's timeout and then goes on (it looks like a missed wake-up on
+    # its zmq socket; not verified), so the timeout bounds the stall: 120 s keeps a real limit and a short stall.
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
 
