@@ -10,8 +10,7 @@ import pytest
 import torch
 from pettingzoo.test import parallel_api_test
 
-import grsn_edu.rl.mappo as mappo
-import grsn_edu.rl.qmix as qmix
+import grsn_edu.rl.team as team
 from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES, SpreadMemoryEnv, make_marl_env
 from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.experiments.cli import main
@@ -236,9 +235,8 @@ def test_obs_clip_bounds_what_the_agents_and_the_mixer_see(tmp_path):
 
 @pytest.mark.parametrize("algo", ["qmix", "mappo"])
 def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys, algo):
-    module = qmix if algo == "qmix" else mappo
     cfg = marl_config(algo, env_id="simple_spread", core="gru", **TINY[algo])
-    real, calls = module.eval_row, []
+    real, calls = team.eval_row, []  # both trainers evaluate and checkpoint through team.evaluate_and_save
 
     def crashing_eval(*args, **kwargs):
         calls.append(1)
@@ -246,11 +244,11 @@ def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys
             raise KeyboardInterrupt("simulated crash")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(module, "eval_row", crashing_eval)
+    monkeypatch.setattr(team, "eval_row", crashing_eval)
     with pytest.raises(KeyboardInterrupt):
         train_team(cfg, tmp_path, progress=False)
     assert load_checkpoint(tmp_path / "checkpoint.pt")["episode"] == 8 and read_finished_marl_run(tmp_path) is None
-    monkeypatch.setattr(module, "eval_row", real)
+    monkeypatch.setattr(team, "eval_row", real)
     other = marl_config(algo, env_id="simple_spread", core="gru", **{**TINY[algo], "seed": 1})
     with pytest.raises(ValueError, match="settings differ"):
         train_team(other, tmp_path, resume=True, progress=False)

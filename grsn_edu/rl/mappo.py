@@ -40,9 +40,9 @@ from grsn_edu.rl.team import (
     TeamConfig,
     TeamProgress,
     agent_network,
-    eval_row,
+    evaluate_and_save,
+    finish_team_run,
     play_team_episodes,
-    run_summary,
     team_envs,
 )
 from grsn_edu.rl.training import RunFolder, seed_run
@@ -237,13 +237,5 @@ def train_mappo(cfg: MAPPOConfig, out_dir: str | Path, resume: bool = False, pro
         run.train_rows.append({"episode": done, "env_steps": env_steps, "team_return": float(ep["return"].mean()),
                                "loss": stats["policy_loss"] + cfg.vf_coef * stats["value_loss"]})
         bar.update(B, run.train_rows, ev=f"{stats['explained_variance']:.2f}")
-        if done % cfg.eval_interval == 0 or done == cfg.episodes:  # 3. evaluate and checkpoint
-            run.eval_rows.append(eval_row(eval_envs, net, cfg, done, env_steps, run.wall_time()))
-            bar.greedy = run.eval_rows[-1]["eval_return_mean"]
-            run.save(parts, episode=done, env_steps=env_steps, task_sizes=[O, N, A, S])
-    bar.close()
-    envs.close()
-    eval_envs.close()
-    if start >= cfg.episodes:
-        run.write_curves()
-    return run_summary(run.train_rows, run.eval_rows)
+        evaluate_and_save(run, parts, eval_envs, net, cfg, bar, done, env_steps, [O, N, A, S])  # 3. evaluate
+    return finish_team_run(run, bar, start, cfg, envs, eval_envs)

@@ -52,11 +52,11 @@ from grsn_edu.rl.team import (
     agent_network,
     env_sizes,  # noqa: F401
     epsilon_greedy,
-    eval_row,
+    evaluate_and_save,
     evaluate_marl,  # noqa: F401
+    finish_team_run,
     play_team_episodes,
     run_episode,  # noqa: F401
-    run_summary,
     team_envs,
 )
 from grsn_edu.rl.training import RunFolder, seed_run
@@ -236,13 +236,5 @@ def train_marl(cfg: MARLConfig, out_dir: str | Path, resume: bool = False, progr
         run.train_rows.append({"episode": done, "env_steps": env_steps, "team_return": float(ep["return"].mean()),
                                "loss": float(np.mean(losses)) if losses else float("nan")})
         bar.update(B, run.train_rows, eps=f"{epsilon:.2f}")
-        if done % cfg.eval_interval == 0 or done == cfg.episodes:  # 4. evaluate and checkpoint
-            run.eval_rows.append(eval_row(eval_envs, net, cfg, done, env_steps, run.wall_time()))
-            bar.greedy = run.eval_rows[-1]["eval_return_mean"]
-            run.save(parts, episode=done, env_steps=env_steps, task_sizes=[O, N, A, S])
-    bar.close()
-    envs.close()
-    eval_envs.close()
-    if start >= cfg.episodes:  # resumed a finished run: nothing ran, the files are rewritten as they were
-        run.write_curves()
-    return run_summary(run.train_rows, run.eval_rows)
+        evaluate_and_save(run, parts, eval_envs, net, cfg, bar, done, env_steps, [O, N, A, S])  # 4. evaluate
+    return finish_team_run(run, bar, start, cfg, envs, eval_envs)

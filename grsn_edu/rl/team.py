@@ -33,8 +33,9 @@ from grsn_edu.snn.trace import Trace
 from grsn_edu.util.validation import check_int
 
 __all__ = ["TEAM_EVAL_COLUMNS", "TEAM_TRAIN_COLUMNS", "TeamConfig", "team_envs", "agent_network", "TeamProgress",
-           "eval_row", "run_summary", "AgentNetwork", "env_sizes", "TeamActor", "run_episode", "evaluate_marl",
-           "play_team_episodes", "epsilon_greedy", "greedy", "evaluate_team"]
+           "eval_row", "run_summary", "evaluate_and_save", "finish_team_run", "AgentNetwork", "env_sizes",
+           "TeamActor", "run_episode", "evaluate_marl", "play_team_episodes", "epsilon_greedy", "greedy",
+           "evaluate_team"]
 
 
 #: Columns of a multi-agent run's ``train_curve.csv``: one row per batch of training episodes played together
@@ -138,6 +139,29 @@ def run_summary(train_rows: list[dict], eval_rows: list[dict]) -> dict:
             "final_train_ma20": float(np.mean(recent)) if recent else float("nan"),
             "spikes_per_decision": last.get("spikes_per_decision", float("nan")),
             "wall_time_s": last.get("wall_time_s", float("nan"))}
+
+
+def evaluate_and_save(run, parts: dict, eval_envs: TeamEnvBatch, net: AgentNetwork, cfg: TeamConfig,
+                      bar: TeamProgress, done: int, env_steps: int, task_sizes) -> None:
+    """The last step of every multi-agent trainer's loop: at each ``eval_interval`` and at the final episode, a
+    greedy evaluation (:func:`eval_row`) shown on the bar, then a checkpoint (``run``, a
+    :class:`~grsn_edu.rl.training.RunFolder`) that a resumed run starts from. ``task_sizes`` is
+    ``[obs, agents, actions, state]``, stored so that a saved agent can be rebuilt without its environment."""
+    if done % cfg.eval_interval == 0 or done == cfg.episodes:
+        run.eval_rows.append(eval_row(eval_envs, net, cfg, done, env_steps, run.wall_time()))
+        bar.greedy = run.eval_rows[-1]["eval_return_mean"]
+        run.save(parts, episode=done, env_steps=env_steps, task_sizes=list(task_sizes))
+
+
+def finish_team_run(run, bar: TeamProgress, start: int, cfg: TeamConfig, *envs: TeamEnvBatch) -> dict:
+    """Close the bar and the environments and return :func:`run_summary`. A resumed run that had already finished
+    (``start >= episodes``) ran nothing, so its curve files are rewritten as they were."""
+    bar.close()
+    for batch in envs:
+        batch.close()
+    if start >= cfg.episodes:
+        run.write_curves()
+    return run_summary(run.train_rows, run.eval_rows)
 
 
 class AgentNetwork(nn.Module):
