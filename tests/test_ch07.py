@@ -90,6 +90,12 @@ def test_plot_marl_curves():
         ["landmark-blind formation (-66.7)"]
     two = plots.plot_marl_curves(pd.concat([_curves(), _curves().assign(algo="qmix")]), None, "spread_memory")
     assert [ax.get_title().split(":")[0] for ax in two.axes] == ["MAPPO (centralised critic)", "QMIX (monotonic mixer)"]
+    # three algorithms: two panels a row (readable at a page's width), the legend in the fourth place, off the data
+    three = plots.plot_marl_curves(pd.concat([_curves(), _curves().assign(algo="qmix"), _curves().assign(algo="vdn")]),
+                                   summary, "spread_memory")
+    assert three.get_size_inches()[0] <= 12 and len(three.axes) == 4 and not three.legends
+    assert not three.axes[3].axison and three.axes[3].get_legend() is not None
+    assert three.axes[2].get_ylabel() and not three.axes[1].get_ylabel()
     with pytest.raises(ValueError, match="no evaluation curves"):
         plots.plot_marl_curves(_curves(), None, "simple_spread")
     with pytest.raises(ValueError, match="x must be one of"):

@@ -203,8 +203,12 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
         [a for a in ("mlp", "lif", "gru", "grsn") if a in set(frame["agent"])] + \
         [a for a in dict.fromkeys(frame["agent"]) if a not in ("mlp", "lif", "gru", "grsn")]
     lines = _baseline_lines(summary, env_id, baselines)
-    fig = _figure(6.0 * len(algos), 4.6)
-    axes = np.atleast_1d(fig.subplots(1, len(algos), sharey=True))
+    # at most two panels a row, so that the figure stays readable on a page about 700 pixels wide
+    ncols = min(2, len(algos))
+    nrows = -(-len(algos) // ncols)
+    fig = _figure(6.0 * ncols, 4.2 * nrows + 0.6)
+    grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    axes, spare = grid.ravel()[:len(algos)], grid.ravel()[len(algos):]
     for ax, algo in zip(axes, algos):
         sub = frame[frame["algo"] == algo].rename(columns={x: "global_step"})
         band = seed_spread(sub[["env", "agent", "seed", "global_step", "eval_return_mean"]], "eval_return_mean")
@@ -226,7 +230,8 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
             ax.axhline(value, color="#555555", ls=["-", (0, (1, 3)), (0, (6, 3))][k % 3], lw=1,
                        label=f"{label} ({value:.1f})")
         ax.set_xlabel(X_LABELS[x])
-        ax.set_ylabel(TEAM_RETURN_LABEL if ax is axes[0] else "")
+        ax.set_ylabel(TEAM_RETURN_LABEL if ax in grid[:, 0] else "")
+        ax.yaxis.set_tick_params(labelleft=True)
         ax.set_title(f"{ALGO_LABELS.get(algo, algo)}: greedy evaluation", fontsize=10)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -234,7 +239,13 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
     for ax in axes[1:]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
-    fig.legend(list(seen.values()), list(seen), fontsize=8, loc="outside lower center", ncols=min(4, len(seen)))
+    if len(spare):  # the empty panel of an odd count holds the legend, off the data
+        for ax in spare:
+            ax.axis("off")
+        spare[0].legend(list(seen.values()), list(seen), fontsize=8, loc="center", frameon=False)
+    else:
+        fig.legend(list(seen.values()), list(seen), fontsize=8, loc="outside lower center",
+                   ncols=min(4, len(seen)))
     fig.suptitle(title or f"Learning on {env_id} (line: median over seeds, band: min to max; higher is better)")
     return fig
 
