@@ -368,7 +368,7 @@ def plot_team_frames(episode, n: int = 6, shrink: int = 4, title: str | None = N
 
 
 def team_episode_animation(episode, shrink: int = 4, interval_ms: int = 200, title: str | None = None):
-    """An animation of a team episode's rendered frames, to show inline with ``HTML(anim.to_jshtml())``.
+    """An animation of a team episode's rendered frames; show it with ``animation_gif`` (``plots.animation``).
 
     Args:
         episode: a :class:`grsn_edu.course.recordings.TeamEpisode` recorded with ``render``.

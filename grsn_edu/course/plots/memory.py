@@ -85,7 +85,7 @@ def plot_pulse_decay(traces: Mapping[float, Sequence[float]], amplitude: float,
     ax.set_ylabel("membrane potential $U_t$ (threshold units)")
     ax.set_title(title)
     ax.set_ylim(bottom=-0.02)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes, off the curves
     return fig
 
 

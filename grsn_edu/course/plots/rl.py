@@ -402,7 +402,7 @@ def plot_episode_internals(episode, start: int = 0, stop: int | None = None, ras
     ax_angle.set_ylabel("angle (degrees)")
     span = np.degrees(np.abs(steps["pole_angle"]).max())
     ax_angle.set_ylim(-max(span * 1.3, 1.0), max(span * 1.3, 1.0))
-    ax_angle.legend(fontsize=8, loc="upper right")
+    ax_angle.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)  # off the data
 
     for action, color in PUSH_COLORS.items():
         at = steps["t"][steps["action"] == action]
@@ -460,7 +460,7 @@ def _small(frame: np.ndarray, shrink: int) -> np.ndarray:
 
 
 def episode_animation(episode, shrink: int = 3, interval_ms: int = 100, title: str | None = None):
-    """An animation of an episode's rendered frames, to show inline with ``HTML(anim.to_jshtml())``.
+    """An animation of an episode's rendered frames; show it with ``animation_gif`` (``plots.animation``).
 
     Args:
         episode: a :class:`grsn_edu.course.recordings.Episode` recorded with ``render``.
