@@ -104,6 +104,7 @@ def figure_problems(page, where: str, figure) -> list[str]:
     controls = figure.locator(".widget-slider, .widget-dropdown")
     for k in range(controls.count()):
         control = controls.nth(k)
+        control.scroll_into_view_if_needed()  # a tall figure can leave its controls under the toolbar
         label = control.locator(".widget-label").inner_text()
         if "widget-dropdown" in (control.get_attribute("class") or ""):
             select = control.locator("select")
@@ -113,6 +114,10 @@ def figure_problems(page, where: str, figure) -> list[str]:
         else:
             track = control.locator(".noUi-base").bounding_box()
             handle = control.locator(".noUi-handle").bounding_box()
+            shown = page.locator(f"{PANEL} .jp-WindowedPanel-outer").bounding_box()
+            if not shown["y"] <= handle["y"] and handle["y"] + handle["height"] <= shown["y"] + shown["height"]:
+                problems.append(f"{where}: the slider {label!r} cannot be brought into view to be moved")
+                continue
             if track["width"] < MIN_TRACK_PX:
                 problems.append(f"{where}: the slider {label!r} is {track['width']:.0f} px long")
             x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
