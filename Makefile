@@ -1,29 +1,52 @@
-# Two entry points, both idempotent: the environment is (re)built only when pyproject.toml changes.
-#   make test  - create .venv, install the package with its test dependencies, lint (ruff), run unit tests and every notebook
+# Entry points, all idempotent: the environment is (re)built only when pyproject.toml changes.
+#   make test  - create .venv, install the package with its test dependencies, lint (ruff), run unit tests and every
+#                notebook, build the course site, then the browser suite (JupyterLab and the site in headless Chromium)
+#   make site  - the course site: the saved notebooks rendered to HTML in build/site/ (offline, nothing re-executed)
 #   make lab   - the same set-up, then JupyterLab on notebooks/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit notebooks lab bench clean
+.PHONY: test unit browser chromium site lab bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first and exactly pinned: the CPU build (the pip config on this kind of machine finds it on disk)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev,peer]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,peer,site]"
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q tests --doctest-modules grsn_edu
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser --doctest-modules grsn_edu
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
+	$(MAKE) site
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests --doctest-modules grsn_edu
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser --doctest-modules grsn_edu
+
+# The browser suite: JupyterLab and the course site in headless Chromium (screenshots of failures in build/browser/)
+browser: $(STAMP) chromium site
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+
+# Debian's Chromium for the browser suite (Playwright drives it; no browser can be downloaded): installed here where
+# apt-get can run as root, otherwise the command to run is printed and make stops. Never skipped.
+chromium:
+	@if [ -x "$${GRSN_EDU_CHROMIUM:-/usr/bin/chromium}" ] || command -v chromium > /dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	  echo "installing Debian's chromium for the browser suite"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium > /dev/null; \
+	else \
+	  echo "The browser suite needs Chromium. Install it (Debian/Ubuntu: sudo apt-get install chromium), or set"; \
+	  echo "GRSN_EDU_CHROMIUM=/path/to/chromium-or-chrome, then run make test again."; exit 1; \
+	fi
+
+site: $(STAMP)
+	$(BIN)/python site/build.py
 
 # --allow-root: JupyterLab refuses to start as root (as in a container) without it
 lab: $(STAMP)

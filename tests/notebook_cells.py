@@ -1,7 +1,4 @@
-"""Reading notebook cells as Python: what a cell binds, what it reads, and which earlier cells it needs.
-
-Shared by the notebook tests (``test_interactive_figures.py``, ``test_notebook_exercises.py``).
-"""
+"""Reading notebook cells as Python: what a cell binds and what it reads (``test_notebook_exercises.py``)."""
 
 from __future__ import annotations
 
@@ -108,26 +105,3 @@ def free_names(code: str) -> set[str]:
 
     visit(symtable.symtable(code, "<cell>", "exec"))
     return names - set(dir(builtins))
-
-
-def needed_cells(cells: list, target: int) -> list[int]:
-    """Indices of the code cells that ``cells[target]`` needs, itself included, in notebook order.
-
-    A name a cell reads comes from the last earlier code cell that binds it, and that cell's own needs are
-    followed in turn. The first code cell (the notebook's imports and settings) is always included.
-    """
-    codes = {i: python_source(c.source) for i, c in enumerate(cells) if c.cell_type == "code"}
-    trees = {i: ast.parse(code) for i, code in codes.items()}
-    first = min(trees)
-    needed, todo = {first, target}, [target]
-    while todo:
-        i = todo.pop()
-        for name in free_names(codes[i]):
-            source = next((j for j in sorted(trees, reverse=True) if j < i and name in top_level_bindings(trees[j])),
-                          None)
-            if source is not None and source not in needed:
-                needed.add(source)
-                todo.append(source)
-    return sorted(needed)
-
-
