@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", type=int, default=100_000, help="environment steps per run (cartpole)")
     r.add_argument("--episodes", type=int, default=TeamConfig.episodes, help="episodes per run (marl)")
     r.add_argument("--runs-dir", default=None, help="where the individual runs go (default runs/WHAT)")
+    r.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run each run of the grid as a Ray task (one CPU each): on the cluster at ADDRESS "
+                        "('auto' or HOST:PORT), or without ADDRESS on a local Ray started for the call")
     r.add_argument("--data-dir", default=None, help="where the curves and summary go (default data/WHAT)")
     return p
 
@@ -213,17 +216,22 @@ def _evaluate(args) -> int:
 def _reproduce(args) -> int:
     from grsn_edu.experiments.grids import reproduce_cartpole, reproduce_marl
 
-    runs = Path(args.runs_dir or f"runs/{args.what}")
+    runs = Path(args.runs_dir or f"runs/{args.what}").resolve()  # absolute: Ray workers start elsewhere
     data = Path(args.data_dir or f"data/{args.what}")
+    runner = None
+    if args.ray is not None:  # Ray is imported only here
+        from grsn_edu.experiments.ray_grid import ray_runner
+
+        runner = ray_runner(None if args.ray == "local" else args.ray)
     try:
         if args.what == "cartpole":
             reproduce_cartpole(args.envs or ["CartPole-P", "CartPole-V"],
                                args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap", "grsn-authors"],
-                               args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data)
+                               args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data, runner=runner)
         else:
             reproduce_marl(args.envs or ["simple_spread", "spread_memory"],
                            args.agents or ["mlp", "gru", "lif", "grsn"], args.algos, args.seeds or [0, 1, 2],
-                           args.episodes, runs, data)
+                           args.episodes, runs, data, runner=runner)
     except ValueError as err:
         raise SystemExit(f"grsn-edu reproduce: {err}") from None
     return 0

@@ -20,6 +20,7 @@ keeping the rest:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,8 @@ from grsn_edu.rl.team import TEAM_EVAL_COLUMNS as MARL_EVAL_COLUMNS
 from grsn_edu.rl.team import TEAM_TRAIN_COLUMNS as MARL_TRAIN_COLUMNS
 from grsn_edu.util.files import load_checkpoint, merge_csv, read_csv, recorded_keys, save_checkpoint
 
-__all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "reproduce_cartpole", "collect", "summary_table",
+__all__ = ["AGENTS", "SUMMARY_COLUMNS", "agent_config", "GridCell", "run_cells_here", "reproduce_cartpole",
+           "collect", "summary_table",
            "MARL_AGENTS", "MARL_SUMMARY_COLUMNS", "MARL_BASELINES", "random_team_returns", "scripted_team_returns",
            "formation_team_returns", "observation_team_returns", "baseline_team_returns",
            "constant_action_team_returns", "policy_team_returns", "marl_cell_config", "read_finished_marl_run",
@@ -85,14 +87,47 @@ def _finished(run: Path, steps: int) -> bool:
     return len(curve) > 0 and int(curve["global_step"].iloc[-1]) >= (steps // batch) * batch
 
 
-def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir: Path) -> None:
-    """Run (or resume, or skip) every (env, agent, seed) and rewrite the data files after each run."""
+@dataclass(frozen=True)
+class GridCell:
+    """One run of a grid still to be made: where it goes and its settings (a ``PPOConfig`` or a team config).
+
+    :meth:`train` makes it, resuming from the run folder's checkpoint when there is one, so a cell whose worker
+    died part-way is finished by running it again."""
+
+    label: str
+    run: Path
+    config: object
+
+    def train(self, progress: bool = True) -> Path:
+        resume = (self.run / "checkpoint.pt").is_file()
+        if isinstance(self.config, PPOConfig):
+            train(self.config, self.run, resume=resume, progress=progress)
+        else:
+            train_team(self.config, self.run, resume=resume, progress=progress)
+        return self.run
+
+
+def run_cells_here(cells: list[GridCell], after_each) -> None:
+    """The local runner: each cell in turn, in this process, then ``after_each()`` (the grid's merge into data/)."""
+    for i, cell in enumerate(cells):
+        resume = (cell.run / "checkpoint.pt").is_file()
+        print(f"[{i + 1}/{len(cells)}] {cell.run}{' (resuming)' if resume else ''}")
+        cell.train()
+        after_each()
+
+
+def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir: Path, runner=None) -> None:
+    """Run (or resume, or skip) every (env, agent, seed) and rewrite the data files after each run.
+
+    ``runner(cells, after_each)`` makes the pending :class:`GridCell` s (default :func:`run_cells_here`;
+    :func:`grsn_edu.experiments.ray_grid.ray_runner` spreads them over a Ray cluster)."""
     # seed-major order: every agent gets seed 0 before any gets seed 1, so a partial grid is still balanced
     cells = [(e, a, s) for s in seeds for e in envs for a in agents]
     for e, a, s in cells:
         agent_config(e, a, s, steps)  # validate the whole grid before spending hours on it
     recorded = recorded_keys(Path(data_dir) / "summary.csv", SUMMARY_COLUMNS, ["env", "agent", "seed"],
-                         "total_steps", steps)
+                             "total_steps", steps)
+    pending = []
     for i, (env_id, agent, seed) in enumerate(cells):
         run = Path(runs_dir) / f"{env_id}-{agent}-s{seed}"
         if (env_id, agent, seed) in recorded:
@@ -100,11 +135,9 @@ def reproduce_cartpole(envs, agents, seeds, steps: int, runs_dir: Path, data_dir
         elif _finished(run, steps):
             print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
         else:
-            cfg = agent_config(env_id, agent, seed, steps)
-            resume = (run / "checkpoint.pt").is_file()
-            print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
-            train(cfg, run, resume=resume)
-        collect(runs_dir, data_dir)
+            pending.append(GridCell(f"{env_id} {agent} seed {seed}", run, agent_config(env_id, agent, seed, steps)))
+    (runner or run_cells_here)(pending, lambda: collect(runs_dir, data_dir))
+    collect(runs_dir, data_dir)
 
 
 def _save_agents(summary: pd.DataFrame, group_key: list[str], run_name, data_dir: Path, payload,
@@ -284,11 +317,11 @@ def marl_cell_config(env_id: str, agent: str, algo: str, seed: int, episodes: in
 
 
 def reproduce_marl(envs, agents, algos, seeds, episodes: int, runs_dir: Path, data_dir: Path,
-                   options: dict | None = None) -> None:
+                   options: dict | None = None, runner=None) -> None:
     """Run (or resume, or skip) every (task, agent, algorithm, seed); rewrite ``data_dir`` after each run.
 
     ``options`` are further settings for every run (e.g. a small ``num_envs`` for a quick check of the whole
-    pipeline); the grid's data uses the defaults.
+    pipeline); the grid's data uses the defaults. ``runner`` as in :func:`reproduce_cartpole`.
 
     Files: ``summary.csv`` (:data:`MARL_SUMMARY_COLUMNS`, plus one row per :data:`MARL_BASELINES` baseline and
     task with algo ``none``), ``eval_curves.csv`` and ``train_curves.csv`` (task, agent, algo, seed + the run's
@@ -299,6 +332,7 @@ def reproduce_marl(envs, agents, algos, seeds, episodes: int, runs_dir: Path, da
         marl_cell_config(e, a, m, s, episodes, options)  # validate the whole grid before spending hours on it
     recorded = recorded_keys(Path(data_dir) / "summary.csv", MARL_SUMMARY_COLUMNS, ["env", "agent", "algo", "seed"],
                              "episodes", episodes)
+    pending = []
     for i, (env_id, agent, algo, seed) in enumerate(cells):
         run = Path(runs_dir) / f"{env_id}-{agent}-{algo}-s{seed}"
         if (env_id, agent, algo, seed) in recorded:
@@ -306,10 +340,10 @@ def reproduce_marl(envs, agents, algos, seeds, episodes: int, runs_dir: Path, da
         elif read_finished_marl_run(run) is not None:
             print(f"[{i + 1}/{len(cells)}] {run} finished, skipped")
         else:
-            resume = (run / "checkpoint.pt").is_file()
-            print(f"[{i + 1}/{len(cells)}] {run}{' (resuming)' if resume else ''}")
-            train_team(marl_cell_config(env_id, agent, algo, seed, episodes, options), run, resume=resume)
-        collect_marl(runs_dir, data_dir, envs)
+            pending.append(GridCell(f"{env_id} {agent} {algo} seed {seed}", run,
+                                    marl_cell_config(env_id, agent, algo, seed, episodes, options)))
+    (runner or run_cells_here)(pending, lambda: collect_marl(runs_dir, data_dir, envs))
+    collect_marl(runs_dir, data_dir, envs)
 
 
 def read_finished_marl_run(run: Path):
