@@ -34,7 +34,7 @@ CASES = [
     ("grsn (gate_input=spikes)", "grsn", {"gate_input": "spikes"}),
     ("grsn (gate_input=spikes), step loop", "grsn", {"gate_input": "spikes", "fused": False}),
     ("grsn (gate_input=input)", "grsn", {"gate_input": "input"}),
-    ("grsn-authors (the authors' cell)", "grsn-authors", {}),
+    ("grsn-first-release (the authors' cell)", "grsn-first-release", {}),
     ("rleaky (snnTorch RLeaky)", "rleaky", {}),
     ("slstm (snnTorch SLSTM)", "slstm", {}),
     ("grsn, no TAP (4 substeps)", "grsn", {"substeps": 4}),

@@ -55,9 +55,8 @@ def parse_args(argv=None):
 
 
 def _qmix_parts(agent: str, seed: int):
-    spec = MARL_AGENTS[agent]
     torch.manual_seed(seed)
-    cfg = MARLConfig(core=spec["core"], core_options=dict(spec["core_options"])).validate()
+    cfg = MARLConfig(agent=agent).validate()
     net, mixer = agent_network(cfg, 18, 3, 5), _mixer(cfg, 3, 54)
     target_net, target_mixer = agent_network(cfg, 18, 3, 5), _mixer(cfg, 3, 54)
     params = list(net.parameters()) + list(mixer.parameters())
@@ -104,9 +103,8 @@ def batched_qmix(agent: str, episodes: int, seed: int, learn: bool = True) -> fl
 
 def batched_mappo(agent: str, episodes: int, seed: int) -> float:
     """Steps per second of MAPPO's loop: a rollout of 32 episodes, then its update."""
-    spec = MARL_AGENTS[agent]
     torch.manual_seed(seed)
-    cfg = MAPPOConfig(core=spec["core"], core_options=dict(spec["policy_core_options"])).validate()
+    cfg = MAPPOConfig(agent=agent).validate()
     net, critic = agent_network(cfg, 18, 3, 5), TeamCritic(54, cfg.critic_hidden)
     opt = torch.optim.Adam(list(net.parameters()) + list(critic.parameters()), lr=cfg.lr)
     envs = make_team_envs("simple_spread", cfg.num_envs)

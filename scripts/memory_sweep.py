@@ -22,9 +22,10 @@ have nothing left to do):
 
 (a later ``--delays`` replaces the one in ``$S``),
 
-    A=".venv/bin/python scripts/memory_sweep.py --cores grsn-authors --out data/memory_task/authors.csv"  # authors.csv:
-    $A                                                             # the authors' GRSN, membrane reset each call
-    $A --option grsn-authors:reset_membrane_each_call=false        # the same cell, membrane carried (TAP)
+    A=".venv/bin/python scripts/memory_sweep.py --cores grsn-first-release --out data/memory_task/first_release.csv"
+    $A                                               # the first released GRSN cell, membrane reset at each call
+    $A --option grsn-first-release:reset_membrane_each_call=false    # the same cell, membrane carried (TAP)
+    .venv/bin/python scripts/memory_sweep.py --cores grsn-eq17 --out data/memory_task/eq17.csv    # the Eq. 17 cell
 
 (a core option is ``--option CORE:KEY=VALUE``; its value is read by :func:`parse_value`), and
 

@@ -1,6 +1,7 @@
 """Shared test helpers."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ def import_file(folder: str, name: str):
     """Import ``folder/name.py`` (scripts/ and benchmarks/ are not packages) and return the module."""
     spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # registered, as an import would: dataclasses and pickling look a module up there
     spec.loader.exec_module(module)
     return module
 
@@ -24,8 +26,8 @@ def load_script():
 
 @pytest.fixture(scope="session")
 def peer_benchmark():
-    """``benchmarks/peer_ppo.py``, imported once."""
-    return import_file("benchmarks", "peer_ppo")
+    """``scripts/peer_ppo.py``, imported once."""
+    return import_file("scripts", "peer_ppo")
 
 
 def raising_stub(*args, **kwargs):

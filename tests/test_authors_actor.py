@@ -134,7 +134,7 @@ def test_full_size_layout_is_the_authors():
         "cell.forget_gate.weight": (128, 48), "cell.input_gate.weight": (128, 48),
         "current_observ_embedder.weight": (32, 2), "policy.0.weight": (128, 160), "policy.1.weight": (128, 128),
         "policy_output.weight": (2, 128)}
-    assert actor.cell.name == "grsn-authors" and actor.cell.reset_membrane_each_call
+    assert actor.cell.name == "grsn-first-release" and actor.cell.reset_membrane_each_call
     assert AuthorsActor(2, 2, cell="lstm").cell.lstm.weight_hh_l0.shape == (4 * 128, 128)
 
 

@@ -28,14 +28,14 @@ VARIANTS = [
     ("lif", {"substeps": 4}),
     ("grsn", {"substeps": 4}),
     ("grsn", {"substeps": 3, "reset_each_step": True}),
-    ("grsn-authors", {}),
-    ("grsn-authors", {"reset_membrane_each_call": False}),
-    ("grsn-authors", {"readout": "both", "substeps": 2}),
+    ("grsn-first-release", {}),
+    ("grsn-first-release", {"reset_membrane_each_call": False}),
+    ("grsn-first-release", {"readout": "both", "substeps": 2}),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in o.items())}" if o else n for n, o in VARIANTS]
 # A core whose membrane is zeroed at every call gives T single-step calls that differ from one T-step call
 # (test_authors_membrane_reset_at_every_call); every other core gives the same numbers.
-CARRIED = [(n, o) for n, o in VARIANTS if not (n == "grsn-authors" and o.get("reset_membrane_each_call", True))]
+CARRIED = [(n, o) for n, o in VARIANTS if not (n == "grsn-first-release" and o.get("reset_membrane_each_call", True))]
 CARRIED_IDS = [i for i, v in zip(IDS, VARIANTS) if v in CARRIED]
 
 
@@ -439,7 +439,7 @@ def test_substeps_reset_each_step_forgets_between_steps():
 
 # -- bad input ------------------------------------------------------------------------------------------------
 def test_unknown_core_name_lists_known_names():
-    with pytest.raises(ValueError, match="known cores: mlp, gru, lif, grsn, rleaky, slstm, grsn-authors"):
+    with pytest.raises(ValueError, match="known cores: mlp, gru, lif, grsn, rleaky, slstm, grsn-first-release"):
         make_core("lstm", I, H)
 
 
@@ -576,7 +576,7 @@ def _authors_reference(core, x, h=None, v=None, detach_reset=False):
 
 
 def test_authors_cell_follows_its_equations_and_the_reset_carries_gradient():
-    core = build("grsn-authors")
+    core = build("grsn-first-release")
     x = drive(8, 4)
     trace = Trace()
     out, _ = core(x, trace=trace)
@@ -602,7 +602,7 @@ def test_authors_cell_follows_its_equations_and_the_reset_carries_gradient():
 
 
 def test_authors_tau_is_fixed_and_the_gates_are_the_only_parameters():
-    core = build("grsn-authors", tau=4.0)
+    core = build("grsn-first-release", tau=4.0)
     assert sorted(n for n, _ in core.named_parameters()) == [
         "forget_gate.bias", "forget_gate.weight", "input_gate.bias", "input_gate.weight"]
     assert core.tau == 4.0 and not isinstance(core.tau, torch.Tensor)
@@ -615,13 +615,13 @@ def test_authors_tau_is_fixed_and_the_gates_are_the_only_parameters():
     assert torch.allclose(trace["mem"] + trace["spk"], trace["h"] / 4.0, atol=1e-6)
     for bad in (1.0, 0.5, "slow"):
         with pytest.raises(ValueError, match="tau"):
-            make_core("grsn-authors", I, H, tau=bad)
+            make_core("grsn-first-release", I, H, tau=bad)
 
 
 @pytest.mark.parametrize("sizes", [(3, 6), (6, 3), (48, 128)])
 def test_authors_weights_orthogonal_biases_zero(sizes):
     torch.manual_seed(0)
-    core = make_core("grsn-authors", *sizes)
+    core = make_core("grsn-first-release", *sizes)
     for gate in (core.forget_gate, core.input_gate):
         W = gate.weight.detach()
         gram = W.T @ W if W.shape[0] >= W.shape[1] else W @ W.T  # orthonormal columns (tall) or rows (wide)
@@ -632,8 +632,8 @@ def test_authors_weights_orthogonal_biases_zero(sizes):
 
 def test_authors_membrane_reset_at_every_call():
     x = drive(12, 4)
-    reset = build("grsn-authors")  # the authors' reset_net after every forward call
-    carried = build("grsn-authors", reset_membrane_each_call=False)
+    reset = build("grsn-first-release")  # the authors' reset_net after every forward call
+    carried = build("grsn-first-release", reset_membrane_each_call=False)
     assert all(torch.equal(p, q) for p, q in zip(reset.parameters(), carried.parameters()))
     with torch.no_grad():
         sequence, _ = reset(x)  # training: one T-step call carries V over its steps
@@ -661,7 +661,7 @@ def test_authors_membrane_reset_at_every_call():
 
 
 def test_authors_episode_start_resets_h_and_mem():
-    core = build("grsn-authors", reset_membrane_each_call=False)
+    core = build("grsn-first-release", reset_membrane_each_call=False)
     x = drive(5, 3)
     with torch.no_grad():
         _, warm = core(drive(7, 3, seed=4))

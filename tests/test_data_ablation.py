@@ -77,6 +77,6 @@ def test_dry_run_lists_what_is_not_recorded_and_trains_nothing(script, tmp_path,
     script.main(["--variants", "beta=0.9", "gates=off", "--seeds", "0", "1", "--dry-run", "--data-dir", str(data),
                  "--runs-dir", str(tmp_path / "runs")])
     out = capsys.readouterr().out
-    assert "2 of 4 cells already there, 2 to do" in out
+    assert "2 of 4 cells done, 2 to run" in out
     assert "beta=0.9 CartPole-P seed 1" in out and "gates=off CartPole-P seed 1" in out
     assert not (tmp_path / "runs").exists()

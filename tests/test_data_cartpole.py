@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grsn_edu.experiments.grids import AGENTS, SUMMARY_COLUMNS, agent_config, summary_table
+from grsn_edu.experiments.aggregate import summary_table
+from grsn_edu.experiments.grids import AGENTS, SUMMARY_COLUMNS, agent_config, read_cartpole_summary
 from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, load_agent, summarize
+from grsn_edu.rl.presets import AGENTS as PRESETS
 from grsn_edu.util.files import read_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cartpole"
@@ -70,9 +72,20 @@ def test_training_curves_agree_with_themselves(data):
 def test_firing_rate_is_recorded_for_spiking_agents_only(data):
     summary, evals, _ = data
     for frame in (summary, evals):
-        spiking = frame["agent"].map(lambda a: AGENTS[a]["core"] in ("lif", "grsn", "grsn-authors"))
+        spiking = frame["agent"].map(lambda a: PRESETS[a].core in ("lif", "grsn", "grsn-eq17", "grsn-first-release"))
         assert frame.loc[spiking, "firing_rate"].between(0, 1).all()
         assert frame.loc[~spiking, "firing_rate"].isna().all()
+
+
+def test_the_grid_s_reader_accepts_the_file_and_names_what_a_cut_file_lacks(tmp_path):
+    assert len(read_cartpole_summary(DATA)) == len(read_csv(DATA / "summary.csv", SUMMARY_COLUMNS))
+    lines = (DATA / "summary.csv").read_text().splitlines()
+    (tmp_path / "summary.csv").write_text("\n".join(lines[: len(lines) // 2]) + "\n")  # cut mid-file
+    with pytest.raises(ValueError, match=r"lacks \d+ of the 70 runs of its grid.*grsn-edu reproduce cartpole"):
+        read_cartpole_summary(tmp_path)
+    (tmp_path / "summary.csv").write_text("\n".join(lines[:3]) + "\nCartPole-P,mlp,0,1")  # cut mid-row
+    with pytest.raises(ValueError, match="grsn-edu reproduce cartpole"):
+        read_cartpole_summary(tmp_path)
 
 
 def test_one_agent_file_per_env_and_agent_with_its_lowest_seed(data):

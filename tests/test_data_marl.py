@@ -3,6 +3,7 @@
 curves, every run is a cell of the planned grid with its own settings, the baselines are what their functions
 score, each agent file holds its cell's config."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,16 +11,16 @@ import pandas as pd
 import pytest
 
 from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES
+from grsn_edu.experiments.baselines import MARL_BASELINES, observation_team_returns, random_team_returns
 from grsn_edu.experiments.grids import (
     MARL_AGENTS,
-    MARL_BASELINES,
     MARL_SUMMARY_COLUMNS,
     marl_cell_config,
     marl_run_summary,
-    observation_team_returns,
-    random_team_returns,
+    read_marl_summary,
 )
 from grsn_edu.rl.marl import ALGOS, load_marl_agent
+from grsn_edu.rl.presets import AGENTS
 from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
 from grsn_edu.rl.team import TeamConfig
 from grsn_edu.util.files import read_csv
@@ -71,7 +72,7 @@ def test_summary_rows_are_the_summary_of_their_curves(data):
         assert tr["episode"].tolist() == list(range(cfg.num_envs, cfg.episodes + 1, cfg.num_envs)), run
         for curve in (ev, tr):  # every episode lasts MAX_CYCLES steps
             assert (curve["env_steps"] == curve["episode"] * MAX_CYCLES).all(), run
-        expected = marl_run_summary(vars(cfg), ev, tr)
+        expected = marl_run_summary(vars(cfg), {"eval_curve.csv": ev, "train_curve.csv": tr})
         for column, value in expected.items():
             recorded = getattr(row, column)
             assert (pd.isna(recorded) and np.isnan(value)) or recorded == pytest.approx(value), (run, column)
@@ -82,7 +83,7 @@ def test_spikes_in_the_curves(data):
     for run, tr in trains.groupby(KEY):  # QMIX and VDN learn once the buffer holds a batch of episodes
         first = 0 if run[2] == "mappo" else grid_config(*run).batch_size
         assert tr["loss"].isna().tolist() == (tr["episode"] < first).tolist(), run
-    spiking = evals["agent"].map(lambda a: MARL_AGENTS[a]["core"] in ("lif", "grsn"))
+    spiking = evals["agent"].map(lambda a: AGENTS[a].core in ("lif", "grsn"))
     assert evals.loc[~spiking, ["firing_rate", "spikes_per_decision"]].isna().all().all()
     rate = evals.loc[spiking, "spikes_per_decision"] / TeamConfig().hidden_size  # spikes per unit per step
     np.testing.assert_allclose(evals.loc[spiking, "firing_rate"], rate)
@@ -99,6 +100,14 @@ def test_baseline_rows_are_what_the_baselines_score(data):
         assert baseline[(env_id, "random")] == pytest.approx(random_team_returns(env_id).mean())
         assert baseline[(env_id, "memory")] == pytest.approx(observation_team_returns(env_id, True).mean())
         assert baseline[(env_id, "memoryless")] == pytest.approx(observation_team_returns(env_id, False).mean())
+
+
+def test_the_grid_s_reader_accepts_the_file_and_names_what_a_cut_file_lacks(tmp_path):
+    assert len(read_marl_summary(DATA)) == len(read_csv(DATA / "summary.csv", MARL_SUMMARY_COLUMNS))
+    lines = (DATA / "summary.csv").read_text().splitlines()
+    (tmp_path / "summary.csv").write_text("\n".join(lines[: len(lines) // 2]) + "\n")  # cut mid-file
+    with pytest.raises(ValueError, match=r"lacks \d+ of the 28 runs of its grid.*grsn-edu reproduce marl"):
+        read_marl_summary(tmp_path)
 
 
 def test_one_loadable_agent_per_learned_group_with_its_lowest_seed(data):
@@ -135,8 +144,9 @@ def test_recipe_data_schema_and_agreement_with_its_curves(load_script):
 
 # -- data/marl_variants -------------------------------------------------------------------------------------------
 
-#: The runs of data/marl_variants and the core options each has in place of its grid cell's.
-VARIANTS = {("simple_spread", "grsn", "mappo", 0): {"readout": "spikes"}}
+#: The runs of data/marl_variants and the core options each has in place of its grid cell's (the QMIX agent's:
+#: spikes read out, the core's own decay).
+VARIANTS = {("simple_spread", "grsn", "mappo", 0): {"readout": "spikes", "beta": 0.9}}
 
 
 def test_variant_runs_are_their_grid_cells_but_for_one_setting():
@@ -151,8 +161,8 @@ def test_variant_runs_are_their_grid_cells_but_for_one_setting():
         run = (row.env, row.agent, row.algo, row.seed)
         cfg = grid_config(*run)
         assert cfg.core_options != VARIANTS[run]
-        cfg.core_options = VARIANTS[run]
-        expected = marl_run_summary(vars(cfg), ev_by_run[run], tr_by_run[run])
+        cfg = dataclasses.replace(cfg, core_options=VARIANTS[run])
+        expected = marl_run_summary(vars(cfg), {"eval_curve.csv": ev_by_run[run], "train_curve.csv": tr_by_run[run]})
         assert row.final_eval_return == pytest.approx(expected["final_eval_return"])
         assert row.best_eval_return == pytest.approx(expected["best_eval_return"])
         assert ev_by_run[run]["episode"].iloc[-1] == cfg.episodes

@@ -32,14 +32,14 @@ def main_sweep():
 
 def test_rows_follow_their_own_protocol(authors):
     assert {c: str(t) for c, t in authors.dtypes.items()} == RESULT_DTYPES
-    assert (authors["core"] == "grsn-authors").all()
+    assert (authors["core"] == "grsn-first-release").all()
     assert not authors.duplicated(RUN_KEY_COLUMNS).any()
     correct = authors["accuracy"] * authors["test_size"]
     assert (correct - correct.round()).abs().max() < 1e-6  # a count of correct test sequences over test_size
     assert (authors["chance"] == 1 / authors["n_cues"]).all() and (authors["wall_time_s"] > 0).all()
     for options, rows in authors.groupby("options"):
         flag = options != "reset_membrane_each_call=False"
-        net = make_core("grsn-authors", int(rows["n_cues"].iloc[0]) + 1, int(rows["hidden_size"].iloc[0]),
+        net = make_core("grsn-first-release", int(rows["n_cues"].iloc[0]) + 1, int(rows["hidden_size"].iloc[0]),
                         reset_membrane_each_call=flag)
         readout = nn.Linear(net.output_size, int(rows["n_cues"].iloc[0]))
         n_params = sum(p.numel() for p in [*net.parameters(), *readout.parameters()])

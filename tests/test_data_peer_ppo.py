@@ -18,7 +18,7 @@ def peer(peer_benchmark):
 
 def test_readme_commands_are_the_scripts(peer):
     text = (DATA / "README.md").read_text()
-    assert "benchmarks/peer_ppo.py --agents sb3-recurrentppo" in text
+    assert "scripts/peer_ppo.py --agents sb3-recurrentppo" in text
     peer.parse_args(["--agents", "sb3-recurrentppo"])  # the README's command parses
 
 
@@ -32,8 +32,8 @@ def test_summary_is_the_summary_of_the_curves(peer):
         assert curve["global_step"].is_monotonic_increasing
         assert curve["global_step"].iloc[-1] >= row.total_steps  # the run finished its budget
         assert (curve["eval_episodes"] == 20).all()
-        expected = peer.run_summary(row.env, row.agent, int(row.seed), int(row.total_steps),
-                                    curve.drop(columns=peer.KEY).to_dict("records"))
+        expected = {**dict(zip(peer.KEY, (row.env, row.agent, row.seed))),
+                    **peer.peer_run_summary({"total_steps": int(row.total_steps)}, {"eval_curve.csv": curve})}
         for column in peer.SUMMARY_COLUMNS:
             got, want = row[column], expected[column]
             assert (pd.isna(got) and pd.isna(want)) or got == pytest.approx(want), (row.env, row.agent, column)

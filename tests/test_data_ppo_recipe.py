@@ -95,7 +95,7 @@ def test_every_variant_is_one_change_from_the_peer_recipe(script):
         if agent == "gru":
             assert changed == set(overrides), name
         else:
-            assert changed - set(overrides) <= {"core", "core_options"}, name
+            assert changed - set(overrides) <= {"agent", "core_options"}, name
 
 
 def test_unknown_variant_is_a_clear_error(script, capsys):
@@ -114,5 +114,5 @@ def test_dry_run_lists_what_is_not_recorded_and_trains_nothing(script, tmp_path,
     script.main(["--variants", variant, "--envs", env, "--seeds", str(seed), "99", "--dry-run", "--data-dir",
                  str(data), "--runs-dir", str(tmp_path / "runs")])
     out = capsys.readouterr().out
-    assert "1 of 2 cells already there, 1 to do" in out and f"{variant} {env} seed 99" in out
+    assert "1 of 2 cells done, 1 to run" in out and f"{variant} {env} seed 99" in out
     assert not (tmp_path / "runs").exists()

@@ -1,4 +1,4 @@
-"""data/ppo_speed/ (one run of each trainer side by side, benchmarks/peer_ppo.py) loads, matches its schema, and its
+"""data/ppo_speed/ (one run of each trainer side by side, scripts/peer_ppo.py) loads, matches its schema, and its
 summary rows are the summary of their curves."""
 
 from pathlib import Path
@@ -13,7 +13,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "ppo_speed"
 
 def test_the_readme_command_made_these_rows(peer_benchmark):
     text = (DATA / "README.md").read_text()
-    command = next(line for line in text.splitlines() if line.startswith(".venv/bin/python benchmarks/peer_ppo.py"))
+    command = next(line for line in text.splitlines() if line.startswith(".venv/bin/python scripts/peer_ppo.py"))
     args = peer_benchmark.parse_args(command.split()[2:])
     summary = read_csv(DATA / "summary.csv", peer_benchmark.SUMMARY_COLUMNS)
     cells = {(e, a, s) for e in args.envs for a in args.agents for s in args.seeds}
@@ -31,8 +31,8 @@ def test_summary_is_the_summary_of_the_curves(peer_benchmark):
         curve = curves[(curves.env == row.env) & (curves.agent == row.agent) & (curves.seed == row.seed)]
         assert curve["global_step"].is_monotonic_increasing and (curve["eval_episodes"] == 20).all()
         assert curve["global_step"].iloc[-1] > row.total_steps - 1024  # the budget, to the last whole rollout
-        expected = peer.run_summary(row.env, row.agent, int(row.seed), int(row.total_steps),
-                                    curve.drop(columns=peer.KEY).to_dict("records"))
+        expected = {**dict(zip(peer.KEY, (row.env, row.agent, row.seed))),
+                    **peer.peer_run_summary({"total_steps": int(row.total_steps)}, {"eval_curve.csv": curve})}
         for column in peer.SUMMARY_COLUMNS:
             got, want = row[column], expected[column]
             assert (pd.isna(got) and pd.isna(want)) or got == pytest.approx(want), (row.agent, column)

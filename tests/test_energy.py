@@ -151,7 +151,7 @@ def _authors_grsn_by_hand():
     V_hat = 0 + 3/2 = 1.5 (spike), V = 0.5; V_hat = 0.5 + 3/2 = 2 (spike), V = 1. Neuron 1 never charges.
     So 3 spikes and 3 reset subtractions in 3 steps.
     """
-    core = make_core("grsn-authors", 1, 2, reset_membrane_each_call=False)
+    core = make_core("grsn-first-release", 1, 2, reset_membrane_each_call=False)
     with torch.no_grad():
         core.forget_gate.weight.zero_()
         core.input_gate.weight.copy_(torch.tensor([[8.0], [0.0]]))
@@ -173,7 +173,7 @@ def test_authors_grsn_counts_by_hand():
     assert rows["membrane"].mac == 2.0  # (h - V) / tau per unit
     assert rows["membrane"].ac == pytest.approx(4.0 + 1.0)  # h - V and + V per unit, 3 resets in 3 steps
     rate = float(trace["spk"].mean())
-    assert analytic_ops("grsn-authors", 1, 2, rate).rows == [
+    assert analytic_ops("grsn-first-release", 1, 2, rate).rows == [
         OpCount(r.layer, r.mac, r.ac) if r.layer in ("gating", "membrane") else r for r in rows.values()]
 
 
@@ -225,8 +225,9 @@ def test_decisions_must_be_positive():
 # -- each core's declared synapse layers ---------------------------------------------------------------------------
 SYNAPSE_VARIANTS = [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}), ("grsn", {"gate_input": "input"}),
                     ("grsn", {"gate_input": "both"}), ("grsn", {"gates": False}), ("rleaky", {}), ("slstm", {}),
-                    ("grsn", {"substeps": 2}), ("grsn-authors", {}),
-                    ("grsn-authors", {"reset_membrane_each_call": False}), ("grsn-authors", {"substeps": 2})]
+                    ("grsn", {"substeps": 2}), ("grsn-first-release", {}),
+                    ("grsn-first-release", {"reset_membrane_each_call": False}),
+                    ("grsn-first-release", {"substeps": 2})]
 
 
 @pytest.mark.parametrize("name,options", SYNAPSE_VARIANTS)
@@ -291,7 +292,7 @@ def test_linear_ops_mixed_features_by_hand():
 @pytest.mark.parametrize("name,options", [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}),
                                           ("grsn", {"gate_input": "input"}), ("grsn", {"gate_input": "both"}),
                                           ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 2}),
-                                          ("grsn-authors", {})])
+                                          ("grsn-first-release", {})])
 def test_input_layers_recount_like_the_core(name, options):
     """With no binary features the recount is the core's own count; with k one-hot features it saves k*width MACs."""
     torch.manual_seed(0)
@@ -320,7 +321,7 @@ def test_normaliser_ops():
 @pytest.mark.parametrize("name,options", [("mlp", {}), ("gru", {}), ("lif", {}), ("grsn", {}),
                                           ("grsn", {"gate_input": "input"}), ("grsn", {"gate_input": "both"}),
                                           ("rleaky", {}), ("slstm", {}), ("grsn", {"substeps": 3}),
-                                          ("grsn-authors", {}), ("grsn-authors", {"substeps": 2})])
+                                          ("grsn-first-release", {}), ("grsn-first-release", {"substeps": 2})])
 def test_analytic_ops_equal_counts_at_the_measured_rate(name, options):
     torch.manual_seed(1)
     core = make_core(name, 3, 16, **options)
@@ -329,8 +330,8 @@ def test_analytic_ops_equal_counts_at_the_measured_rate(name, options):
     with torch.no_grad():
         core(x, trace=trace)
     # the authors' cell resets at the step of its spike (no spike-driven synapse); the others at the next step
-    key = "spk" if name == "grsn-authors" else "spk_prev"
-    assert name != "grsn-authors" or "spk_prev" not in trace
+    key = "spk" if name == "grsn-first-release" else "spk_prev"
+    assert name != "grsn-first-release" or "spk_prev" not in trace
     rate = float(trace[key].mean()) if key in trace else 0.0
     counted = ops_from_trace(core, trace, decisions=40)
     formula = analytic_ops(name, 3, 16, rate, **options)

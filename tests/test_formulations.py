@@ -25,7 +25,7 @@ from grsn_edu.snn.trace import Trace
 def _authors(candidate=2.0, **options):
     """A one-unit authors' cell whose candidate is ``candidate`` at every step and whose forget gate is 1/2:
     h = 1, 1.5, 1.75, ... from rest."""
-    core = make_core("grsn-authors", 1, 1, **options)
+    core = make_core("grsn-first-release", 1, 1, **options)
     with torch.no_grad():
         core.forget_gate.weight.zero_()
         core.input_gate.weight.zero_()
@@ -66,7 +66,7 @@ def test_accuracy_one_call_per_step():
     torch.manual_seed(0)
     x, labels = 3 * torch.randn(6, 64, 3), torch.randint(0, 2, (64,))
     readout = nn.Linear(8, 2)
-    reset = make_core("grsn-authors", 3, 8)
+    reset = make_core("grsn-first-release", 3, 8)
     carried = copy.deepcopy(reset)
     carried.reset_membrane_each_call = False
     # the membrane carried, acting equals one call per sequence
@@ -91,7 +91,8 @@ def test_actor_cell_input_is_what_the_cell_reads():
 def test_cell_energy_table_is_count_core_ops():
     torch.manual_seed(0)
     x = 3 * torch.randn(6, 3, 4)
-    cores = {"authors": make_core("grsn-authors", 4, 8), "ours": make_core("grsn", 4, 8), "gru": make_core("gru", 4, 8)}
+    cores = {"authors": make_core("grsn-first-release", 4, 8), "ours": make_core("grsn", 4, 8),
+             "gru": make_core("gru", 4, 8)}
     table = cell_energy_table(cores, x, "gru")
     gru_pj = count_core_ops(cores["gru"], x).energy_pj()
     for label, core in cores.items():
@@ -146,7 +147,7 @@ def test_formulations_figure_says_whose_grsn_each_line_is():
     from grsn_edu.course.plots.formulations import FORMULATION_LABELS, plot_formulations_accuracy
 
     rows = [dict(core=core, delay=d, seed=s, accuracy=acc - 0.1 * (d == 5))
-            for core, acc in (("gru", 0.9), ("grsn-authors", 0.5), ("grsn", 1.0), ("mlp", 0.25))
+            for core, acc in (("gru", 0.9), ("grsn-first-release", 0.5), ("grsn", 1.0), ("mlp", 0.25))
             for d in (1, 5) for s in (0, 1)]
     fig = plot_formulations_accuracy(pd.DataFrame(rows))
     ax = fig.axes[0]
@@ -157,5 +158,5 @@ def test_formulations_figure_says_whose_grsn_each_line_is():
              if line.get_marker() == "o"}
     assert means["GRSN, this project's"] == ([1.0, 0.9], core_color("grsn"))
     assert means["GRU"] == ([0.9, 0.8], core_color("gru")) and means["GRSN, the authors'"][0] == [0.5, 0.4]
-    with pytest.raises(ValueError, match="grsn-authors"):
-        plot_formulations_accuracy(pd.DataFrame(rows).query("core != 'grsn-authors'"))
+    with pytest.raises(ValueError, match="grsn-first-release"):
+        plot_formulations_accuracy(pd.DataFrame(rows).query("core != 'grsn-first-release'"))

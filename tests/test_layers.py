@@ -126,3 +126,14 @@ def test_the_checker_sees_a_deferred_import(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("import torch\n\ndef f():\n    from grsn_edu.rl import ppo\n    from ..envs import spread\n")
     assert package_imports(probe, "grsn_edu.snn.probe") == {"grsn_edu.rl.ppo", "grsn_edu.envs.spread"}
+
+
+def test_the_neuron_layer_loads_without_the_environments():
+    """``import grsn_edu.snn.neurons`` runs the package root first: the root must not pull in the environments."""
+    import subprocess
+    import sys
+
+    code = ("import sys, grsn_edu.snn.neurons; "
+            "print(sorted(m for m in ('gymnasium', 'pettingzoo') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr

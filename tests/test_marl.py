@@ -14,12 +14,12 @@ import grsn_edu.rl.team as team
 from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES, SpreadMemoryEnv, make_marl_env
 from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.experiments.cli import main
-from grsn_edu.experiments.grids import read_finished_marl_run
 from grsn_edu.rl.mappo import MAPPOConfig
 from grsn_edu.rl.marl import load_marl_agent, marl_config, train_team
 from grsn_edu.rl.mixers import QMixer, VDNMixer
 from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS, MARLConfig, train_marl
 from grsn_edu.rl.team import AgentNetwork, env_sizes, evaluate_marl, evaluate_team
+from grsn_edu.rl.training import finished_summary
 from grsn_edu.util.files import load_checkpoint
 
 _SHARED = dict(episodes=12, num_envs=4, eval_interval=8, eval_episodes=2, hidden_size=8)
@@ -74,7 +74,7 @@ def test_agent_network_inputs_carry_id_and_previous_action():
 @pytest.mark.parametrize("core,algo", [("grsn", "qmix"), ("gru", "vdn"), ("mlp", "qmix"), ("grsn", "mappo"),
                                        ("lif", "mappo")])
 def test_train_tiny(tmp_path, core, algo):
-    cfg = marl_config(algo, env_id="spread_memory", core=core, **TINY[algo])
+    cfg = marl_config(algo, env_id="spread_memory", agent=core, **TINY[algo])
     summary = train_team(cfg, tmp_path, progress=False)
     tr, ev = pd.read_csv(tmp_path / "train_curve.csv"), pd.read_csv(tmp_path / "eval_curve.csv")
     assert list(tr.columns) == MARL_TRAIN_COLUMNS and list(ev.columns) == MARL_EVAL_COLUMNS
@@ -108,7 +108,7 @@ def test_batched_greedy_evaluation_is_the_one_at_a_time_evaluation():
 
 @pytest.mark.parametrize("algo", ["vdn", "mappo"])
 def test_same_seed_same_marl_curve(tmp_path, algo):
-    cfg = marl_config(algo, env_id="simple_spread", core="lif", **TINY[algo])
+    cfg = marl_config(algo, env_id="simple_spread", agent="lif", **TINY[algo])
     train_team(cfg, tmp_path / "a", progress=False)
     train_team(cfg, tmp_path / "b", progress=False)
     for name in ("train_curve.csv", "eval_curve.csv"):
@@ -120,7 +120,7 @@ def test_same_seed_same_marl_curve(tmp_path, algo):
 def test_a_factory_of_another_pettingzoo_task_trains(tmp_path):
     from mpe2 import simple_reference_v3
 
-    cfg = marl_config("mappo", env_id="simple_spread", core="gru", **TINY["mappo"])
+    cfg = marl_config("mappo", env_id="simple_spread", agent="gru", **TINY["mappo"])
     train_team(cfg, tmp_path, progress=False, env_fn=lambda: simple_reference_v3.parallel_env(max_cycles=10))
     ev = pd.read_csv(tmp_path / "eval_curve.csv")
     assert (pd.read_csv(tmp_path / "train_curve.csv")["env_steps"] == [40, 80, 120]).all()
@@ -152,7 +152,7 @@ def test_bad_marl_configs_and_cli(tmp_path, capsys):
     with pytest.raises(SystemExit, match="multiple of num_envs"):
         main(["train-marl", "--episodes", "10", "--out", str(tmp_path / "y")])
     run = tmp_path / "cli"
-    assert main(["train-marl", "--env", "simple_spread", "--core", "mlp", "--algo", "vdn", "--episodes", "4",
+    assert main(["train-marl", "--env", "simple_spread", "--agent", "mlp", "--algo", "vdn", "--episodes", "4",
                  "--num-envs", "2", "--eval-interval", "2", "--hidden", "8", "--out", str(run), "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(run)
     assert main(["evaluate", str(run), "--episodes", "3"]) == 0
@@ -162,10 +162,14 @@ def test_bad_marl_configs_and_cli(tmp_path, capsys):
 
 
 def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
+    import grsn_edu.experiments.baselines as baselines
     import grsn_edu.experiments.grids as rep
+    from grsn_edu.experiments.runner import collect
 
     scores = {"random": -100.0, "formation": -60.0, "memoryless": -59.0, "memory": -21.0, "scripted": -20.0}
-    monkeypatch.setattr(rep, "baseline_team_returns", lambda env_id, name: np.array([scores[name]]))
+    computed = []
+    monkeypatch.setattr(baselines, "baseline_team_returns",
+                        lambda env_id, name, episodes: computed.append(name) or np.array([scores[name]]))
     rep.reproduce_marl(["spread_memory"], ["mlp"], ["vdn", "mappo"], [0], 12, tmp_path / "runs", tmp_path / "data",
                        {"num_envs": 4, "eval_interval": 8, "eval_episodes": 2, "hidden_size": 8})
     assert json.loads((tmp_path / "runs" / "spread_memory-mlp-vdn-s0" / "config.json").read_text())["num_envs"] == 4
@@ -174,6 +178,7 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     assert sorted(summary["agent"]) == sorted(["mlp", "mlp", *scores])
     assert sorted(summary.loc[summary.agent == "mlp", "algo"]) == ["mappo", "vdn"]
     assert summary.loc[summary.agent == "memory", "final_eval_return"].item() == -21.0
+    assert sorted(computed) == sorted(scores)  # each baseline played once, at the first merge, not after every run
     for algo in ("vdn", "mappo"):
         assert load_marl_agent(tmp_path / "data" / "agents" / f"spread_memory-mlp-{algo}.pt")[1].algo == algo
     # the same cell started again elsewhere and not finished: its half-trained weights never replace the agent file
@@ -185,9 +190,10 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
     shutil.copytree(tmp_path / "runs" / "spread_memory-mlp-mappo-s0", again)
     ev = pd.read_csv(again / "eval_curve.csv")
     ev.iloc[:1].to_csv(again / "eval_curve.csv", index=False)
+    (again / "finished.json").unlink()
     ckpt = load_checkpoint(again / "checkpoint.pt")
     torch.save({**ckpt, "model": {k: torch.zeros_like(v) for k, v in ckpt["model"].items()}}, again / "checkpoint.pt")
-    rep.collect_marl(tmp_path / "again", tmp_path / "data", ["spread_memory"])
+    collect(rep.MARL, tmp_path / "again", tmp_path / "data")
     assert agent_file.read_bytes() == saved
     with pytest.raises(SystemExit, match="unknown agent 'lstm'"):
         main(["reproduce", "marl", "--agents", "lstm", "--runs-dir", str(tmp_path / "r"), "--data-dir",
@@ -196,7 +202,7 @@ def test_reproduce_marl_tiny_grid(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("env_id", MARL_IDS)
 def test_scripted_controller_is_far_above_random(env_id):
-    from grsn_edu.experiments.grids import formation_team_returns, random_team_returns, scripted_team_returns
+    from grsn_edu.experiments.baselines import formation_team_returns, random_team_returns, scripted_team_returns
 
     scripted, rand = scripted_team_returns(env_id, episodes=10), random_team_returns(env_id, episodes=10)
     formation = formation_team_returns(env_id, episodes=10)
@@ -227,7 +233,7 @@ def test_obs_clip_bounds_what_the_agents_and_the_mixer_see(tmp_path):
     assert inputs[..., :2].tolist() == [[[3.0, -0.5]] * 3]
     with pytest.raises(ValueError, match="obs_clip"):
         MARLConfig(obs_clip=0.0).validate()
-    cfg = MARLConfig(env_id="simple_spread", core="mlp", mixer="qmix", obs_clip=3.0, **TINY["qmix"])
+    cfg = MARLConfig(env_id="simple_spread", agent="mlp", mixer="qmix", obs_clip=3.0, **TINY["qmix"])
     train_marl(cfg, tmp_path, progress=False)
     loaded, loaded_cfg = load_marl_agent(tmp_path / "checkpoint.pt")
     assert loaded.obs_clip == 3.0 and loaded_cfg.obs_clip == 3.0
@@ -235,7 +241,7 @@ def test_obs_clip_bounds_what_the_agents_and_the_mixer_see(tmp_path):
 
 @pytest.mark.parametrize("algo", ["qmix", "mappo"])
 def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys, algo):
-    cfg = marl_config(algo, env_id="simple_spread", core="gru", **TINY[algo])
+    cfg = marl_config(algo, env_id="simple_spread", agent="gru", **TINY[algo])
     real, calls = team.eval_row, []  # both trainers evaluate and checkpoint through team.evaluate_and_save
 
     def crashing_eval(*args, **kwargs):
@@ -247,17 +253,16 @@ def test_resume_after_a_crash_gives_a_finished_run(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(team, "eval_row", crashing_eval)
     with pytest.raises(KeyboardInterrupt):
         train_team(cfg, tmp_path, progress=False)
-    assert load_checkpoint(tmp_path / "checkpoint.pt")["episode"] == 8 and read_finished_marl_run(tmp_path) is None
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["episode"] == 8 and finished_summary(tmp_path) is None
     monkeypatch.setattr(team, "eval_row", real)
-    other = marl_config(algo, env_id="simple_spread", core="gru", **{**TINY[algo], "seed": 1})
+    other = marl_config(algo, env_id="simple_spread", agent="gru", **{**TINY[algo], "seed": 1})
     with pytest.raises(ValueError, match="settings differ"):
         train_team(other, tmp_path, resume=True, progress=False)
     # through the command line, as a user would continue it
     assert main(["train-marl", "--out", str(tmp_path), "--resume", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(tmp_path)
-    finished = read_finished_marl_run(tmp_path)
-    assert finished is not None
-    _, ev, tr = finished
+    assert finished_summary(tmp_path) is not None
+    ev, tr = pd.read_csv(tmp_path / "eval_curve.csv"), pd.read_csv(tmp_path / "train_curve.csv")
     assert ev["episode"].tolist() == [8, 12] and tr["episode"].tolist() == [4, 8, 12]
     if algo == "mappo":  # nothing is lost with the process: the resumed run is the uninterrupted one
         train_team(cfg, tmp_path / "whole", progress=False)

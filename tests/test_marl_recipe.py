@@ -5,15 +5,13 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from grsn_edu.experiments.grids import MARL_AGENTS
+from grsn_edu.experiments.grids import marl_cell_config
 from grsn_edu.rl.qmix import MARLConfig
 
 
 def grid_config(env_id: str, agent: str, mixer: str, seed: int) -> MARLConfig:
     """The config ``grsn-edu reproduce marl`` trains for one cell (data/marl)."""
-    spec = MARL_AGENTS[agent]
-    return MARLConfig(env_id=env_id, core=spec["core"], mixer=mixer, seed=seed,
-                      core_options=dict(spec["core_options"])).validate()
+    return marl_cell_config(env_id, agent, mixer, seed)
 
 
 def test_each_variant_changes_exactly_its_settings(load_script):
@@ -55,7 +53,7 @@ def test_tiny_run_merges_into_data_and_is_skipped_after(tmp_path, monkeypatch, c
     assert summary["final_eval_return"].item() == evals["eval_return_mean"].iloc[-1]
     capsys.readouterr()
     script.main(args)  # recorded: skipped, nothing trained, the files unchanged
-    assert "already in" in capsys.readouterr().out
+    assert "1 of 1 cells done, 0 to run" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "data" / "summary.csv").equals(summary)
 
 

@@ -1,4 +1,4 @@
-"""benchmarks/peer_ppo.py: sb3-contrib's RecurrentPPO and the project's agents under one evaluation protocol."""
+"""scripts/peer_ppo.py: sb3-contrib's RecurrentPPO and the project's agents under one evaluation protocol."""
 
 from pathlib import Path
 
@@ -37,10 +37,11 @@ def test_greedy_returns_is_the_projects_evaluation_protocol(peer):
 
 def test_a_tiny_grid_records_both_trainers_and_skips_what_it_has(peer, tmp_path, capsys):
     argv = ["--envs", "CartPole-V", "--agents", peer.PEER, "gru", "--seeds", "3", "--steps", "2048",
-            "--eval-interval", "1024", "--eval-episodes", "2", "--out", str(tmp_path), "--no-progress"]
+            "--eval-interval", "1024", "--eval-episodes", "2", "--data-dir", str(tmp_path / "data"),
+            "--runs-dir", str(tmp_path / "runs")]
     assert peer.main(argv) == 0
-    summary = pd.read_csv(tmp_path / "summary.csv")
-    curves = pd.read_csv(tmp_path / "eval_curves.csv")
+    summary = pd.read_csv(tmp_path / "data" / "summary.csv")
+    curves = pd.read_csv(tmp_path / "data" / "eval_curves.csv")
     assert sorted(summary["agent"]) == sorted([peer.PEER, "gru"])
     assert set(summary["total_steps"]) == {2048}
     for agent, curve in curves.groupby("agent"):
@@ -51,9 +52,10 @@ def test_a_tiny_grid_records_both_trainers_and_skips_what_it_has(peer, tmp_path,
         assert row["env_steps_per_s"] == pytest.approx(2048 / row["wall_time_s"])
     table = capsys.readouterr().out
     assert peer.PEER in table and "| CartPole-V | gru | 1 |" in table
-    before = (tmp_path / "summary.csv").read_text()
+    before = (tmp_path / "data" / "summary.csv").read_text()
     assert peer.main(argv) == 0  # every cell recorded: nothing retrained, nothing rewritten
-    assert (tmp_path / "summary.csv").read_text() == before
+    assert "2 of 2 cells done, 0 to run" in capsys.readouterr().out
+    assert (tmp_path / "data" / "summary.csv").read_text() == before
 
 
 def test_bad_arguments_stop_with_a_message(peer, capsys):
@@ -98,6 +100,7 @@ def test_a_project_core_runs_inside_the_peer_trainer(peer):
 
 def test_the_peer_trainer_with_a_project_core_is_a_grid_agent(peer, tmp_path):
     argv = ["--envs", "CartPole-P", "--agents", "sb3-recurrentppo-grsn", "--seeds", "0", "--steps", "1024",
-            "--eval-interval", "1024", "--eval-episodes", "2", "--out", str(tmp_path), "--no-progress"]
+            "--eval-interval", "1024", "--eval-episodes", "2", "--data-dir", str(tmp_path / "data"),
+            "--runs-dir", str(tmp_path / "runs")]
     assert peer.main(argv) == 0
-    assert list(pd.read_csv(tmp_path / "summary.csv")["agent"]) == ["sb3-recurrentppo-grsn"]
+    assert list(pd.read_csv(tmp_path / "data" / "summary.csv")["agent"]) == ["sb3-recurrentppo-grsn"]

@@ -9,8 +9,10 @@ import pytest
 import torch
 
 import grsn_edu.rl.ppo as ppo
+from grsn_edu.experiments.aggregate import summary_table
 from grsn_edu.experiments.cli import main
-from grsn_edu.experiments.grids import SUMMARY_COLUMNS, collect, summary_table
+from grsn_edu.experiments.grids import CARTPOLE, SUMMARY_COLUMNS
+from grsn_edu.experiments.runner import GridCell, collect, run_name
 from grsn_edu.rl.agents import ObsNormalizer, RecurrentActorCritic
 from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, load_agent, train
 from grsn_edu.util.files import load_checkpoint
@@ -22,10 +24,10 @@ TINY = dict(total_steps=256, num_envs=4, num_steps=32, num_minibatches=2, update
 @pytest.mark.parametrize(
     "core,substeps,options",
     [("mlp", 1, {}), ("gru", 1, {}), ("lif", 1, {"readout": "both"}), ("grsn", 1, {}),
-     ("grsn", 2, {"readout": "membrane"})],
+     ("grsn", 2, {"readout": "membrane"}), ("grsn-eq17", 1, {}), ("grsn-first-release", 1, {})],
 )
 def test_every_core_trains_for_a_few_updates(tmp_path, core, substeps, options):
-    cfg = PPOConfig(env_id="CartPole-P", core=core, substeps=substeps, core_options=options, **TINY)
+    cfg = PPOConfig(env_id="CartPole-P", agent=core, substeps=substeps, core_options=options, **TINY)
     summary = train(cfg, tmp_path, progress=False)
     ev = pd.read_csv(tmp_path / "eval_curve.csv")
     tr = pd.read_csv(tmp_path / "train_curve.csv")
@@ -47,14 +49,14 @@ def test_every_core_trains_for_a_few_updates(tmp_path, core, substeps, options):
 
 
 def test_same_seed_same_curves(tmp_path):
-    cfg = PPOConfig(env_id="CartPole-V", core="grsn", **TINY)
+    cfg = PPOConfig(env_id="CartPole-V", agent="grsn", **TINY)
     train(cfg, tmp_path / "a", progress=False)
     train(cfg, tmp_path / "b", progress=False)
     for name in ("train_curve.csv", "eval_curve.csv"):
         a, b = pd.read_csv(tmp_path / "a" / name), pd.read_csv(tmp_path / "b" / name)
         pd.testing.assert_frame_equal(a.drop(columns=["wall_time_s"], errors="ignore"),
                                       b.drop(columns=["wall_time_s"], errors="ignore"))
-    other = PPOConfig(env_id="CartPole-V", core="grsn", **{**TINY, "seed": 1})
+    other = PPOConfig(env_id="CartPole-V", agent="grsn", **{**TINY, "seed": 1})
     train(other, tmp_path / "c", progress=False)
     assert not pd.read_csv(tmp_path / "a" / "train_curve.csv").equals(pd.read_csv(tmp_path / "c" / "train_curve.csv"))
 
@@ -62,7 +64,7 @@ def test_same_seed_same_curves(tmp_path):
 def test_numpy_and_sync_environments_give_the_same_run(tmp_path):
     curves = {}
     for backend in ("sync", "numpy"):
-        cfg = PPOConfig(env_id="CartPole-P", core="gru", vector_backend=backend, **TINY)
+        cfg = PPOConfig(env_id="CartPole-P", agent="gru", vector_backend=backend, **TINY)
         train(cfg, tmp_path / backend, progress=False)
         curves[backend] = [pd.read_csv(tmp_path / backend / name).drop(columns=["wall_time_s"], errors="ignore")
                            for name in ("train_curve.csv", "eval_curve.csv", "update_stats.csv")]
@@ -72,7 +74,7 @@ def test_numpy_and_sync_environments_give_the_same_run(tmp_path):
 
 
 def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatch):
-    cfg = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "total_steps": 512})
+    cfg = PPOConfig(env_id="CartPole-P", agent="gru", **{**TINY, "total_steps": 512})
     real_evaluate, calls = ppo.evaluate, []
 
     def crashing_evaluate(*args, **kwargs):
@@ -94,10 +96,10 @@ def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatc
     assert load_checkpoint(tmp_path / "checkpoint.pt")["global_step"] == 512
     # the update statistics of the first session were restored with the checkpoint
     assert pd.read_csv(tmp_path / "update_stats.csv")["update"].tolist() == [1, 2, 3, 4]
-    # a finished run: the grid collects it, and resuming it again changes nothing
-    from grsn_edu.experiments.grids import _finished
+    # a finished run: its trainer said so (finished.json, the grids' one sign), and resuming it changes nothing
+    from grsn_edu.rl.training import finished_summary
 
-    assert _finished(tmp_path, cfg.total_steps)
+    assert json.dumps(finished_summary(tmp_path)) == json.dumps(summary)
     before = {name: (tmp_path / name).read_text() for name in ("train_curve.csv", "eval_curve.csv")}
     assert json.dumps(train(cfg, tmp_path, resume=True, progress=False)) == json.dumps(summary)  # NaN == NaN
     assert {name: (tmp_path / name).read_text() for name in before} == before
@@ -114,7 +116,7 @@ def test_cli_resumes_an_interrupted_run_to_the_end(tmp_path, monkeypatch, capsys
         return real_evaluate(*args, **kwargs)
 
     monkeypatch.setattr(ppo, "evaluate", crashing_evaluate)
-    args = ["train", "--env", "CartPole-V", "--core", "mlp", "--steps", "3072", "--hidden", "8", "--eval-interval",
+    args = ["train", "--env", "CartPole-V", "--agent", "mlp", "--steps", "3072", "--hidden", "8", "--eval-interval",
             "1024", "--out", str(run), "--no-progress"]
     with pytest.raises(KeyboardInterrupt):
         main(args)
@@ -130,9 +132,9 @@ def test_cli_resumes_an_interrupted_run_to_the_end(tmp_path, monkeypatch, capsys
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    cfg = PPOConfig(env_id="CartPole-P", core="mlp", **TINY)
+    cfg = PPOConfig(env_id="CartPole-P", agent="mlp", **TINY)
     train(cfg, tmp_path, progress=False)
-    changed = PPOConfig(env_id="CartPole-P", core="mlp", **{**TINY, "hidden_size": 32})
+    changed = PPOConfig(env_id="CartPole-P", agent="mlp", **{**TINY, "hidden_size": 32})
     with pytest.raises(ValueError, match="settings differ"):
         train(changed, tmp_path, resume=True, progress=False)
 
@@ -181,7 +183,7 @@ def test_agent_rejects_mismatched_core_and_bad_actions():
 
 def test_cli_train_evaluate_and_errors(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--env", "CartPole-V", "--core", "mlp", "--steps", "1024", "--hidden", "8",
+    assert main(["train", "--env", "CartPole-V", "--agent", "mlp", "--steps", "1024", "--hidden", "8",
                  "--out", str(run), "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["run"] == str(run)
     assert main(["evaluate", str(run), "--episodes", "3"]) == 0
@@ -190,7 +192,7 @@ def test_cli_train_evaluate_and_errors(tmp_path, capsys):
     agent, _ = load_agent(run / "checkpoint.pt")
     assert report["greedy_return_mean"] == ppo.evaluate(agent, "CartPole-V", 3, seed=20_000)[0].mean()
     with pytest.raises(SystemExit, match="already holds a run"):
-        main(["train", "--core", "mlp", "--out", str(run), "--steps", "1024"])
+        main(["train", "--agent", "mlp", "--out", str(run), "--steps", "1024"])
     with pytest.raises(SystemExit, match="unknown environment id 'CartPole-Q'"):
         main(["train", "--env", "CartPole-Q", "--out", str(tmp_path / "q"), "--steps", "1024"])
     with pytest.raises(SystemExit, match="not a run folder"):
@@ -198,17 +200,23 @@ def test_cli_train_evaluate_and_errors(tmp_path, capsys):
     with pytest.raises(SystemExit, match="--resume needs --out"):
         main(["train", "--resume"])
     with pytest.raises(SystemExit):  # argparse: invalid choice, exit status 2
-        main(["train", "--core", "lstm"])
+        main(["train", "--agent", "lstm"])
     (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(SystemExit, match="unreadable"):
         main(["evaluate", str(run)])
 
 
+def train_cell(runs_dir, cfg: PPOConfig):
+    """Train ``cfg`` as the CartPole grid's cell (env, agent, seed) under ``runs_dir``."""
+    key = {"env": cfg.env_id, "agent": cfg.label, "seed": cfg.seed}
+    GridCell(key, runs_dir / run_name(key), cfg).train(progress=False)
+
+
 def test_collect_and_summary_table(tmp_path):
     for core in ("mlp", "gru"):
-        train(PPOConfig(env_id="CartPole-P", core=core, **TINY), tmp_path / "runs" / f"CartPole-P-{core}-s0",
-              progress=False)
-    summary = collect(tmp_path / "runs", tmp_path / "data")
+        train_cell(tmp_path / "runs", PPOConfig(env_id="CartPole-P", agent=core, **TINY))
+    train(PPOConfig(env_id="CartPole-P", agent="lif", **TINY), tmp_path / "runs" / "stray", progress=False)
+    summary = collect(CARTPOLE, tmp_path / "runs", tmp_path / "data")  # a run folder without its cell: not a cell
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert sorted(summary["agent"]) == ["gru", "mlp"]
     table = summary_table(summary)
@@ -224,24 +232,23 @@ def test_collect_and_summary_table(tmp_path):
 def test_collect_merges_into_existing_data(tmp_path, capsys):
     """Run folders are scratch: a later session's runs are added to data/, earlier rows are kept."""
     small = {**TINY, "total_steps": 1024}  # one rollout of the grid's settings, so reproduce accepts the budget
-    train(PPOConfig(env_id="CartPole-P", core="mlp", **small), tmp_path / "a" / "CartPole-P-mlp-s0", progress=False)
-    collect(tmp_path / "a", tmp_path / "data")
+    train_cell(tmp_path / "a", PPOConfig(env_id="CartPole-P", agent="mlp", **small))
+    collect(CARTPOLE, tmp_path / "a", tmp_path / "data")
     before = (tmp_path / "data" / "agents" / "CartPole-P-mlp.pt").read_bytes()
-    train(PPOConfig(env_id="CartPole-P", core="mlp", **{**small, "seed": 1}), tmp_path / "b" / "CartPole-P-mlp-s1",
-          progress=False)
-    summary = collect(tmp_path / "b", tmp_path / "data")
+    train_cell(tmp_path / "b", PPOConfig(env_id="CartPole-P", agent="mlp", **{**small, "seed": 1}))
+    summary = collect(CARTPOLE, tmp_path / "b", tmp_path / "data")
     assert sorted(summary["seed"]) == [0, 1]
     ev = pd.read_csv(tmp_path / "data" / "eval_curves.csv")
     assert sorted(ev["seed"].unique()) == [0, 1]
     # the agent file of the lowest seed stays although its run folder is not under the new runs folder
     assert (tmp_path / "data" / "agents" / "CartPole-P-mlp.pt").read_bytes() == before
     # collecting the same runs again replaces their rows instead of duplicating them
-    assert len(collect(tmp_path / "b", tmp_path / "data")) == 2
+    assert len(collect(CARTPOLE, tmp_path / "b", tmp_path / "data")) == 2
     assert len(pd.read_csv(tmp_path / "data" / "eval_curves.csv")) == len(ev)
     # reproduce skips a cell that data/ already records at the same budget
     from grsn_edu.experiments.grids import reproduce_cartpole
     reproduce_cartpole(["CartPole-P"], ["mlp"], [0, 1], small["total_steps"], tmp_path / "c", tmp_path / "data")
-    assert "already in" in capsys.readouterr().out and not (tmp_path / "c").exists()
+    assert "2 of 2 cells done, 0 to run" in capsys.readouterr().out and not (tmp_path / "c").exists()
 
 
 def test_merge_csv_replaces_same_keys_and_keeps_the_rest(tmp_path):
@@ -263,7 +270,7 @@ def test_merge_csv_replaces_same_keys_and_keeps_the_rest(tmp_path):
 
 
 def test_update_stats_has_one_row_per_update(tmp_path):
-    cfg = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "total_steps": 512})
+    cfg = PPOConfig(env_id="CartPole-P", agent="gru", **{**TINY, "total_steps": 512})
     train(cfg, tmp_path, progress=False)
     stats = pd.read_csv(tmp_path / "update_stats.csv")
     assert list(stats.columns) == ppo.UPDATE_COLUMNS
@@ -273,7 +280,7 @@ def test_update_stats_has_one_row_per_update(tmp_path):
     assert (stats["entropy"] > 0).all() and (stats["entropy"] <= np.log(2) + 1e-6).all()
     assert (stats["value_loss"] > 0).all() and (stats["explained_variance"] <= 1).all()
     # one epoch of one minibatch: the only gradient step sees the policy that acted, nothing moved yet
-    single = PPOConfig(env_id="CartPole-P", core="gru", **{**TINY, "num_minibatches": 1, "anneal_lr": False})
+    single = PPOConfig(env_id="CartPole-P", agent="gru", **{**TINY, "num_minibatches": 1, "anneal_lr": False})
     train(single, tmp_path / "single", progress=False)
     stats = pd.read_csv(tmp_path / "single" / "update_stats.csv")
     assert (stats["approx_kl"] == 0).all() and (stats["clip_fraction"] == 0).all()
@@ -281,7 +288,7 @@ def test_update_stats_has_one_row_per_update(tmp_path):
 
 
 def test_return_normalisation_is_kept_in_the_checkpoint_and_scales_the_value_targets(tmp_path):
-    cfg = PPOConfig(env_id="CartPole-V", core="mlp", **{**TINY, "normalize_returns": True})
+    cfg = PPOConfig(env_id="CartPole-V", agent="mlp", **{**TINY, "normalize_returns": True})
     train(cfg, tmp_path / "scaled", progress=False)
     saved = load_checkpoint(tmp_path / "scaled" / "checkpoint.pt")["return_normalizer"]
     assert set(saved) == {"mean", "var", "count"}  # the per-environment returns are not kept
@@ -310,7 +317,7 @@ def test_value_head_and_head_initialisation():
     assert float(torch.linalg.matrix_norm(deep.actor.weight.detach(), ord=2)) > 0.05
     _, value, _ = deep(torch.randn(3, 4, 2), deep.initial_state(4))
     assert value.shape == (3, 4)
-    cfg = PPOConfig(core="gru", hidden_size=8, value_hidden=16, head_init="default")
+    cfg = PPOConfig(agent="gru", hidden_size=8, value_hidden=16, head_init="default")
     assert ppo.build_agent(cfg, 2, 2).critic[0].weight.shape == (16, 8)
     with pytest.raises(ValueError, match="head_init must be one of orthogonal, default, got 'xavier'"):
         RecurrentActorCritic(2, 2, "gru", 8, head_init="xavier")
@@ -319,7 +326,7 @@ def test_value_head_and_head_initialisation():
 
 
 def test_training_stops_at_the_first_evaluation_that_reaches_stop_at(tmp_path):
-    cfg = PPOConfig(env_id="CartPole-P", core="mlp", **{**TINY, "total_steps": 1024})
+    cfg = PPOConfig(env_id="CartPole-P", agent="mlp", **{**TINY, "total_steps": 1024})
     summary = train(cfg, tmp_path / "a", progress=False, stop_at=1.0)  # every greedy episode lasts >= 1 step
     assert pd.read_csv(tmp_path / "a" / "eval_curve.csv")["global_step"].tolist() == [128]
     assert summary["final_eval_return"] >= 1.0

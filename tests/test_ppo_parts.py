@@ -13,7 +13,7 @@ from grsn_edu.rl.ppo import Acting, PPOConfig, clipped_ppo_loss, collect_rollout
 from grsn_edu.snn.trace import Trace
 
 CORES = [("gru", {}), ("lif", {"readout": "both"}), ("grsn", {"readout": "both"}), ("grsn", {"substeps": 2}),
-         ("grsn-authors", {"readout": "both", "reset_membrane_each_call": False})]
+         ("grsn-first-release", {"readout": "both", "reset_membrane_each_call": False})]
 
 
 def _rollout(core, options, num_envs=4, num_steps=48):
@@ -47,7 +47,7 @@ def test_the_authors_reset_at_every_call_breaks_the_replay():
     stored sequence) compute different policies, so the ratio is off 1 before any update; carried, it is exactly 1."""
     ratios = {}
     for reset in (True, False):
-        agent, rollout = _rollout("grsn-authors", {"readout": "both", "reset_membrane_each_call": reset})
+        agent, rollout = _rollout("grsn-first-release", {"readout": "both", "reset_membrane_each_call": reset})
         logits, _ = replay_policy(agent, rollout, torch.arange(rollout.actions.shape[1]))
         logp = torch.distributions.Categorical(logits=logits).log_prob(rollout.actions)
         ratios[reset] = (logp - rollout.logprobs).exp()

@@ -87,7 +87,7 @@ def test_episode_buffer_samples_only_filled_slots():
 def test_update_ignores_what_lies_beyond_an_episodes_end(mixer_name):
     """Two batches that differ only after the first episode's end (filled = 0) give the same loss and weights."""
     torch.manual_seed(0)
-    cfg = MARLConfig(core="gru", mixer=mixer_name, hidden_size=8, gamma=0.9)
+    cfg = MARLConfig(agent="gru", mixer=mixer_name, hidden_size=8, gamma=0.9)
     net = AgentNetwork(4, 2, 3, "gru", 8)
     mixer = QMixer(2, 5, 8, 8) if mixer_name == "qmix" else VDNMixer()
     batch = {k: torch.stack([_episode(1, steps=2)[k], _episode(2)[k]]) for k in ("obs", "state", "actions", "reward",

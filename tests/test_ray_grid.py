@@ -10,8 +10,9 @@ import pytest
 
 ray = pytest.importorskip("ray")  # the `ray` extra, which make test installs
 
-from grsn_edu.experiments.grids import GridCell, reproduce_marl  # noqa: E402
+from grsn_edu.experiments.grids import reproduce_marl  # noqa: E402
 from grsn_edu.experiments.ray_grid import ray_runner  # noqa: E402
+from grsn_edu.experiments.runner import GridCell  # noqa: E402
 
 #: A tiny grid: two agents, two seeds, 64 episodes each (two greedy evaluations and checkpoints per run).
 GRID = dict(envs=["simple_spread"], agents=["mlp", "gru"], algos=["mappo"], seeds=[0, 1], episodes=64,
@@ -75,7 +76,7 @@ def test_a_killed_worker_loses_no_run_and_the_grid_finishes(local_grid, local_ra
     inner = ray_runner()
 
     def dying_runner(cells, after_each):
-        inner([DyingCell(c.label, c.run, c.config) for c in cells], after_each)
+        inner([DyingCell(c.key, c.run, c.config) for c in cells], after_each)
 
     reproduce_marl(runs_dir=tmp_path / "runs", data_dir=tmp_path / "data", runner=dying_runner, **GRID)
     killed = sorted(p.name for p in (tmp_path / "runs").glob("*.killed-once"))
@@ -101,6 +102,22 @@ def test_reproduce_dispatches_to_ray_only_with_the_option(monkeypatch, tmp_path,
 
     seen = {}
     monkeypatch.setattr(ray_grid, "ray_runner", lambda a=None: seen.setdefault("runner", ("ray", a)))
-    monkeypatch.setattr(grids, "reproduce_marl", lambda *args, runner=None: seen.setdefault("used", runner))
+    monkeypatch.setattr(grids, "reproduce_marl", lambda *args, runner=None, **kw: seen.setdefault("used", runner))
     assert main(["reproduce", "marl", "--runs-dir", str(tmp_path), "--data-dir", str(tmp_path), *argv]) == 0
     assert seen["used"] == (None if address is None else ("ray", None if address == "local" else address))
+
+
+@pytest.mark.parametrize("script", ["cartpole_ablation", "ppo_recipe", "marl_recipe", "peer_ppo"])
+def test_every_grid_script_runs_its_cells_through_the_one_runner_and_so_on_ray(monkeypatch, tmp_path, script,
+                                                                              load_script):
+    import grsn_edu.experiments.ray_grid as ray_grid
+
+    module = load_script(script)
+    seen = {}
+    monkeypatch.setattr(ray_grid, "ray_runner", lambda a=None: lambda cells, after: seen.setdefault("cells", cells))
+    args = ["--seeds", "7", "--runs-dir", str(tmp_path / "runs"), "--data-dir", str(tmp_path / "data"), "--ray"]
+    if script == "peer_ppo":
+        args += ["--agents", "gru", "--envs", "CartPole-P"]
+    with pytest.raises((SystemExit, FileNotFoundError)):  # nothing ran, so there is nothing to merge
+        module.main(args)
+    assert seen["cells"] and all(isinstance(c, GridCell) and c.key["seed"] == 7 for c in seen["cells"])

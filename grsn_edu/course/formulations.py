@@ -1,7 +1,7 @@
 r"""The two GRSN formulations side by side: the authors' cell and this project's variant (notebooks 03 and 08).
 
 The authors' cell (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) is
-:class:`~grsn_edu.snn.cores.GRSNAuthorsCore` (``make_core("grsn-authors", ...)``): gates on the cell's input,
+:class:`~grsn_edu.snn.cores.GRSNFirstReleaseCore` (``make_core("grsn-first-release", ...)``): gates on the cell's input,
 a ReLU candidate, the gated current alone charging a LIF membrane with :math:`\tau = 2`, the membrane zeroed at
 every call (``reset_membrane_each_call=True``). This project's variant is :class:`~grsn_edu.snn.cores.GRSNCore`
 (``make_core("grsn", ...)``): gates on the previous spikes, a tanh candidate, a direct drive beside the gated
@@ -19,9 +19,9 @@ Example:
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
     >>> x = 3 * torch.randn(8, 2, 4)                                        # (T, B, I)
-    >>> call_gap(make_core("grsn-authors", 4, 16), x) > 0                  # membrane zeroed at every call
+    >>> call_gap(make_core("grsn-first-release", 4, 16), x) > 0                  # membrane zeroed at every call
     True
-    >>> call_gap(make_core("grsn-authors", 4, 16, reset_membrane_each_call=False), x)
+    >>> call_gap(make_core("grsn-first-release", 4, 16, reset_membrane_each_call=False), x)
     0.0
 """
 

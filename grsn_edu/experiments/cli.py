@@ -1,10 +1,10 @@
 """The ``grsn-edu`` command line: train, evaluate, reproduce.
 
-    grsn-edu train --env CartPole-V --core grsn --seed 0 [--steps 100000] [--hidden 64] [--out runs/NAME]
+    grsn-edu train --env CartPole-V --agent grsn --seed 0 [--steps 100000] [--out runs/NAME]
     grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
     grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
     grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
-    grsn-edu train-marl --env spread_memory --core grsn --algo mappo --seed 0 [--episodes 40000] [--out runs/NAME]
+    grsn-edu train-marl --env spread_memory --agent grsn --algo mappo --seed 0 [--episodes 40000] [--out runs/NAME]
     grsn-edu evaluate runs/NAME                        # single-agent runs and multi-agent runs alike
 """
 
@@ -32,52 +32,83 @@ def _core_options(pairs: list[str]) -> dict:
     return options
 
 
+def _default(config_class, name: str):
+    """A config field's default, for a help text (one source: the dataclass)."""
+    field = config_class.__dataclass_fields__[name]
+    return field.default
+
+
 def build_parser() -> argparse.ArgumentParser:
     from grsn_edu.envs.cartpole import POMDP_IDS
     from grsn_edu.envs.team_envs import TEAM_TASKS
+    from grsn_edu.experiments import grids
+    from grsn_edu.rl.mappo import MAPPOConfig
     from grsn_edu.rl.marl import ALGOS
     from grsn_edu.rl.ppo import PPOConfig
+    from grsn_edu.rl.presets import AGENT_NAMES, agent_help
+    from grsn_edu.rl.qmix import MARLConfig
     from grsn_edu.rl.team import TeamConfig
-    from grsn_edu.snn.cores import CORE_NAMES
 
     p = argparse.ArgumentParser(prog="grsn-edu", description="Spiking recurrent RL agents: train, evaluate, reproduce.")
     sub = p.add_subparsers(dest="command", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
 
-    t = sub.add_parser("train", help="train a recurrent PPO agent on a (partially observable) CartPole")
-    t.add_argument("--env", default="CartPole-P",
-                   help=f"environment id: {', '.join(POMDP_IDS)} or a Gymnasium id (default CartPole-P)")
-    t.add_argument("--core", default="grsn", choices=CORE_NAMES, help="recurrent core (default grsn)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--steps", type=int, default=100_000, help="environment steps (default 100000)")
-    t.add_argument("--hidden", type=int, default=64, help="hidden units (default 64, as the grid)")
-    t.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
+    lr, anneal = _default(PPOConfig, "learning_rate"), _default(PPOConfig, "anneal_lr")
+    t = sub.add_parser("train", help="train a recurrent PPO agent on a (partially observable) CartPole",
+                       formatter_class=raw, description="Train one agent with recurrent PPO.\n\nAgents (--agent):\n"
+                       + agent_help())
+    t.add_argument("--env", default=_default(PPOConfig, "env_id"),
+                   help=f"environment id: {', '.join(POMDP_IDS)} or a Gymnasium id with discrete actions "
+                        f"(default {_default(PPOConfig, 'env_id')})")
+    t.add_argument("--agent", default=_default(PPOConfig, "agent"), choices=AGENT_NAMES, metavar="AGENT",
+                   help=f"the agent, as the grids train it (default {_default(PPOConfig, 'agent')}; listed above)")
+    t.add_argument("--seed", type=int, default=_default(PPOConfig, "seed"))
+    t.add_argument("--steps", type=int, default=_default(PPOConfig, "total_steps"),
+                   help=f"environment steps (default {_default(PPOConfig, 'total_steps')})")
+    t.add_argument("--hidden", type=int, default=_default(PPOConfig, "hidden_size"),
+                   help=f"hidden units (default {_default(PPOConfig, 'hidden_size')})")
+    t.add_argument("--substeps", type=int, default=None,
+                   help="spiking updates per environment step (default: the agent's; 1 = TAP)")
     t.add_argument("--core-option", action="append", metavar="KEY=VALUE",
-                   help="core option, repeatable, e.g. --core-option readout=membrane --core-option gate_input=input")
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
-    t.add_argument("--eval-interval", type=int, default=PPOConfig.eval_interval,
+                   help="a core option laid over the agent's, repeatable, e.g. --core-option beta=0.9 "
+                        "--core-option gate_input=input")
+    t.add_argument("--lr", type=float, default=lr,
+                   help=f"learning rate (default {lr:g}" + (", decayed linearly to 0 over the run)" if anneal else ")"))
+    t.add_argument("--eval-interval", type=int, default=_default(PPOConfig, "eval_interval"),
                    help="environment steps between greedy evaluations and checkpoints "
-                        f"(default {PPOConfig.eval_interval})")
-    t.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-sSEED)")
+                        f"(default {_default(PPOConfig, 'eval_interval')})")
+    t.add_argument("--out", default=None, help="run folder (default runs/ENV-AGENT-sSEED)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     m = sub.add_parser("train-marl", help="train a team of recurrent agents (MAPPO, QMIX or VDN) on a cooperative "
-                                          "PettingZoo task")
-    m.add_argument("--env", default="simple_spread",
-                   help=f"registered multi-agent task: {', '.join(TEAM_TASKS)} (default simple_spread)")
+                                          "PettingZoo task", formatter_class=raw,
+                       description="Train a team whose agents share one network.\n\nAgents (--agent), under MAPPO:\n"
+                       + agent_help() + "\n\nUnder QMIX and VDN (a Q-network):\n" + agent_help(value_based=True))
+    m.add_argument("--env", default=_default(TeamConfig, "env_id"),
+                   help=f"registered multi-agent task: {', '.join(TEAM_TASKS)} "
+                        f"(default {_default(TeamConfig, 'env_id')})")
     m.add_argument("--algo", default="mappo", choices=ALGOS, help="algorithm (default mappo)")
-    m.add_argument("--core", default="grsn", choices=CORE_NAMES, help="the agents' recurrent core (default grsn)")
-    m.add_argument("--seed", type=int, default=0)
-    m.add_argument("--episodes", type=int, default=TeamConfig.episodes,
-                   help=f"training episodes (default {TeamConfig.episodes}: 1M steps of the 25-step tasks)")
-    m.add_argument("--hidden", type=int, default=64, help="hidden units of the agent network (default 64)")
-    m.add_argument("--substeps", type=int, default=1, help="1 = TAP (default); 4 = non-TAP spiking core")
-    m.add_argument("--core-option", action="append", metavar="KEY=VALUE", help="core option, repeatable")
+    m.add_argument("--agent", default=_default(TeamConfig, "agent"), choices=AGENT_NAMES, metavar="AGENT",
+                   help=f"the agents' network, as the grid trains it (default {_default(TeamConfig, 'agent')}; "
+                        "listed above)")
+    m.add_argument("--seed", type=int, default=_default(TeamConfig, "seed"))
+    m.add_argument("--episodes", type=int, default=_default(TeamConfig, "episodes"),
+                   help=f"training episodes (default {_default(TeamConfig, 'episodes')}: 1M steps of the 25-step "
+                        "tasks)")
+    m.add_argument("--hidden", type=int, default=_default(TeamConfig, "hidden_size"),
+                   help=f"hidden units of the agent network (default {_default(TeamConfig, 'hidden_size')})")
+    m.add_argument("--substeps", type=int, default=None, help="spiking updates per environment step (default: the "
+                                                              "agent's; 1 = TAP)")
+    m.add_argument("--core-option", action="append", metavar="KEY=VALUE",
+                   help="a core option laid over the agent's, repeatable")
     m.add_argument("--num-envs", type=int, default=None,
-                   help="episodes played together (default: 32 for mappo, 8 for qmix and vdn)")
-    m.add_argument("--eval-interval", type=int, default=TeamConfig.eval_interval,
-                   help=f"episodes between greedy evaluations and checkpoints (default {TeamConfig.eval_interval})")
-    m.add_argument("--out", default=None, help="run folder (default runs/ENV-CORE-ALGO-sSEED)")
+                   help=f"episodes played together (default {_default(MAPPOConfig, 'num_envs')} for mappo, "
+                        f"{_default(MARLConfig, 'num_envs')} for qmix and vdn)")
+    m.add_argument("--eval-interval", type=int, default=_default(TeamConfig, "eval_interval"),
+                   help=f"episodes between greedy evaluations and checkpoints "
+                        f"(default {_default(TeamConfig, 'eval_interval')})")
+    m.add_argument("--out", default=None, help="run folder (default runs/ENV-AGENT-ALGO-sSEED)")
     m.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -86,22 +117,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--episodes", type=int, default=20)
     e.add_argument("--seed", type=int, default=20_000, help="seed of the evaluation episodes")
 
+    from grsn_edu.experiments.runner import add_grid_arguments
+
     r = sub.add_parser("reproduce", help="regenerate a data/ folder used by the notebooks")
     r.add_argument("what", choices=["cartpole", "marl"], help="which results: data/cartpole or data/marl")
-    r.add_argument("--seeds", type=int, nargs="+", default=None, help="default 0..4 (cartpole), 0..2 (marl)")
+    r.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help=f"default {' '.join(map(str, grids.SEEDS))} (cartpole), "
+                        f"{' '.join(map(str, grids.MARL_SEEDS))} (marl)")
     r.add_argument("--envs", nargs="+", default=None,
-                   help="default CartPole-P CartPole-V (cartpole); simple_spread spread_memory (marl)")
-    r.add_argument("--agents", nargs="+", default=None,
-                   help="default mlp gru lif grsn grsn-notap grsn-authors (cartpole; NAME-notap: 4 sub-steps); "
-                        "mlp gru lif grsn (marl)")
+                   help=f"default {' '.join(grids.ENVS)} (cartpole); {' '.join(grids.MARL_ENVS)} (marl)")
+    r.add_argument("--agents", nargs="+", default=None, choices=AGENT_NAMES, metavar="AGENT",
+                   help=f"default {' '.join(grids.AGENTS)} (cartpole); {' '.join(grids.MARL_AGENTS)} (marl)")
     r.add_argument("--algos", nargs="+", default=["mappo"], choices=ALGOS, help="marl only (default mappo)")
-    r.add_argument("--steps", type=int, default=100_000, help="environment steps per run (cartpole)")
-    r.add_argument("--episodes", type=int, default=TeamConfig.episodes, help="episodes per run (marl)")
-    r.add_argument("--runs-dir", default=None, help="where the individual runs go (default runs/WHAT)")
-    r.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="run each run of the grid as a Ray task (one CPU each): on the cluster at ADDRESS "
-                        "('auto' or HOST:PORT), or without ADDRESS on a local Ray started for the call")
-    r.add_argument("--data-dir", default=None, help="where the curves and summary go (default data/WHAT)")
+    r.add_argument("--steps", type=int, default=grids.STEPS,
+                   help=f"environment steps per run (cartpole; default {grids.STEPS})")
+    r.add_argument("--episodes", type=int, default=_default(TeamConfig, "episodes"),
+                   help=f"episodes per run (marl; default {_default(TeamConfig, 'episodes')})")
+    add_grid_arguments(r, "runs/WHAT", "data/WHAT")
     return p
 
 
@@ -135,12 +167,9 @@ def _train(args) -> int:
     from grsn_edu.rl.ppo import PPOConfig, train
 
     def new_config():
-        cfg = PPOConfig(env_id=args.env, core=args.core, seed=args.seed, total_steps=args.steps,
-                        hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
-                        eval_interval=args.eval_interval)
-        if args.lr is not None:
-            cfg.learning_rate = args.lr
-        return cfg
+        return PPOConfig(env_id=args.env, agent=args.agent, seed=args.seed, total_steps=args.steps,
+                         hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
+                         learning_rate=args.lr, eval_interval=args.eval_interval)
 
     return _run(args, "train", PPOConfig, new_config, lambda cfg: f"{cfg.env_id}-{cfg.label}-s{cfg.seed}", train)
 
@@ -150,7 +179,7 @@ def _train_marl(args) -> int:
 
     def new_config():
         extra = {} if args.num_envs is None else {"num_envs": args.num_envs}
-        return marl_config(args.algo, env_id=args.env, core=args.core, seed=args.seed, episodes=args.episodes,
+        return marl_config(args.algo, env_id=args.env, agent=args.agent, seed=args.seed, episodes=args.episodes,
                            hidden_size=args.hidden, substeps=args.substeps,
                            core_options=_core_options(args.core_option),
                            eval_interval=args.eval_interval, **extra)
@@ -215,24 +244,24 @@ def _evaluate(args) -> int:
 
 def _reproduce(args) -> int:
     from grsn_edu.experiments.grids import reproduce_cartpole, reproduce_marl
+    from grsn_edu.experiments.runner import runner_from_args
 
-    runs = Path(args.runs_dir or f"runs/{args.what}").resolve()  # absolute: Ray workers start elsewhere
-    data = Path(args.data_dir or f"data/{args.what}")
-    runner = None
-    if args.ray is not None:  # Ray is imported only here
-        from grsn_edu.experiments.ray_grid import ray_runner
-
-        runner = ray_runner(None if args.ray == "local" else args.ray)
+    runs_dir = args.runs_dir.replace("WHAT", args.what)
+    runs = Path(runs_dir).resolve()  # absolute: Ray workers start elsewhere
+    data = Path(args.data_dir.replace("WHAT", args.what))
     try:
+        runner = runner_from_args(args)
         if args.what == "cartpole":
-            reproduce_cartpole(args.envs or ["CartPole-P", "CartPole-V"],
-                               args.agents or ["mlp", "gru", "lif", "grsn", "grsn-notap", "grsn-authors"],
-                               args.seeds or [0, 1, 2, 3, 4], args.steps, runs, data, runner=runner)
+            from grsn_edu.experiments.grids import AGENTS, ENVS, SEEDS
+
+            reproduce_cartpole(args.envs or ENVS, args.agents or AGENTS, args.seeds or SEEDS, args.steps, runs, data,
+                               runner=runner, dry_run=args.dry_run)
         else:
-            reproduce_marl(args.envs or ["simple_spread", "spread_memory"],
-                           args.agents or ["mlp", "gru", "lif", "grsn"], args.algos, args.seeds or [0, 1, 2],
-                           args.episodes, runs, data, runner=runner)
-    except ValueError as err:
+            from grsn_edu.experiments.grids import MARL_AGENTS, MARL_ENVS, MARL_SEEDS
+
+            reproduce_marl(args.envs or MARL_ENVS, args.agents or MARL_AGENTS, args.algos, args.seeds or MARL_SEEDS,
+                           args.episodes, runs, data, runner=runner, dry_run=args.dry_run)
+    except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"grsn-edu reproduce: {err}") from None
     return 0
 

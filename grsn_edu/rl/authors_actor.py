@@ -8,7 +8,7 @@ its CartPole-P configuration (``configs/pomdp/cartpole/p/rnn.yml``)::
     x_t               -> Linear + ReLU (32) --+                                        +--> MLP 128, 128 (ReLU)
     x_t               -> Linear + ReLU (32) ---------------------------------- e_t ----+    -> Linear -> logits
 
-The cell is the authors' GRSN (:class:`~grsn_edu.snn.cores.GRSNAuthorsCore`, whose output :math:`o_t` is
+The cell is the authors' GRSN (:class:`~grsn_edu.snn.cores.GRSNFirstReleaseCore`, whose output :math:`o_t` is
 spikes), a GRU (``nn.GRU``) or an LSTM (``nn.LSTM``); everything else is the same in the three actors. Only
 the actor is counted: it is what runs when the agent acts (the critics serve training).
 
@@ -161,7 +161,7 @@ class AuthorsActor(nn.Module):
     Args:
         obs_dim: O, observation features (CartPole-P: 2).
         action_dim: A, discrete actions (CartPole: 2); the previous action is read one-hot.
-        cell: ``"grsn"`` (:class:`~grsn_edu.snn.cores.GRSNAuthorsCore`), ``"gru"`` or ``"lstm"``.
+        cell: ``"grsn"`` (:class:`~grsn_edu.snn.cores.GRSNFirstReleaseCore`), ``"gru"`` or ``"lstm"``.
         hidden_size: H, units in the cell (128).
         action_embedding, reward_embedding, observ_embedding: widths of the three embeddings (8, 8, 32); the
             cell reads their concatenation and the second observation embedding is ``observ_embedding`` wide.
@@ -194,7 +194,7 @@ class AuthorsActor(nn.Module):
         self.reward_embedder = nn.Linear(1, widths[1])
         self.observ_embedder = nn.Linear(obs_dim, widths[2])
         if cell == "grsn":
-            self.cell = make_core("grsn-authors", sum(widths), H, **cell_options)
+            self.cell = make_core("grsn-first-release", sum(widths), H, **cell_options)
         elif cell == "gru":
             self.cell = make_core("gru", sum(widths), H)
         else:

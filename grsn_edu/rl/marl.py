@@ -35,9 +35,9 @@ def marl_config(algo: str, **settings) -> TeamConfig:
 def config_from_dict(config: dict) -> TeamConfig:
     """A saved ``config.json`` (or a checkpoint's ``config``) as the config class of its algorithm."""
     if "mixer" in config:
-        return MARLConfig(**config)
+        return MARLConfig.from_dict(config)
     if "critic_hidden" in config:
-        return MAPPOConfig(**config)
+        return MAPPOConfig.from_dict(config)
     raise ValueError("these settings are not those of a multi-agent run (no mixer or critic_hidden); "
                      "a single-agent run is evaluated with grsn_edu.rl.ppo")
 

@@ -35,6 +35,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 import torch
@@ -45,12 +46,13 @@ from grsn_edu.envs.cartpole import VECTOR_BACKENDS, make_env, make_vector_env
 from grsn_edu.rl.agents import HEAD_INITS, PolicyActor, RecurrentActorCritic, ReturnNormalizer, map_state
 from grsn_edu.rl.episodes import play_vector_episodes
 from grsn_edu.rl.gae import bootstrap_truncated, gae
+from grsn_edu.rl.presets import AGENTS, agent_label, config_dict_with_agent, settle_agent
 from grsn_edu.rl.training import RunFolder, load_run_config, seed_run
-from grsn_edu.snn.cores import CORE_NAMES
 from grsn_edu.util.files import load_checkpoint
 from grsn_edu.util.validation import check_int
 
-__all__ = ["PPOConfig", "train", "evaluate", "load_agent", "load_config", "summarize", "TRAIN_COLUMNS",
+__all__ = ["PPOConfig", "check_env_for_ppo", "train", "evaluate", "load_agent", "load_config", "summarize",
+           "TRAIN_COLUMNS",
            "EVAL_COLUMNS", "UPDATE_COLUMNS", "ADVANTAGE_NORMS", "Acting", "Rollout", "collect_rollout",
            "replay_policy", "clipped_ppo_loss", "ppo_update"]
 
@@ -80,17 +82,35 @@ UPDATE_COLUMNS = ["global_step", "update", "learning_rate", "policy_loss", "valu
 ADVANTAGE_NORMS = ("minibatch", "batch", "off")
 
 
+def check_env_for_ppo(env_id: str) -> None:
+    """Raise ValueError, saying what the trainer takes, unless ``env_id`` is a registered task with one discrete
+    action space and flat real-valued observations."""
+    env = make_env(env_id)
+    try:
+        actions, observations = env.action_space, env.observation_space
+    finally:
+        env.close()
+    if not isinstance(actions, gym.spaces.Discrete):
+        raise ValueError(f"{env_id} has actions {actions}; this trainer takes tasks with one discrete action space "
+                         "(gymnasium.spaces.Discrete), such as CartPole-P or CartPole-v1. A task with continuous "
+                         "actions needs another algorithm (e.g. stable-baselines3's PPO with a Gaussian policy).")
+    if not (isinstance(observations, gym.spaces.Box) and len(observations.shape) == 1):
+        raise ValueError(f"{env_id} has observations {observations}; this trainer takes a flat vector of real numbers "
+                         "(gymnasium.spaces.Box of one dimension). Wrap the task to flatten its observations "
+                         "(gymnasium.wrappers.FlattenObservation) and register the wrapped id.")
+
+
 @dataclass
 class PPOConfig:
     """Every setting of a run. Saved as ``config.json`` in the run folder."""
 
     env_id: str = "CartPole-P"
-    core: str = "grsn"
+    agent: str = "grsn"  # one of grsn_edu.rl.presets.AGENTS: its core, core options and sub-steps
     seed: int = 0
     total_steps: int = 100_000  # environment steps, summed over the vectorized environments
     hidden_size: int = 64
-    substeps: int = 1  # 1 = TAP; 4 = the non-TAP form of a spiking core
-    core_options: dict = field(default_factory=dict)  # e.g. {"readout": "membrane", "gate_input": "spikes"}
+    substeps: int | None = None  # None: the agent's (1 = TAP; 4 = the non-TAP form of a spiking core)
+    core_options: dict = field(default_factory=dict)  # laid over the agent's, e.g. {"readout": "membrane"}
     shared_core: bool = False  # False: the value function has its own core of the same kind
     # sb3-contrib RecurrentPPO's settings on its CartPoleNoVel test (data/ppo_recipe/ "peer"), except the rollout
     # shape and the learning rate: 32 environments x 32 steps (as many steps per rollout and per minibatch as its
@@ -121,11 +141,22 @@ class PPOConfig:
     # how the environments are stepped (grsn_edu.envs.cartpole.VECTOR_BACKENDS): the same episodes either way
     vector_backend: str = "auto"
 
+    def __post_init__(self):
+        settle_agent(self)
+
+    @classmethod
+    def from_dict(cls, config: dict) -> PPOConfig:
+        """The settings saved in a run folder or checkpoint (also those saved before agents had names)."""
+        return cls(**config_dict_with_agent(config))
+
+    @property
+    def core(self) -> str:
+        """The agent's core (a name of :func:`grsn_edu.make_core`)."""
+        return AGENTS[self.agent].core
+
     def validate(self) -> PPOConfig:
         """Raise ValueError with a clear message for any setting out of range."""
-        if self.core not in CORE_NAMES:
-            raise ValueError(f"unknown core {self.core!r}; known cores: {', '.join(CORE_NAMES)}")
-        make_env(self.env_id).close()
+        check_env_for_ppo(self.env_id)
         for name in ("total_steps", "hidden_size", "substeps", "num_envs", "num_steps", "num_minibatches",
                      "update_epochs", "eval_interval", "eval_episodes", "threads"):
             setattr(self, name, check_int(name, getattr(self, name)))
@@ -166,8 +197,8 @@ class PPOConfig:
 
     @property
     def label(self) -> str:
-        """Short name of the agent, e.g. ``grsn`` or ``grsn-notap``."""
-        return self.core + ("-notap" if self.substeps > 1 else "")
+        """Short name of the agent, e.g. ``grsn`` or ``grsn-notap`` (:func:`~grsn_edu.rl.presets.agent_label`)."""
+        return agent_label(self.agent, self.substeps)
 
 
 def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActorCritic:
@@ -498,7 +529,9 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     envs.close()
     if start_update >= num_updates:  # resumed a finished run: nothing ran, the files are rewritten as they were
         run.write_curves()
-    return summarize(*run.curves())
+    summary = summarize(*run.curves())
+    run.finish(summary)
+    return summary
 
 
 def summarize(train_curve: pd.DataFrame, eval_curve: pd.DataFrame, target: float = 475.0) -> dict:
@@ -534,7 +567,7 @@ def load_agent(path: str | Path) -> tuple[RecurrentActorCritic, PPOConfig]:
         >>> agent, cfg = load_agent("data/cartpole/agents/CartPole-V-grsn.pt")  # doctest: +SKIP
     """
     ckpt = load_checkpoint(path)
-    cfg = PPOConfig(**ckpt["config"])
+    cfg = PPOConfig.from_dict(ckpt["config"])
     env = make_env(cfg.env_id)
     agent = build_agent(cfg, env.observation_space.shape[0], int(env.action_space.n))
     env.close()

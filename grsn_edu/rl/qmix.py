@@ -75,6 +75,8 @@ class MARLConfig(TeamConfig):
     ``updates_per_episode * num_envs`` updates, so the updates per environment step do not depend on
     ``num_envs``."""
 
+    value_based = True  # (not a setting) the agents' network gives Q-values
+
     mixer: str = "qmix"
     lr: float = 5e-4
     gamma: float = 0.99

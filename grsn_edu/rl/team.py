@@ -28,7 +28,8 @@ from tqdm.auto import tqdm
 
 from grsn_edu.envs.team_envs import TEAM_TASKS, TeamEnvBatch, make_team_envs
 from grsn_edu.rl.episodes import parallel_env_sizes, play_parallel_episode
-from grsn_edu.snn.cores import CORE_NAMES, make_core
+from grsn_edu.rl.presets import AGENTS, agent_label, config_dict_with_agent, settle_agent
+from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.trace import Trace
 from grsn_edu.util.validation import check_int
 
@@ -53,21 +54,36 @@ class TeamConfig:
     :class:`~grsn_edu.rl.mappo.MAPPOConfig`). Budgets and intervals count episodes."""
 
     env_id: str = "simple_spread"  # a registered team task (grsn_edu.envs.team_envs.TEAM_TASKS)
-    core: str = "grsn"
+    agent: str = "grsn"  # one of grsn_edu.rl.presets.AGENTS: its core, core options and sub-steps
     seed: int = 0
     episodes: int = 40_000  # 1M environment steps of the 25-step navigation tasks
     hidden_size: int = 64
     obs_clip: float | None = None  # clamp observations (and a mixer's state) to [-obs_clip, obs_clip] (None: off)
-    substeps: int = 1
-    core_options: dict = field(default_factory=dict)
+    substeps: int | None = None  # None: the agent's
+    core_options: dict = field(default_factory=dict)  # laid over the agent's
     num_envs: int = 8  # episodes played together, one network call per step for all their agents
     eval_interval: int = 1600  # episodes between greedy evaluations and checkpoints (40,000 steps of 25-step tasks)
     eval_episodes: int = 20
     threads: int = 1
 
+    #: whether the agents' network gives Q-values (QMIX, VDN) rather than a policy (MAPPO): the agent's core
+    #: options differ (:class:`~grsn_edu.rl.presets.AgentPreset`)
+    value_based = False
+
+    def __post_init__(self):
+        settle_agent(self, self.value_based)
+
+    @classmethod
+    def from_dict(cls, config: dict):
+        """The settings saved in a run folder or checkpoint (also those saved before agents had names)."""
+        return cls(**config_dict_with_agent(config, cls.value_based))
+
+    @property
+    def core(self) -> str:
+        """The agent's core (a name of :func:`grsn_edu.make_core`)."""
+        return AGENTS[self.agent].core
+
     def _validate_team(self, int_fields: tuple[str, ...] = ()) -> None:
-        if self.core not in CORE_NAMES:
-            raise ValueError(f"unknown core {self.core!r}; known cores: {', '.join(CORE_NAMES)}")
         if not isinstance(self.env_id, str) or self.env_id not in TEAM_TASKS:
             raise ValueError(f"unknown multi-agent task {self.env_id!r}; known tasks: {', '.join(TEAM_TASKS)} "
                              "(register another with grsn_edu.envs.team_envs.register_team_task)")
@@ -83,7 +99,8 @@ class TeamConfig:
 
     @property
     def label(self) -> str:
-        return self.core + ("-notap" if self.substeps > 1 else "")
+        """Short name of the agent (:func:`~grsn_edu.rl.presets.agent_label`)."""
+        return agent_label(self.agent, self.substeps)
 
 
 def team_envs(cfg: TeamConfig, num_envs: int, env_fn: Callable | None = None) -> TeamEnvBatch:
@@ -161,7 +178,9 @@ def finish_team_run(run, bar: TeamProgress, start: int, cfg: TeamConfig, *envs: 
         batch.close()
     if start >= cfg.episodes:
         run.write_curves()
-    return run_summary(run.train_rows, run.eval_rows)
+    summary = run_summary(run.train_rows, run.eval_rows)
+    run.finish(summary)
+    return summary
 
 
 class AgentNetwork(nn.Module):

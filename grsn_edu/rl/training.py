@@ -16,6 +16,7 @@ A trainer reads:
     for ...:
         run.train_rows.append(...); run.eval_rows.append(...)
         run.save({"model": net, "optimizer": opt}, step=...)   # curves and checkpoint
+    run.finish(summary)                                        # the run has ended: finished.json
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ import torch
 
 from grsn_edu.util.files import load_checkpoint, save_checkpoint, write_csv, write_json
 
-__all__ = ["seed_everything", "seed_run", "load_run_config", "RunFolder"]
+__all__ = ["seed_everything", "seed_run", "load_run_config", "RunFolder", "FINISHED_FILE", "finished_summary"]
+
+#: The file a trainer writes into its run folder when the run has ended (its summary): the one sign that a run
+#: is finished, which the grids read (:func:`finished_summary`).
+FINISHED_FILE = "finished.json"
 
 
 def seed_everything(seed: int) -> None:
@@ -48,12 +53,26 @@ def seed_run(cfg) -> None:
     seed_everything(cfg.seed)
 
 
+def finished_summary(run_dir: str | Path) -> dict | None:
+    """The summary a trainer wrote when the run in ``run_dir`` ended (:data:`FINISHED_FILE`); None while the run
+    has not ended (or ``run_dir`` is no run folder)."""
+    path = Path(run_dir) / FINISHED_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is damaged ({err}); delete it and run the same command again to finish the run "
+                         "from its checkpoint") from None
+
+
 def load_run_config(config_class, run_dir: str | Path):
     """The settings saved in a run folder's ``config.json``, as ``config_class``."""
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run folder (no config.json); train first with grsn-edu")
-    return config_class(**json.loads(path.read_text()))
+    config = json.loads(path.read_text())
+    return config_class.from_dict(config) if hasattr(config_class, "from_dict") else config_class(**config)
 
 
 class RunFolder:
@@ -99,7 +118,9 @@ class RunFolder:
             ValueError: if the saved settings differ from ``cfg``.
         """
         ckpt = load_checkpoint(self.checkpoint_path)
-        saved = dataclasses.asdict(type(self.cfg)(**ckpt["config"]))
+        config_class = type(self.cfg)
+        saved = dataclasses.asdict(config_class.from_dict(ckpt["config"]) if hasattr(config_class, "from_dict")
+                                   else config_class(**ckpt["config"]))
         now = dataclasses.asdict(self.cfg)
         if saved != now:
             diff = {k: (v, now[k]) for k, v in saved.items() if now[k] != v}
@@ -131,6 +152,10 @@ class RunFolder:
         write_csv(self.path / "eval_curve.csv", eval_curve)
         if self.update_columns is not None:
             write_csv(self.path / "update_stats.csv", pd.DataFrame(self.update_rows, columns=self.update_columns))
+
+    def finish(self, summary: dict) -> None:
+        """Mark the run as ended: write its ``summary`` as :data:`FINISHED_FILE` (after the last checkpoint)."""
+        write_json(self.path / FINISHED_FILE, summary)
 
     def save(self, parts: dict, **counters) -> None:
         """Write both curves and the checkpoint: settings, ``parts``' state dicts, ``counters``, curves, clock and

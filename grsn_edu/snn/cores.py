@@ -1,5 +1,5 @@
-r"""Recurrent cores that any algorithm swaps by name: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``,
-``grsn-authors``.
+r"""Recurrent cores that any algorithm swaps by name: ``mlp``, ``gru``, ``lif``, ``grsn``, ``grsn-eq17``,
+``grsn-first-release``, ``rleaky``, ``slstm``.
 
 Every core has one interface::
 
@@ -50,8 +50,9 @@ from grsn_edu.snn.trace import Trace
 from grsn_edu.util.validation import check_int
 
 __all__ = [
-    "READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "GRSNAuthorsCore",
-    "RLeakyCore", "SLSTMCore", "SubstepCore", "CORE_NAMES", "core_class", "make_core", "count_parameters", "Trace",
+    "READOUTS", "unregister_neuron", "Core", "MLPCore", "GRUCore", "LIFCore", "GRSNCore", "GRSNFirstReleaseCore",
+    "GRSNEq17Core", "RLeakyCore", "SLSTMCore", "SubstepCore", "CORE_NAMES", "core_class", "make_core",
+    "count_parameters", "Trace",
 ]
 
 
@@ -555,7 +556,8 @@ class LIFCore(_SpikingCore):
 
 class GRSNCore(_SpikingCore):
     r"""Gated recurrent spiking neurons (GRSN), this project's variant: a leaky spiking membrane fed by a gated
-    recurrent current. The authors' own formulation is :class:`GRSNAuthorsCore`.
+    recurrent current. The cell of the paper's Eq. 17, as its authors later wrote it, is
+    :class:`GRSNEq17Core`; their first released cell is :class:`GRSNFirstReleaseCore`.
 
     .. math::
 
@@ -574,20 +576,22 @@ class GRSNCore(_SpikingCore):
     the reset :math:`o_{t-1} U_{thr}` is subtracted and carries no gradient (snnTorch's ``Leaky``, which this
     membrane is: :func:`grsn_edu.snn.neurons.leaky_step`).
 
-    What is certain and what is a choice. Certain from the paper's public description: one spiking update per
-    environment step (TAP); two GRU-like gates, a forget gate F and an input gate I, on the neuron's input
-    current, :math:`c_t = F_t c_{t-1} + (1 - F_t) I_t`, feeding the membrane; soft (subtract) reset; surrogate
-    gradient. The authors' code (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) settles
-    the rest of *their* version, built here as :class:`GRSNAuthorsCore` (``make_core("grsn-authors", ...)``):
-    the gates read the cell's input :math:`x_t` only (a gate on the previous spikes is commented out), the
-    candidate is a ReLU, the membrane is charged by the gated current alone, :math:`\tau = 2` is fixed, the
-    reset keeps its gradient, and the membrane is reset at every forward call. This core is this project's own
-    variant and keeps its own choices, none of them quoted from the paper or the code: what drives the gates
-    (``gate_input``; default ``"spikes"``, the previous spikes, which makes the gate synapses spike-driven,
-    i.e. accumulates only); ``tanh`` as the candidate non-linearity; the direct input current :math:`W_x x_t`
-    added beside :math:`c_t`; a learnable per-neuron :math:`\beta`; the reset without gradient (snnTorch's);
-    ``forget_bias`` (initial :math:`b_F`); the membrane carried from one call to the next (TAP). The notebooks
-    measure what each choice does.
+    What is certain and what is a choice. Certain from the paper's public description (its abstract and the
+    caption of its Fig. 2): one spiking update per environment step (TAP); a recurrent connection into two gates,
+    a forget gate F and an input gate I, on the neuron's input current, which charges the membrane. The authors'
+    later rewrite of their cell, which says it follows the paper's Eq. 17 (:class:`GRSNEq17Core`,
+    ``make_core("grsn-eq17", ...)``), drives both gates with the previous spikes, as this core does by default:
+    :math:`c_t = F_t c_{t-1} + (1 - F_t) I_t` with :math:`F_t, I_t` functions of :math:`o_{t-1}`, the input's
+    projection added to :math:`c_t`. The first released cell (:class:`GRSNFirstReleaseCore`,
+    ``make_core("grsn-first-release", ...)``) drives them with the input :math:`x_t` instead. This core is this
+    project's variant, close to the Eq. 17 cell, and keeps its own choices, none quoted from the paper or the
+    code: what drives the gates (``gate_input``; default ``"spikes"``, the previous spikes, which makes the gate
+    synapses spike-driven, i.e. accumulates only); ``tanh`` as the candidate non-linearity (Eq. 17 cell: ReLU);
+    the input current :math:`W_x x_t` and :math:`c_t` added unscaled (Eq. 17 cell: scaled by
+    :math:`1 - \beta`); a learnable per-neuron :math:`\beta` clamped to [0, 1] (Eq. 17 cell:
+    :math:`\sigma(\rho)`); the reset of snnTorch's ``Leaky``, at the step after the spike and without gradient
+    (Eq. 17 cell: in the same step, with its gradient); ``forget_bias`` (initial :math:`b_F`); the membrane
+    carried from one call to the next (TAP). The notebooks measure what each choice does.
 
     With ``gates=False`` the gated current is switched off (:math:`c_t = 0`) and the core is exactly
     ``Linear`` + snnTorch ``Leaky`` (tested).
@@ -734,8 +738,9 @@ class GRSNCore(_SpikingCore):
                 f"gates={self.gates}")
 
 
-class GRSNAuthorsCore(_SpikingCore):
-    r"""GRSN as the authors wrote it: a gated current read from the input charges a LIF membrane with fixed tau.
+class GRSNFirstReleaseCore(_SpikingCore):
+    r"""GRSN as its authors first released it: a gated current read from the input charges a LIF membrane with
+    fixed tau.
 
     .. math::
 
@@ -755,7 +760,7 @@ class GRSNAuthorsCore(_SpikingCore):
     is snnTorch's atan at alpha = 2). The charge is :math:`(1 - 1/\tau) V_{t-1} + h_t / \tau`: a leak of
     :math:`\beta = 1 - 1/\tau = 0.5` on the membrane and the input scaled by :math:`1/\tau`.
 
-    What is the authors'. Everything above, read from GitHub StillWolf/GRSN-SNN: the cell in
+    Where this comes from. Everything above, read from the first release of GitHub StillWolf/GRSN-SNN: the cell in
     ``grsn/policies/rlifs/RecurrentLIF.py`` (``RecurrentCell``, a SpikingJelly ``LIFNode`` with ``tau=2``
     fixed, ``decay_input=True``, ``v_reset=0``, threshold 1, ``surrogate.ATan()``, ``detach_reset=False`` and
     the subtract reset ``v - spike * v_threshold``; the gates on the previous spikes are commented out), and
@@ -769,9 +774,11 @@ class GRSNAuthorsCore(_SpikingCore):
     project's convention), so T single-step calls equal one T-step call. That option is this project's; the
     cell is one layer (the authors' module also stacks layers).
 
-    This core shares nothing with :class:`GRSNCore`, this project's own variant (gates on the previous spikes,
-    ``tanh`` candidate, a direct drive :math:`W_x x_t`, learnable per-neuron :math:`\beta`, reset without
-    gradient, membrane carried across calls).
+    The authors' later rewrite of the cell (:class:`GRSNEq17Core`) calls this cell an incorrect implementation of
+    the paper's Eq. 17, whose gates read the previous spikes: this is the paper's first code, not its method as
+    the authors state it. It shares nothing with :class:`GRSNCore`, this project's own variant (gates on the
+    previous spikes, ``tanh`` candidate, a direct drive :math:`W_x x_t`, learnable per-neuron :math:`\beta`, reset
+    without gradient, membrane carried across calls).
 
     Energy: both gates read the real-valued input, so their synapses cost MACs (two rows, ``forget gate`` and
     ``candidate``); there is no encoder and no synapse driven by spikes inside the cell; the reset is paid at
@@ -794,7 +801,7 @@ class GRSNAuthorsCore(_SpikingCore):
         >>> from grsn_edu import make_core
         >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
         <torch._C.Generator object at ...>
-        >>> core = make_core("grsn-authors", input_size=4, hidden_size=16)
+        >>> core = make_core("grsn-first-release", input_size=4, hidden_size=16)
         >>> x = 3 * torch.randn(10, 3, 4)                   # (T, B, I)
         >>> out, state = core(x, core.initial_state(3))
         >>> tuple(out.shape), sorted(state), float(state["mem"].abs().sum())
@@ -803,7 +810,7 @@ class GRSNAuthorsCore(_SpikingCore):
         (['forget gate', 'candidate'], 0.0)
     """
 
-    _name = "grsn-authors"
+    _name = "grsn-first-release"
     state_names = ("h", "mem")
 
     def __init__(self, input_size, hidden_size, readout="spikes", tau=2.0, threshold=1.0,
@@ -869,6 +876,122 @@ class GRSNAuthorsCore(_SpikingCore):
         return (f"input_size={self.input_size}, hidden_size={self.hidden_size}, readout={self.readout!r}, "
                 f"tau={self.tau}, threshold={self.threshold}, "
                 f"reset_membrane_each_call={self.reset_membrane_each_call}")
+
+
+class GRSNEq17Core(_SpikingCore):
+    r"""GRSN as the authors' later code writes the paper's Eq. 17: gates on the previous spikes, a ReLU candidate,
+    the gated current added to the input's projection, a learnable decay that also scales the input.
+
+    .. math::
+
+        F_t &= \sigma(W_F o_{t-1} + b_F) \qquad\text{forget gate}\\
+        I_t &= \mathrm{ReLU}(W_I o_{t-1} + b_I) \qquad\text{input gate (candidate)}\\
+        c_t &= F_t \odot c_{t-1} + (1 - F_t) \odot I_t \qquad\text{(Eq. 17)}\\
+        u_t &= \beta \odot \hat u_{t-1} + (1 - \beta) \odot (W_{in} x_t + b_{in} + c_t)\\
+        o_t &= \Theta(u_t - \vartheta)\\
+        \hat u_t &= u_t - \vartheta\, o_t \qquad\text{soft reset, with its gradient (Eq. 16)}
+
+    Symbols: :math:`x_t` input ``(B, I)``; :math:`o_t` output spikes ``(B, H)``; :math:`c_t` gated current
+    ``(B, H)``; :math:`u_t` membrane before the reset, :math:`\hat u_t` after it ``(B, H)``; :math:`\beta =
+    \sigma(\rho)` per-neuron decay, :math:`\rho` learned and 0 at initialisation (:math:`\beta = 0.5`);
+    :math:`\vartheta` threshold (1); :math:`\Theta` Heaviside step with :math:`\Theta(0) = 1`, trained through the
+    atan surrogate of slope parameter 2 (:func:`~grsn_edu.snn.neurons.atan_spike_at_threshold`). Every weight and
+    bias of the three linear maps starts uniform in :math:`\pm 1/\sqrt{H}`.
+
+    Where this comes from. The paper's method section was not within reach of this project; its abstract and the
+    caption of its Fig. 2 establish one spiking update per environment step (TAP), an input current that charges
+    the membrane, and "the added recurrent connection and gated unit", F and I, in GRSN. The equations above are
+    those of the authors' later rewrite of the cell (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/GRSN.py``
+    with the state carried across calls, and the plan ``docs/superpowers/plans/2026-04-20-grsn-paper-fidelity.md``
+    that quotes Eq. 16, 17 and the membrane update as the paper's and calls the first released cell, whose gates
+    read :math:`x_t`, an incorrect implementation of Eq. 17). So: the paper's equations as its authors read them
+    later; the first released cell is :class:`GRSNFirstReleaseCore`, this project's own variant
+    :class:`GRSNCore`. What differs from :class:`GRSNCore`: ReLU instead of tanh; the input and the gated current
+    scaled by :math:`1 - \beta`; :math:`\beta = \sigma(\rho)` (0.5 at start) instead of a clamped decay (0.9);
+    the reset in the same step as the spike and with its gradient, instead of at the next step without it;
+    :math:`\Theta(0) = 1`; the initialisation.
+
+    Args:
+        input_size: I.
+        hidden_size: H.
+        readout: ``"spikes"`` (the cell's output), ``"membrane"`` (:math:`\hat u_t`) or ``"both"``.
+        threshold: :math:`\vartheta`.
+
+    State ``{"mem": (B, H), "cur": (B, H), "spk": (B, H)}``: :math:`\hat u`, :math:`c` and :math:`o`, all
+    carried from call to call and reset at an episode start.
+
+    Example:
+        >>> import torch
+        >>> from grsn_edu import make_core
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> core = make_core("grsn-eq17", input_size=4, hidden_size=16)
+        >>> out, state = core(torch.randn(10, 3, 4), core.initial_state(3))
+        >>> tuple(out.shape), sorted(state), round(float(core.beta.detach().mean()), 3)
+        ((10, 3, 16), ['cur', 'mem', 'spk'], 0.5)
+        >>> [(s.layer, s.reads) for s in core.synapses]
+        [('encoder', 'x'), ('gates', 'spikes')]
+    """
+
+    _name = "grsn-eq17"
+    state_names = ("mem", "cur", "spk")
+
+    def __init__(self, input_size, hidden_size, readout="spikes", threshold=1.0):
+        super().__init__(input_size, hidden_size, readout, beta=0.5, threshold=threshold, learn_beta=True)
+        I, H = self.input_size, self.hidden_size
+        self.encoder = nn.Linear(I, H)
+        self.gate_o = nn.Linear(H, 2 * H)  # rows [0, H): W_F, rows [H, 2H): W_I
+        self.beta_logit = nn.Parameter(torch.zeros(H))  # rho: beta = sigmoid(rho) = 0.5 at start
+        bound = 1.0 / H ** 0.5
+        for layer in (self.encoder, self.gate_o):
+            nn.init.uniform_(layer.weight, -bound, bound)
+            nn.init.uniform_(layer.bias, -bound, bound)
+
+    @property
+    def beta(self) -> torch.Tensor:
+        """Per-neuron membrane decay :math:`\\sigma(\\rho)`, ``(H,)``."""
+        return torch.sigmoid(self.beta_logit)
+
+    def precompute(self, x):
+        drive = self.encoder(x)  # W_in x_t + b_in for all steps: (T, B, H)
+        return drive.unbind(0), {"x": x, "drive": drive}
+
+    def step(self, drive_t, state, trace):
+        H = self.hidden_size
+        spk_prev = state["spk"]
+        pre = self.gate_o(spk_prev)
+        forget, cand = torch.sigmoid(pre[:, :H]), torch.relu(pre[:, H:])
+        cur = forget * state["cur"] + (1 - forget) * cand
+        beta = torch.sigmoid(self.beta_logit)
+        mem = beta * state["mem"] + (1 - beta) * (drive_t + cur)
+        spk = atan_spike_at_threshold(mem - self.threshold)
+        mem = mem - spk * self.threshold  # not detached: the gradient flows through the reset
+        if trace is not None:
+            trace.add("spk_prev", spk_prev)
+            trace.add("forget", forget)
+            trace.add("candidate", cand)
+            trace.add("cur", cur)
+        return self._output(spk, mem, trace), {"mem": mem, "cur": cur, "spk": spk}
+
+    def _resets(self, trace):
+        # the reset follows the spike within the same step
+        return float(torch.count_nonzero(trace["spk"]))
+
+    @classmethod
+    def synapse_layers(cls, input_size, hidden_size):
+        return (Synapse("encoder", "x", input_size, hidden_size),
+                Synapse("gates", "spikes", hidden_size, 2 * hidden_size))
+
+    @classmethod
+    def elementwise_ops(cls, hidden_size, updates, resets):
+        n2h = float(updates * 2 * hidden_size)
+        n = float(updates * hidden_size)
+        return [OpCount("gating", mac=n2h, ac=n2h, note="F*c, (1-F)*I; 1-F, sum"),
+                OpCount("membrane", mac=2 * n, ac=3 * n + resets, note="beta*u, (1-beta)*J; 1-beta, +c, +u; -reset")]
+
+    def extra_repr(self) -> str:
+        return f"input_size={self.input_size}, hidden_size={self.hidden_size}, readout={self.readout!r}, " \
+               f"threshold={self.threshold}"
 
 
 class RLeakyCore(_SpikingCore):
@@ -1048,7 +1171,8 @@ _CORES = {
     "grsn": GRSNCore,
     "rleaky": RLeakyCore,
     "slstm": SLSTMCore,
-    "grsn-authors": GRSNAuthorsCore,
+    "grsn-first-release": GRSNFirstReleaseCore,
+    "grsn-eq17": GRSNEq17Core,
 }
 
 #: Names accepted by :func:`make_core`.
@@ -1071,13 +1195,14 @@ def make_core(name: str, input_size: int, hidden_size: int, substeps: int = 1, *
     """Build a recurrent core by name.
 
     Args:
-        name: one of ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``, ``grsn-authors``.
+        name: one of :data:`CORE_NAMES`: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm``,
+            ``grsn-first-release``, ``grsn-eq17``.
         input_size: I, features per input step.
         hidden_size: H, hidden units.
         substeps: 1 (default) is TAP, one update per input step; S > 1 wraps a spiking core in
             :class:`SubstepCore` (S spiking sub-steps per input, rate-coded output).
         **options: passed to the core's class, e.g. ``gate_input``, ``readout``, ``beta``, ``threshold``
-            (``grsn-authors``: ``readout``, ``tau``, ``threshold``, ``reset_membrane_each_call``);
+            (``grsn-first-release``: ``readout``, ``tau``, ``threshold``, ``reset_membrane_each_call``);
             ``reset_each_step`` goes to :class:`SubstepCore`.
 
     Example:

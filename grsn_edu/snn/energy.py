@@ -114,10 +114,10 @@ def analytic_ops(core: str, input_size: int, hidden_size: int, firing_rate: floa
     (``tests/test_energy.py`` checks it). Use it to sweep sizes and rates without running anything.
 
     Args:
-        core: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm`` or ``grsn-authors``.
+        core: ``mlp``, ``gru``, ``lif``, ``grsn``, ``rleaky``, ``slstm`` or ``grsn-first-release``.
         input_size, hidden_size: I and H.
         firing_rate: r, spikes per unit per spiking update, in [0, 1] (ignored by non-spiking cores); for
-            ``grsn-authors``, whose reset follows the spike within the step, the fraction of units that spike.
+            ``grsn-first-release``, whose reset follows the spike within the step, the fraction of units that spike.
         gate_input: GRSN only: ``spikes``, ``input`` or ``both``.
         substeps: S spiking updates per decision (non-TAP); every core row is paid S times.
         head_outputs: A, outputs of a linear readout head on the core (0: no head).

@@ -15,7 +15,7 @@ class Trace:
     Pass an instance as ``trace=`` to a core; afterwards ``trace["spk"]`` is a ``(T, B, H)`` tensor (detached).
     Keys: ``x`` the input, ``drive`` the encoder's input current :math:`W_x x_t + b_x`, ``spk`` and ``mem`` the
     spikes and membrane after each step, ``spk_prev`` the spikes before it; GRSN adds ``forget`` (F_t),
-    ``candidate`` and ``cur`` (the gated current c_t); the authors' GRSN (``grsn-authors``) records ``forget``,
+    ``candidate`` and ``cur`` (the gated current c_t); the authors' GRSN (``grsn-first-release``) records ``forget``,
     ``candidate`` and ``h`` (its gated current), and no ``spk_prev`` (its reset follows the spike within the
     step); GRU and MLP record ``h``; SLSTM ``syn``.
     One trace may be passed to several consecutive calls (e.g. an agent acting with T=1 through an episode):

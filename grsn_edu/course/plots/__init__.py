@@ -15,6 +15,8 @@ CORE_COLORS = {
     "rleaky": "#9467bd",
     "slstm": "#8c564b",
     "grsn-notap": "#17becf",
+    "grsn-eq17": "#d62728",
+    "grsn-first-release": "#e377c2",
     "random": "#bcbd22",
 }
 

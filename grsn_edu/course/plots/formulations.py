@@ -9,7 +9,7 @@ from grsn_edu.course.plots.memory import core_label, plot_accuracy_vs_delay
 __all__ = ["FORMULATION_LABELS", "plot_formulations_accuracy"]
 
 #: Legend labels that say whose GRSN a line is.
-FORMULATION_LABELS = {"grsn": "GRSN, this project's", "grsn-authors": "GRSN, the authors'", "gru": "GRU"}
+FORMULATION_LABELS = {"grsn": "GRSN, this project's", "grsn-first-release": "GRSN, the authors'", "gru": "GRU"}
 
 
 def plot_formulations_accuracy(results, chance: float | None = 0.25,

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from grsn_edu.course.plots import core_color
+from grsn_edu.experiments.aggregate import TARGET_RETURN
 
 __all__ = [
     "AGENT_LABELS",
@@ -48,11 +49,12 @@ AGENT_LABELS = {
     "lif": "LIF",
     "grsn": "GRSN (TAP)",
     "grsn-notap": "GRSN non-TAP (4 sub-steps)",
+    "grsn-eq17": "GRSN, Eq. 17 cell",
+    "grsn-first-release": "GRSN, first released cell",
 }
 
 #: CartPole ends an episode when the pole leans more than 12 degrees.
 ANGLE_LIMIT_DEG = 12.0
-TARGET_RETURN = 475.0
 ENV_STEP_LABEL = "time (environment steps)"
 TRAIN_STEP_LABEL = "training experience (environment steps)"
 RETURN_LABEL = "return (reward per episode = steps balanced)"

@@ -1,10 +1,12 @@
 """The project's recurrent PPO side by side with the field's: sb3-contrib's ``RecurrentPPO`` on the same tasks.
 
-    .venv/bin/python benchmarks/peer_ppo.py                        # 5 seeds of CartPole-P and -V: peer, gru, grsn
-    .venv/bin/python benchmarks/peer_ppo.py --agents gru --seeds 0 1   # a piece of the grid
-    .venv/bin/python benchmarks/peer_ppo.py --table                # the table of what data/peer_ppo holds
+    .venv/bin/python scripts/peer_ppo.py --agents sb3-recurrentppo      # data/peer_ppo: the peer, 5 seeds, P and V
+    .venv/bin/python scripts/peer_ppo.py --envs CartPole-P --agents sb3-recurrentppo-grsn --seeds 0   # cross-check
+    .venv/bin/python scripts/peer_ppo.py --table                        # the table of what data/peer_ppo holds
+    .venv/bin/python scripts/peer_ppo.py --envs CartPole-V --agents sb3-recurrentppo gru grsn --seeds 5 \
+        --data-dir data/ppo_speed                                        # data/ppo_speed: one run of each
 
-Both trainers run in this process, one after the other, on one thread each (``torch.set_num_threads(1)``), on the
+Both trainers run one after the other (or on Ray, ``--ray``), on one thread each (``torch.set_num_threads(1)``), on the
 project's task ids (``CartPole-P``, ``CartPole-V``: 500-step episodes), for the same budget of environment steps,
 and are evaluated by one protocol: every ~``--eval-interval`` steps, ``--eval-episodes`` greedy episodes (the most
 likely action), one fresh environment each, reset with seeds ``10_000 + seed + i`` (the seeds of the project's own
@@ -15,20 +17,20 @@ The peer's settings are its own CartPoleNoVel performance test's: ``MlpLstmPolic
 ``n_steps=128``, ``learning_rate=7e-4``, ``batch_size=256``, ``n_epochs=10``, ``gae_lambda=0.98``,
 ``max_grad_norm=1``, ``VecNormalize`` (observations and returns), ``lstm_hidden_size=64``, a separate critic LSTM,
 ``net_arch=dict(vf=[64], pi=[])``, ``ortho_init=False``. The project's agents are the CartPole grid's
-(:data:`grsn_edu.experiments.grids.AGENTS`) with their defaults.
+(:data:`grsn_edu.rl.presets.AGENTS`) with the trainer's defaults.
 
-Results are merged into ``data/peer_ppo/`` after every run (atomically; a cell already recorded at the same
-budget is skipped, so the grid can be run in pieces): ``eval_curves.csv`` (one row per evaluation) and
-``summary.csv`` (one row per run). The table gives, per task and agent: seeds reaching a greedy return of 475 at
-some evaluation, the median steps to get there, the median (and range) of the final greedy return, and
-environment steps per second of the whole run (training and its evaluations).
+The runs and their merge into ``data/peer_ppo/`` are the one grid runner's (:mod:`grsn_edu.experiments.runner`;
+a cell already recorded at the same budget is skipped, so the grid can be run in pieces): ``eval_curves.csv``
+(one row per evaluation) and ``summary.csv`` (one row per run). The table gives, per task and agent: seeds
+reaching a greedy return of 475 at some evaluation, the median steps to get there, the median (and range) of the
+final greedy return, and environment steps per second of the whole run (training and its evaluations).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,18 +40,21 @@ import torch
 from tqdm.auto import tqdm
 
 from grsn_edu.envs.cartpole import POMDP_IDS, make_env, make_vector_env
-from grsn_edu.experiments.grids import AGENTS, agent_config
-from grsn_edu.rl.ppo import train
-from grsn_edu.util.files import merge_csv, read_csv, recorded_keys
+from grsn_edu.experiments.aggregate import TARGET_RETURN
+from grsn_edu.experiments.grids import agent_config
+from grsn_edu.experiments.runner import Curve, Grid, add_grid_arguments, read_grid_summary, run_grid, runner_from_args
+from grsn_edu.rl.episodes import play_vector_episodes
+from grsn_edu.rl.presets import AGENTS, resolve_agent
+from grsn_edu.rl.training import RunFolder
 from grsn_edu.util.tables import markdown_table
 from grsn_edu.util.validation import check_int
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = 475.0
 PEER = "sb3-recurrentppo"
 KEY = ["env", "agent", "seed"]
-EVAL_COLUMNS = KEY + ["global_step", "eval_return_mean", "eval_return_std", "eval_return_min", "eval_episodes",
-                      "wall_time_s"]
+RUN_EVAL_COLUMNS = ["global_step", "eval_return_mean", "eval_return_std", "eval_return_min", "eval_episodes",
+                    "wall_time_s"]
+EVAL_COLUMNS = KEY + RUN_EVAL_COLUMNS
 SUMMARY_COLUMNS = KEY + ["total_steps", "final_eval_return", "best_eval_return", "steps_to_target_eval",
                          "wall_time_s", "env_steps_per_s"]
 
@@ -93,22 +98,20 @@ def core_policy(agent: str):
 
     from grsn_edu.snn.cores import make_core
 
-    spec = AGENTS[agent]
+    core, options, _ = resolve_agent(agent)
 
     class CorePolicy(RecurrentActorCriticPolicy):
         def _build_mlp_extractor(self) -> None:
             # here lstm_output_dim is still the LSTM's hidden size
-            probe = make_core(spec["core"], self.features_dim, self.lstm_output_dim, **spec["core_options"])
+            probe = make_core(core, self.features_dim, self.lstm_output_dim, **options)
             self.lstm_output_dim = probe.output_size  # the heads read the core's output (2H for readout="both")
             super()._build_mlp_extractor()
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             hidden = self.lstm_hidden_state_shape[-1]
-            self.lstm_actor = LSTMShapedCore(make_core(spec["core"], self.features_dim, hidden,
-                                                       **spec["core_options"]))
-            self.lstm_critic = LSTMShapedCore(make_core(spec["core"], self.features_dim, hidden,
-                                                        **spec["core_options"]))
+            self.lstm_actor = LSTMShapedCore(make_core(core, self.features_dim, hidden, **options))
+            self.lstm_critic = LSTMShapedCore(make_core(core, self.features_dim, hidden, **options))
             lr = self.optimizer.param_groups[0]["lr"]  # the optimiser again, over the cores' parameters
             self.optimizer = self.optimizer_class(self.parameters(), lr=lr, **self.optimizer_kwargs)
 
@@ -116,21 +119,22 @@ def core_policy(agent: str):
 
 
 def greedy_returns(act, env_id: str, episodes: int, seed: int) -> np.ndarray:
-    """Returns of ``episodes`` greedy episodes, one fresh environment each, reset with seeds ``seed + i``.
+    """Returns of ``episodes`` greedy episodes, one fresh environment each, reset with seeds ``seed + i``, played by
+    the package's one episode loop (:func:`~grsn_edu.rl.episodes.play_vector_episodes`).
 
     ``act(obs (E, obs_size) numpy, first (E,) bool) -> actions (E,)`` is called once per step for all
-    environments; each environment stops at the end of its first episode.
+    environments; each environment counts until the end of its first episode.
     """
     envs = make_vector_env(env_id, episodes, seed)
     obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
-    returns = np.zeros(episodes)
-    alive = np.ones(episodes, dtype=bool)
     first = np.ones(episodes, dtype=bool)
-    while alive.any():
-        obs, reward, term, trunc, _ = envs.step(np.asarray(act(obs, first)))
+
+    def policy(obs):
+        actions = np.asarray(act(obs, first.copy()))
         first[:] = False
-        returns += reward * alive
-        alive &= ~(term | trunc)
+        return actions
+
+    returns = play_vector_episodes(envs, policy, obs)
     envs.close()
     return returns
 
@@ -189,27 +193,66 @@ def train_peer(env_id: str, seed: int, steps: int, eval_interval: int, eval_epis
     return rows
 
 
-def train_project(env_id: str, agent: str, seed: int, steps: int, eval_interval: int, eval_episodes: int,
-                  progress: bool):
-    """Train one of the project's CartPole-grid agents; returns its evaluation rows."""
-    cfg = agent_config(env_id, agent, seed, steps)
-    cfg.eval_interval, cfg.eval_episodes, cfg.threads = eval_interval, eval_episodes, 1
-    with tempfile.TemporaryDirectory() as run:
-        train(cfg, run, progress=progress)
-        curve = pd.read_csv(Path(run) / "eval_curve.csv")
-    return curve[[c for c in EVAL_COLUMNS if c in curve.columns]].to_dict("records")
+@dataclasses.dataclass
+class PeerConfig:
+    """The settings of one run of the peer trainer (a grid cell like a :class:`~grsn_edu.rl.ppo.PPOConfig`)."""
+
+    env_id: str
+    peer: str = PEER
+    seed: int = 0
+    total_steps: int = 100_000
+    eval_interval: int = 10_000
+    eval_episodes: int = 20
+
+    def validate(self) -> PeerConfig:
+        if self.env_id not in POMDP_IDS:
+            raise ValueError(f"unknown task {self.env_id!r}; known: {', '.join(POMDP_IDS)}")
+        if self.peer not in PEERS:
+            raise ValueError(f"unknown peer {self.peer!r}; known: {', '.join(PEERS)}")
+        for name in ("seed", "total_steps", "eval_interval", "eval_episodes"):
+            check_int(name, getattr(self, name), minimum=0 if name == "seed" else 1)
+        return self
+
+    def train_run(self, out_dir, resume: bool = False, progress: bool = True) -> dict:
+        """Train the peer into ``out_dir`` (its evaluations as ``eval_curve.csv``, then ``finished.json``); a peer
+        run has no checkpoint, so an interrupted one starts again."""
+        torch.set_num_threads(1)
+        rows = train_peer(self.env_id, self.seed, self.total_steps, self.eval_interval, self.eval_episodes,
+                          progress, peer=self.peer)
+        run = RunFolder(out_dir, self, [], RUN_EVAL_COLUMNS)
+        run.write_config()
+        run.eval_rows = rows
+        run.write_curves()
+        summary = peer_run_summary(dataclasses.asdict(self), {"eval_curve.csv": pd.DataFrame(rows)})
+        run.finish(summary)
+        return summary
 
 
-def run_summary(env_id: str, agent: str, seed: int, steps: int, rows: list[dict]) -> dict:
-    curve = pd.DataFrame(rows)
-    hit = curve.loc[curve["eval_return_mean"] >= TARGET, "global_step"]
+def peer_run_summary(config: dict, curves: dict) -> dict:
+    """The summary values of a run of either trainer, from its greedy evaluations."""
+    curve = curves["eval_curve.csv"]
+    hit = curve.loc[curve["eval_return_mean"] >= TARGET_RETURN, "global_step"]
     wall = float(curve["wall_time_s"].iloc[-1])
-    total = int(curve["global_step"].iloc[-1])
-    return {"env": env_id, "agent": agent, "seed": seed, "total_steps": steps,
+    return {"total_steps": config["total_steps"],
             "final_eval_return": float(curve["eval_return_mean"].iloc[-1]),
             "best_eval_return": float(curve["eval_return_mean"].max()),
             "steps_to_target_eval": int(hit.iloc[0]) if len(hit) else np.nan,
-            "wall_time_s": wall, "env_steps_per_s": total / wall}
+            "wall_time_s": wall, "env_steps_per_s": int(curve["global_step"].iloc[-1]) / wall}
+
+
+#: The data files of a peer comparison (``data/peer_ppo``, ``data/ppo_speed``).
+GRID = Grid(name="peer_ppo", key=tuple(KEY), summary_columns=tuple(SUMMARY_COLUMNS), budget="total_steps",
+                 summarize=peer_run_summary, curves=(Curve("eval_curves.csv", "eval_curve.csv",
+                                                           tuple(RUN_EVAL_COLUMNS)),),
+                 run_files=(), command="scripts/peer_ppo.py (data/peer_ppo/README.md)")
+
+
+def cell_config(env_id: str, agent: str, seed: int, steps: int, eval_interval: int, eval_episodes: int):
+    """A peer run's :class:`PeerConfig`, or the project agent's ``PPOConfig`` with the same evaluation protocol."""
+    if agent in PEERS:
+        return PeerConfig(env_id, agent, seed, steps, eval_interval, eval_episodes)
+    return dataclasses.replace(agent_config(env_id, agent, seed, steps), eval_interval=eval_interval,
+                               eval_episodes=eval_episodes, threads=1)
 
 
 def peer_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -234,15 +277,13 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--envs", nargs="+", default=["CartPole-P", "CartPole-V"], help="task ids (CartPole-P, -V, ...)")
     p.add_argument("--agents", nargs="+", default=[PEER, "gru", "grsn"],
-                   help=f"{', '.join(PEERS)} and/or agents of the project's CartPole grid "
-                   f"({', '.join(AGENTS)})")
+                   help=f"{', '.join(PEERS)} and/or the project's agents ({', '.join(AGENTS)})")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--steps", type=int, default=100_000, help="environment steps per run (default 100000)")
     p.add_argument("--eval-interval", type=int, default=10_000)
     p.add_argument("--eval-episodes", type=int, default=20)
-    p.add_argument("--out", type=Path, default=ROOT / "data" / "peer_ppo")
-    p.add_argument("--table", action="store_true", help="only print the table of what --out holds")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--table", action="store_true", help="only print the table of what --data-dir holds")
+    add_grid_arguments(p, str(ROOT / "runs" / "peer_ppo"), str(ROOT / "data" / "peer_ppo"))
     args = p.parse_args(argv)
     for env_id in args.envs:
         if env_id not in POMDP_IDS:
@@ -260,28 +301,22 @@ def parse_args(argv=None):
     return args
 
 
+def cells(args) -> dict:
+    """``{(env, agent, seed): settings}`` of the command line, seed-major."""
+    return {(e, a, s): cell_config(e, a, s, args.steps, args.eval_interval, args.eval_episodes)
+            for s in args.seeds for e in args.envs for a in args.agents}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    summary_path = args.out / "summary.csv"
     if not args.table:
-        torch.set_num_threads(1)
-        done = recorded_keys(summary_path, SUMMARY_COLUMNS, KEY, "total_steps", args.steps)
-        cells = [(e, a, s) for s in args.seeds for e in args.envs for a in args.agents if (e, a, s) not in done]
-        for env_id, agent, seed in tqdm(cells, desc="runs", unit="run", disable=args.no_progress, file=sys.stderr):
-            budget = (args.steps, args.eval_interval, args.eval_episodes)
-            if agent in PEERS:
-                rows = train_peer(env_id, seed, *budget, progress=not args.no_progress, peer=agent)
-            else:
-                rows = train_project(env_id, agent, seed, *budget, progress=not args.no_progress)
-            curve = pd.DataFrame(rows).assign(env=env_id, agent=agent, seed=seed)[EVAL_COLUMNS]
-            args.out.mkdir(parents=True, exist_ok=True)
-            merge_csv(args.out / "eval_curves.csv", curve, KEY, EVAL_COLUMNS)
-            merge_csv(summary_path, pd.DataFrame([run_summary(env_id, agent, seed, args.steps, rows)]), KEY,
-                      SUMMARY_COLUMNS)
-    if not summary_path.is_file():
-        print(f"no results in {args.out} yet: run without --table first", file=sys.stderr)
+        run_grid(GRID, cells(args), args.runs_dir, args.data_dir, runner_from_args(args), args.dry_run)
+    try:
+        summary = read_grid_summary(GRID, args.data_dir)
+    except FileNotFoundError as err:
+        print(f"{err}: run without --table first", file=sys.stderr)
         return 1
-    print(markdown_table(peer_table(read_csv(summary_path, SUMMARY_COLUMNS))))
+    print(markdown_table(peer_table(summary)))
     return 0
 
 
