@@ -332,3 +332,11 @@ def test_training_stops_at_the_first_evaluation_that_reaches_stop_at(tmp_path):
     assert summary["final_eval_return"] >= 1.0
     train(cfg, tmp_path / "b", progress=False, stop_at=501.0)  # never reached: the whole budget
     assert pd.read_csv(tmp_path / "b" / "eval_curve.csv")["global_step"].tolist()[-1] == 1024
+
+
+def test_a_task_the_trainer_cannot_take_is_refused_with_what_it_takes(tmp_path):
+    with pytest.raises(SystemExit, match=r"Pendulum-v1 has actions Box.*one discrete action space.*another algorithm"):
+        main(["train", "--env", "Pendulum-v1", "--out", str(tmp_path / "run")])
+    with pytest.raises(SystemExit, match="unknown environment id 'CartPole-Q'"):
+        main(["train", "--env", "CartPole-Q", "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()

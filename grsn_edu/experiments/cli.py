@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "train_config", "team_config"]
 
 
 def _core_options(pairs: list[str]) -> dict:
@@ -163,26 +163,36 @@ def _run(args, command: str, config_class, new_config, run_name, train) -> int:
     return 0
 
 
+def train_config(args):
+    """The :class:`~grsn_edu.rl.ppo.PPOConfig` that ``grsn-edu train`` with these parsed arguments trains."""
+    from grsn_edu.rl.ppo import PPOConfig
+
+    return PPOConfig(env_id=args.env, agent=args.agent, seed=args.seed, total_steps=args.steps,
+                     hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
+                     learning_rate=args.lr, eval_interval=args.eval_interval)
+
+
+def team_config(args):
+    """The team config that ``grsn-edu train-marl`` with these parsed arguments trains."""
+    from grsn_edu.rl.marl import marl_config
+
+    extra = {} if args.num_envs is None else {"num_envs": args.num_envs}
+    return marl_config(args.algo, env_id=args.env, agent=args.agent, seed=args.seed, episodes=args.episodes,
+                       hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
+                       eval_interval=args.eval_interval, **extra)
+
+
 def _train(args) -> int:
     from grsn_edu.rl.ppo import PPOConfig, train
 
-    def new_config():
-        return PPOConfig(env_id=args.env, agent=args.agent, seed=args.seed, total_steps=args.steps,
-                         hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
-                         learning_rate=args.lr, eval_interval=args.eval_interval)
-
-    return _run(args, "train", PPOConfig, new_config, lambda cfg: f"{cfg.env_id}-{cfg.label}-s{cfg.seed}", train)
+    return _run(args, "train", PPOConfig, lambda: train_config(args),
+                lambda cfg: f"{cfg.env_id}-{cfg.label}-s{cfg.seed}", train)
 
 
 def _train_marl(args) -> int:
-    from grsn_edu.rl.marl import config_from_dict, marl_config, train_team
+    from grsn_edu.rl.marl import config_from_dict, train_team
 
-    def new_config():
-        extra = {} if args.num_envs is None else {"num_envs": args.num_envs}
-        return marl_config(args.algo, env_id=args.env, agent=args.agent, seed=args.seed, episodes=args.episodes,
-                           hidden_size=args.hidden, substeps=args.substeps,
-                           core_options=_core_options(args.core_option),
-                           eval_interval=args.eval_interval, **extra)
+    new_config = lambda: team_config(args)  # noqa: E731
 
     def saved(**config):  # the settings of the run being resumed, as the config class of its algorithm
         return config_from_dict(config)
