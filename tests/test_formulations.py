@@ -147,7 +147,8 @@ def test_formulations_figure_says_whose_grsn_each_line_is():
     from grsn_edu.course.plots.formulations import FORMULATION_LABELS, plot_formulations_accuracy
 
     rows = [dict(core=core, delay=d, seed=s, accuracy=acc - 0.1 * (d == 5))
-            for core, acc in (("gru", 0.9), ("grsn-first-release", 0.5), ("grsn", 1.0), ("mlp", 0.25))
+            for core, acc in (("gru", 0.9), ("grsn-first-release", 0.5), ("grsn", 1.0), ("grsn-eq17", 0.7),
+                              ("mlp", 0.25))
             for d in (1, 5) for s in (0, 1)]
     fig = plot_formulations_accuracy(pd.DataFrame(rows))
     ax = fig.axes[0]
@@ -157,6 +158,7 @@ def test_formulations_figure_says_whose_grsn_each_line_is():
     means = {line.get_label(): (list(line.get_ydata()), line.get_color()) for line in ax.lines
              if line.get_marker() == "o"}
     assert means["GRSN, this project's"] == ([1.0, 0.9], core_color("grsn"))
-    assert means["GRU"] == ([0.9, 0.8], core_color("gru")) and means["GRSN, the authors'"][0] == [0.5, 0.4]
+    assert means["GRU"] == ([0.9, 0.8], core_color("gru")) and means["GRSN, first released cell"][0] == [0.5, 0.4]
+    assert means["GRSN, Eq. 17 cell (authors' rewrite)"] == ([0.7, 0.6], core_color("grsn-eq17"))
     with pytest.raises(ValueError, match="grsn-first-release"):
         plot_formulations_accuracy(pd.DataFrame(rows).query("core != 'grsn-first-release'"))

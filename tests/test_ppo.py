@@ -45,7 +45,7 @@ def test_every_core_trains_for_a_few_updates(tmp_path, core, substeps, options):
     else:
         assert ((ev["firing_rate"] >= 0) & (ev["firing_rate"] <= 1)).all()
     assert summary["final_eval_return"] == ev["eval_return_mean"].iloc[-1]
-    assert json.loads((tmp_path / "config.json").read_text())["core"] == core
+    assert json.loads((tmp_path / "config.json").read_text())["agent"] == core
 
 
 def test_same_seed_same_curves(tmp_path):
@@ -99,7 +99,7 @@ def test_resume_after_a_crash_continues_from_the_checkpoint(tmp_path, monkeypatc
     # a finished run: its trainer said so (finished.json, the grids' one sign), and resuming it changes nothing
     from grsn_edu.rl.training import finished_summary
 
-    assert json.dumps(finished_summary(tmp_path)) == json.dumps(summary)
+    assert json.dumps(finished_summary(tmp_path), sort_keys=True) == json.dumps(summary, sort_keys=True)
     before = {name: (tmp_path / name).read_text() for name in ("train_curve.csv", "eval_curve.csv")}
     assert json.dumps(train(cfg, tmp_path, resume=True, progress=False)) == json.dumps(summary)  # NaN == NaN
     assert {name: (tmp_path / name).read_text() for name in before} == before
@@ -141,7 +141,7 @@ def test_resume_refuses_other_settings(tmp_path):
 
 @pytest.mark.parametrize(
     "change,match",
-    [({"core": "lstm"}, "known cores"), ({"env_id": "CartPole-Q"}, "unknown environment id"),
+    [({"agent": "lstm"}, "known agents"), ({"env_id": "CartPole-Q"}, "unknown environment id"),
      ({"num_envs": 6, "num_minibatches": 4}, "divisible"), ({"total_steps": 10}, "less than one rollout"),
      ({"gamma": 1.5}, r"gamma must lie in \[0, 1\]"),
      ({"hidden_size": 0}, "hidden_size must be an integer >= 1, got 0"),

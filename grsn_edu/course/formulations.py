@@ -1,11 +1,16 @@
-r"""The two GRSN formulations side by side: the authors' cell and this project's variant (notebooks 03 and 08).
+r"""The GRSN formulations side by side (notebooks 03 and 08): the authors' first released cell, the cell of the
+paper's Eq. 17 as the authors later wrote it, and this project's variant.
 
-The authors' cell (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) is
-:class:`~grsn_edu.snn.cores.GRSNFirstReleaseCore` (``make_core("grsn-first-release", ...)``): gates on the cell's input,
-a ReLU candidate, the gated current alone charging a LIF membrane with :math:`\tau = 2`, the membrane zeroed at
-every call (``reset_membrane_each_call=True``). This project's variant is :class:`~grsn_edu.snn.cores.GRSNCore`
-(``make_core("grsn", ...)``): gates on the previous spikes, a tanh candidate, a direct drive beside the gated
-current, a learnable decay, the membrane carried from call to call (TAP).
+The first released cell (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) is
+:class:`~grsn_edu.snn.cores.GRSNFirstReleaseCore` (``make_core("grsn-first-release", ...)``): gates on the cell's
+input, a ReLU candidate, the gated current alone charging a LIF membrane with :math:`\tau = 2`, the membrane
+zeroed at every call (``reset_membrane_each_call=True``). The authors' later rewrite, which says it follows the
+paper's Eq. 17 and calls the first cell an incorrect implementation of it, is
+:class:`~grsn_edu.snn.cores.GRSNEq17Core` (``make_core("grsn-eq17", ...)``): gates on the previous spikes, a ReLU
+candidate, the input's projection added to the gated current. This project's variant is
+:class:`~grsn_edu.snn.cores.GRSNCore` (``make_core("grsn", ...)``): gates on the previous spikes, a tanh
+candidate, a direct drive beside the gated current, a learnable decay, the membrane carried from call to call
+(TAP).
 
 An agent calls its cell once per environment step; training calls it once per stored sequence.
 :func:`run_one_call_per_step` runs a core the first way, :func:`call_gap` measures how far the two ways differ,

@@ -2,7 +2,7 @@
 environments and one run-folder layout, so a run of any of them is trained, resumed and loaded the same way.
 
 Example:
-    >>> cfg = marl_config("mappo", env_id="simple_spread", core="gru")
+    >>> cfg = marl_config("mappo", env_id="simple_spread", agent="gru")
     >>> type(cfg).__name__, cfg.algo
     ('MAPPOConfig', 'mappo')
 """

@@ -1,4 +1,4 @@
-"""Figures of the two GRSN formulations side by side (notebook 03, section 6)."""
+"""Figures of the GRSN formulations side by side (notebook 03, section 6)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,25 @@ from grsn_edu.course.plots.memory import core_label, plot_accuracy_vs_delay
 
 __all__ = ["FORMULATION_LABELS", "plot_formulations_accuracy"]
 
-#: Legend labels that say whose GRSN a line is.
-FORMULATION_LABELS = {"grsn": "GRSN, this project's", "grsn-first-release": "GRSN, the authors'", "gru": "GRU"}
+#: Legend labels that say which GRSN a line is.
+FORMULATION_LABELS = {"grsn": "GRSN, this project's", "grsn-eq17": "GRSN, Eq. 17 cell (authors' rewrite)",
+                      "grsn-first-release": "GRSN, first released cell", "gru": "GRU"}
 
 
 def plot_formulations_accuracy(results, chance: float | None = 0.25,
-                               title: str = "Cue recall: the two GRSN formulations and a GRU") -> Figure:
-    """Cue-recall test accuracy against the delay for this project's GRSN, the authors' GRSN and a GRU.
+                               title: str = "Cue recall: three GRSN formulations and a GRU") -> Figure:
+    """Cue-recall test accuracy against the delay for this project's GRSN, the Eq. 17 cell, the first released
+    cell and a GRU.
 
     Args:
-        results: sweep rows (e.g. ``data/memory_task/results.csv`` with ``authors.csv``) with at least the
+        results: sweep rows (e.g. ``data/memory_task/results.csv`` with ``eq17.csv`` and ``first_release.csv``)
+            with at least the
             columns ``core``, ``delay``, ``seed``, ``accuracy``, and rows of the three cores of
             :data:`FORMULATION_LABELS`; other cores are left out.
         chance: a dashed line at chance accuracy (None: none).
         title: the figure title.
 
-    Each core keeps its course-wide colour; the legend says whose GRSN each line is.
+    Each core keeps its course-wide colour; the legend says which GRSN each line is.
     """
     cores = list(FORMULATION_LABELS)
     rows = results[results["core"].isin(cores)]

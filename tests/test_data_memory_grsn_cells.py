@@ -1,4 +1,5 @@
-"""data/memory_task/authors.csv: the authors' GRSN on the cue-recall sweep, in both membrane conventions.
+"""data/memory_task/first_release.csv and eq17.csv: the authors' first released GRSN cell on the cue-recall sweep, in
+both membrane conventions, and the cell of the paper's Eq. 17 as the authors later wrote it.
 
 ``tests/test_packaging.py`` checks that the README's commands make exactly these rows; here, that the rows follow
 their own protocol, share the grid and protocol of ``results.csv`` (so they compare one to one with the other
@@ -22,7 +23,12 @@ PROTOCOL = ["steps", "batch_size", "lr", "hidden_size", "n_cues", "noise", "test
 
 @pytest.fixture(scope="module")
 def authors():
-    return load_memory_results(DATA / "authors.csv")
+    return load_memory_results(DATA / "first_release.csv")
+
+
+@pytest.fixture(scope="module")
+def eq17():
+    return load_memory_results(DATA / "eq17.csv")
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +75,14 @@ def test_the_cell_learns_short_delays_and_not_long_ones(authors, main_sweep):
     assert mean[40] < 0.3  # and keeps no cue over 40 steps: chance is 0.25
     grsn = main_sweep[main_sweep["core"] == "grsn"].groupby("delay")["accuracy"].mean()
     assert (grsn[40] - mean[40]) > 0.5
+
+
+def test_the_eq17_cell_follows_the_main_sweep_s_grid_and_protocol(eq17, main_sweep):
+    assert {c: str(t) for c, t in eq17.dtypes.items()} == RESULT_DTYPES
+    assert (eq17["core"] == "grsn-eq17").all() and not eq17.duplicated(RUN_KEY_COLUMNS).any()
+    assert sorted(zip(eq17["delay"], eq17["seed"])) == sorted(set(zip(main_sweep["delay"], main_sweep["seed"])))
+    for column in PROTOCOL:
+        assert set(eq17[column]) == set(main_sweep[column]), column
+    net = make_core("grsn-eq17", int(eq17["n_cues"].iloc[0]) + 1, int(eq17["hidden_size"].iloc[0]))
+    readout = nn.Linear(net.output_size, int(eq17["n_cues"].iloc[0]))
+    assert (eq17["n_params"] == sum(p.numel() for p in [*net.parameters(), *readout.parameters()])).all()
