@@ -1,4 +1,5 @@
-# Entry points, all idempotent: the environment is (re)built only when pyproject.toml changes.
+# Entry points, all idempotent: the environment is (re)built only when pyproject.toml or constraints.txt changes, with
+# the exact versions of constraints.txt (pip install -c constraints.txt), torch as its CPU build.
 #   make test  - create .venv, install the package with its test dependencies, lint (ruff), run unit tests and every
 #                notebook, build the course site, then the browser suite (JupyterLab and the site in headless Chromium)
 #   make site  - the course site: the saved notebooks rendered to HTML in build/site/ (offline, nothing re-executed)
@@ -7,15 +8,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CONSTRAINTS := constraints.txt
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+
+# torch's CPU build, asked for by name, into the environment whose bin/ is $(1). constraints.txt pins torch to
+# 2.13.0+cpu (not on macOS, where the plain build is the CPU build), which PyTorch's CPU index has and PyPI has not,
+# so pip can never take PyPI's CUDA build of several GB instead. Only torch itself is looked up on that index
+# (--no-deps: its dependencies come from PyPI in the next step), with no retries and a 30 s timeout: a network that
+# cannot reach the index costs one failed look-up, then pip takes the wheel from elsewhere (this machine's pip
+# configuration finds 2.13.0+cpu on disk). With the index on every package and pip's default 5 retries, each
+# package cost 8 s here, about 20 minutes for the developers' environment.
+define install_cpu_torch
+$(1)/python -m pip install --quiet -c $(CONSTRAINTS) --no-deps --retries 0 --timeout 30 \
+	  --extra-index-url $(TORCH_CPU_INDEX) torch
+endef
 
 .PHONY: test unit browser chromium site lab bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first and exactly pinned: the CPU build (the pip config on this kind of machine finds it on disk)
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev,peer,site,ray]"
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip
+	$(call install_cpu_torch,$(BIN))
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev,peer,site,ray]"
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
 	touch $(STAMP)
 
