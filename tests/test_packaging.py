@@ -115,17 +115,32 @@ def test_the_makefile_installs_with_the_constraints_and_asks_for_the_cpu_torch()
     assert variables["TORCH_CPU_INDEX"] == CPU_INDEX
     commands = "\n".join(line for line in makefile.splitlines() if not line.startswith("#")).replace("\\\n", " ")
     installs = re.findall(r"pip install (.*)$", commands, flags=re.M)
-    assert len(installs) >= 3, installs  # pip, torch, the package
+    assert len(installs) >= 5, installs  # pip and the package in .venv and .venv-student; torch in one shared step
     for command in installs:
         assert "-c $(CONSTRAINTS)" in command, f"pip install without the constraints: {command}"
     torch_installs = [c for c in installs if c.split()[-1] == "torch"]
     assert torch_installs and all("--extra-index-url $(TORCH_CPU_INDEX)" in c for c in torch_installs)
     # the CPU index for torch alone, with no retries: an unreachable index must not stall the install
     assert all("--no-deps" in c and "--retries 0" in c for c in torch_installs)
-    for stamp in ["$(STAMP)"]:
+    for stamp in ["$(STAMP)", "$(STUDENT_STAMP)"]:
         recipe = _recipe(makefile, stamp)
         assert recipe.index("install_cpu_torch") < recipe.index("-e \"."), f"{stamp}: torch is not installed first"
     assert re.search(r"^\$\(STAMP\): pyproject.toml \$\(CONSTRAINTS\)$", makefile, flags=re.M)
+    assert re.search(r"^\$\(STUDENT_STAMP\): pyproject.toml \$\(CONSTRAINTS\)$", makefile, flags=re.M)
+
+
+def test_make_test_runs_every_part_and_the_student_check_uses_the_lab_extra_alone():
+    makefile = (ROOT / "Makefile").read_text()
+    parts = _recipe(makefile, "test").split()
+    for part in ["lint", "unit", "unit-avx2", "notebooks", "notebooks-avx2", "site", "browser", "student-check"]:
+        assert part in parts, f"make test does not run {part}"
+    for target in ["unit-avx2", "notebooks-avx2"]:
+        assert _recipe(makefile, target).lstrip().startswith("$(AVX2) ")
+    assert _makefile_variables(makefile)["AVX2"] == "MKL_CBWR=AVX2"
+    student = _recipe(makefile, "$(STUDENT_STAMP)")
+    assert 'pip install --quiet -c $(CONSTRAINTS) -e ".[lab]"' in student
+    check = _recipe(makefile, "student-check")
+    assert "$(STUDENT_VENV)/bin/jupyter nbconvert --to notebook --execute" in check
 
 
 def test_ci_runs_the_readme_test_command_and_the_readme_commands_are_make_targets():
