@@ -90,6 +90,7 @@ def test_python_versions_stated_are_the_one_tested():
     assert PROJECT["requires-python"] == ">=3.11"
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     assert "python=3.11" in conda
+    assert "Python 3.11" in _install_section()
 
 
 def test_environment_yml_installs_the_lab_extra_with_the_constraints_and_the_cpu_index():
@@ -141,6 +142,23 @@ def test_make_test_runs_every_part_and_the_student_check_uses_the_lab_extra_alon
     assert 'pip install --quiet -c $(CONSTRAINTS) -e ".[lab]"' in student
     check = _recipe(makefile, "student-check")
     assert "$(STUDENT_VENV)/bin/jupyter nbconvert --to notebook --execute" in check
+
+
+def _install_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("\n## Install") : readme.index("\n## ", readme.index("\n## Install") + 1)]
+
+
+def test_readme_pip_route_takes_torch_from_the_cpu_index_before_the_package():
+    section = _install_section()
+    for shell in ["bash", "powershell"]:
+        blocks = re.findall(rf"```{shell}\n(.*?)```", section, flags=re.S)
+        pip_route = [b for b in blocks if 'pip install -e ".[lab]"' in b]
+        assert pip_route, f"no {shell} block with the pip route"
+        commands = pip_route[0]
+        torch_line = f"pip install torch --index-url {CPU_INDEX}"
+        assert torch_line in commands and commands.index(torch_line) < commands.index('pip install -e ".[lab]"')
+        assert "jupyter lab notebooks" in commands
 
 
 def test_ci_runs_the_readme_test_command_and_the_readme_commands_are_make_targets():
