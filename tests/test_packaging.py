@@ -6,6 +6,7 @@ import importlib.metadata
 import re
 import shlex
 import sys
+import sysconfig
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -65,7 +66,10 @@ def test_constraints_hold_exactly_the_environment_tested():
     """Every package installed here (make's .venv, built with constraints.txt) is in it at the installed version."""
     constraints = _constraints()
     project = canonicalize_name(PROJECT["name"])
-    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    # the environment's own folders only: Ray, once imported, puts the copies it vendors on sys.path
+    site_packages = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    installed = {canonicalize_name(d.metadata["Name"]): d.version
+                 for d in importlib.metadata.distributions(path=site_packages)}
     missing = sorted(name for name in installed if name not in constraints and name != project)
     assert not missing, f"installed but not in constraints.txt (add them, or make clean if left over): {missing}"
     assert project not in constraints, "constraints.txt pins the project itself"
