@@ -4,6 +4,7 @@
 #   make test           - everything CI runs (.ci/run): lint (ruff); the unit tests and every notebook, natively and
 #                         again under MKL_CBWR=AVX2; the course site; the browser suite; the student check. Every
 #                         part runs even when an earlier one fails (make -k), and make test fails if any did.
+#   make lint           - ruff on the package, tests, scripts and notebooks
 #   make unit           - the unit tests and doctests (make unit-avx2: the same under MKL_CBWR=AVX2)
 #   make notebooks      - every notebook top to bottom under nbval (make notebooks-avx2: under MKL_CBWR=AVX2)
 #   make student-check  - a second, fresh environment (.venv-student) with the student install only
