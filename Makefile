@@ -41,6 +41,9 @@ $(1)/python -m pip install --quiet -c $(CONSTRAINTS) --no-deps --retries 0 --tim
 	  --extra-index-url $(TORCH_CPU_INDEX) torch
 endef
 
+# One part at a time, even under make -j: the parts share the CPU (timings, timeouts) and build/.
+.NOTPARALLEL:
+
 .PHONY: test lint unit unit-avx2 notebooks notebooks-avx2 student-check browser chromium site lab bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
