@@ -1,33 +1,101 @@
-# Entry points, all idempotent: the environment is (re)built only when pyproject.toml changes.
-#   make test  - create .venv, install the package with its test dependencies, lint (ruff), run unit tests and every
-#                notebook, build the course site, then the browser suite (JupyterLab and the site in headless Chromium)
-#   make site  - the course site: the saved notebooks rendered to HTML in build/site/ (offline, nothing re-executed)
-#   make lab   - the same set-up, then JupyterLab on notebooks/
+# The developers' entry points (students need none of them: README, "Install"). All are idempotent: each environment
+# is (re)built only when pyproject.toml or constraints.txt changes, and both install the exact versions of
+# constraints.txt (pip install -c constraints.txt), torch as its CPU build.
+#   make test           - everything CI runs (.ci/run): lint (ruff); the unit tests and every notebook, natively and
+#                         again under MKL_CBWR=AVX2; the course site; the browser suite; the student check. Every
+#                         part runs even when an earlier one fails (make -k), and make test fails if any did.
+#   make lint           - ruff on the package, tests, scripts and notebooks
+#   make unit           - the unit tests and doctests (make unit-avx2: the same under MKL_CBWR=AVX2)
+#   make notebooks      - every notebook top to bottom under nbval (make notebooks-avx2: under MKL_CBWR=AVX2)
+#   make student-check  - a second, fresh environment (.venv-student) with the student install only
+#                         (pip install -e ".[lab]", none of the developers' tools) runs notebook 01 with its own
+#                         jupyter nbconvert
+#   make site           - the course site: the saved notebooks rendered to HTML in build/site/ (offline, nothing re-executed)
+#   make browser        - the browser suite alone (JupyterLab and the site in headless Chromium)
+#   make lab            - the developers' environment, then JupyterLab on notebooks/
+#   make bench          - the speed benchmark of the cores
+#   make clean          - remove both environments
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STUDENT_VENV := .venv-student
+STUDENT_STAMP := $(STUDENT_VENV)/.installed
+CONSTRAINTS := constraints.txt
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+PYTEST_UNIT := -m pytest -q tests --ignore=tests/browser --doctest-modules grsn_edu
+PYTEST_NOTEBOOKS := -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
+# MKL_CBWR=AVX2 makes MKL (torch's CPU kernels) take its AVX2 code path instead of the one it picks for this CPU
+# (AVX-512 on most servers), so that a result that holds only on this CPU's kernels fails in CI, not on a laptop.
+AVX2 := MKL_CBWR=AVX2
 
-.PHONY: test unit browser chromium site lab bench clean
+# torch's CPU build, asked for by name, into the environment whose bin/ is $(1). constraints.txt pins torch to
+# 2.13.0+cpu (not on macOS, where the plain build is the CPU build), which PyTorch's CPU index has and PyPI has not,
+# so pip can never take PyPI's CUDA build of several GB instead. Only torch itself is looked up on that index
+# (--no-deps: its dependencies come from PyPI in the next step), with no retries and a 30 s timeout: a network that
+# cannot reach the index costs one failed look-up, then pip takes the wheel from elsewhere (this machine's pip
+# configuration finds 2.13.0+cpu on disk). With the index on every package and pip's default 5 retries, each
+# package cost 8 s here, about 20 minutes for the developers' environment.
+define install_cpu_torch
+$(1)/python -m pip install --quiet -c $(CONSTRAINTS) --no-deps --retries 0 --timeout 30 \
+	  --extra-index-url $(TORCH_CPU_INDEX) torch
+endef
 
-$(STAMP): pyproject.toml
+# One part at a time, even under make -j: the parts share the CPU (timings, timeouts) and build/.
+.NOTPARALLEL:
+
+.PHONY: test lint unit unit-avx2 notebooks notebooks-avx2 student-check browser chromium site lab bench clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first and exactly pinned: the CPU build (the pip config on this kind of machine finds it on disk)
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev,peer,site,ray]"
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip
+	$(call install_cpu_torch,$(BIN))
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev,peer,site,ray]"
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
 	touch $(STAMP)
 
 test: $(STAMP) chromium
+	$(MAKE) --keep-going lint unit unit-avx2 notebooks notebooks-avx2 site browser student-check
+
+lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser --doctest-modules grsn_edu
-	$(BIN)/python -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
-	$(MAKE) site
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser --doctest-modules grsn_edu
+	$(BIN)/python $(PYTEST_UNIT)
+
+unit-avx2: $(STAMP)
+	$(AVX2) $(BIN)/python $(PYTEST_UNIT) -p no:cacheprovider
+
+notebooks: $(STAMP)
+	$(BIN)/python $(PYTEST_NOTEBOOKS)
+
+notebooks-avx2: $(STAMP)
+	$(AVX2) $(BIN)/python $(PYTEST_NOTEBOOKS)
+
+# The student's environment, built from scratch: the README's pip route (CPU torch, then the package with the extra
+# 'lab'), with constraints.txt so that it holds the versions tested.
+$(STUDENT_STAMP): pyproject.toml $(CONSTRAINTS)
+	rm -rf $(STUDENT_VENV)
+	$(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/python -m pip install --quiet -c $(CONSTRAINTS) --upgrade pip
+	$(call install_cpu_torch,$(STUDENT_VENV)/bin)
+	$(STUDENT_VENV)/bin/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[lab]"
+	touch $(STUDENT_STAMP)
+
+# Notebook 01 run by the student environment's own jupyter: its kernel is that environment's Python (the kernel
+# list must show it inside .venv-student), none of the developers' tools is installed there, torch is the CPU
+# build, and PYTHONPATH is cleared, so nothing of .venv can stand in for a missing dependency.
+student-check: $(STUDENT_STAMP)
+	$(STUDENT_VENV)/bin/python -c "import importlib.metadata as m, torch; \
+	  dev = [p for p in ('pytest', 'nbval', 'ruff', 'playwright', 'sphinx', 'ray', 'stable-baselines3') \
+	         if any(d.metadata['Name'].lower() == p for d in m.distributions())]; \
+	  assert not dev, f'developers tools in the student environment: {dev}'; \
+	  assert torch.version.cuda is None, 'torch is a CUDA build'"
+	$(STUDENT_VENV)/bin/jupyter kernelspec list | grep -q "python3 *$(CURDIR)/$(STUDENT_VENV)/"
+	rm -rf build/student-check
+	env -u PYTHONPATH $(STUDENT_VENV)/bin/jupyter nbconvert --to notebook --execute \
+	  --output-dir build/student-check notebooks/01_lif_basics.ipynb
+	@echo "student check passed: notebook 01 ran in $(STUDENT_VENV) (build/student-check/01_lif_basics.ipynb)"
 
 # The browser suite: JupyterLab and the course site in headless Chromium (screenshots of failures in build/browser/)
 browser: $(STAMP) chromium site
@@ -57,4 +125,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cores.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(STUDENT_VENV)

@@ -139,7 +139,9 @@ Beside the chapters: [the results](results.md) (every table of the course with t
 measured), and the `data/` folders behind every result:
 {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
 
-To run the notebooks yourself: `make lab` in a clone of the repository starts JupyterLab on them.
+To run the notebooks yourself, in a clone of the repository: `pip install torch --index-url
+https://download.pytorch.org/whl/cpu` (torch's CPU build), then `pip install -e ".[lab]"` and
+`jupyter lab notebooks/`. The README's Install section gives each route (pip, conda, make).
 
 ```{{toctree}}
 :hidden:

@@ -1,49 +1,169 @@
-"""The set-up files agree with each other (pins, the README's commands, CI), and each data folder's README gives
-the commands of its script's docstring, which, run again on the data, have nothing left to do."""
+"""The set-up files agree with each other (pyproject.toml's ranges, constraints.txt's exact versions, environment.yml,
+the Makefile, the README's commands, CI), and each data folder's README gives the commands of its script's
+docstring, which, run again on the data, have nothing left to do."""
 
+import importlib.metadata
 import re
 import shlex
+import sys
+import sysconfig
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import tomllib
 import torch
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from grsn_edu.experiments.memory import pending_runs, planned_row, read_sweep_rows, run_key
 from grsn_edu.experiments.runner import plan_grid
 
 ROOT = Path(__file__).resolve().parents[1]
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
-def _pyproject_pins():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = list(project["dependencies"]) + [r for extra in project["optional-dependencies"].values() for r in extra]
-    return reqs
+def _requirements() -> list[Requirement]:
+    """Every requirement of pyproject.toml, its extras' included, but the extras that name the project itself."""
+    reqs = list(PROJECT["dependencies"]) + [r for extra in PROJECT["optional-dependencies"].values() for r in extra]
+    return [r for r in map(Requirement, reqs) if canonicalize_name(r.name) != canonicalize_name(PROJECT["name"])]
 
 
-def _environment_yml_pins():
-    lines = (ROOT / "environment.yml").read_text().splitlines()
-    return [m.group(1) for line in lines if (m := re.match(r"^\s+- ([A-Za-z0-9_.\-]+==\S+)\s*$", line))]
+def _constraints() -> dict[str, list[Requirement]]:
+    """constraints.txt's lines by package name: one line, or one per platform (torch)."""
+    out = defaultdict(list)
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            out[canonicalize_name(req.name)].append(req)
+    return out
 
 
-def test_every_dependency_is_pinned_exactly():
-    for req in _pyproject_pins():
-        assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[0-9][0-9A-Za-z.\-]*", req), f"{req!r} is not an exact pin"
+def _pinned_version(req: Requirement) -> str:
+    (spec,) = req.specifier
+    assert spec.operator == "==", f"constraints.txt: {req} is not an exact version"
+    return spec.version
 
 
-def test_environment_yml_matches_pyproject():
-    assert sorted(_environment_yml_pins()) == sorted(_pyproject_pins())
+def test_every_dependency_is_a_range_that_admits_the_tested_version():
+    constraints = _constraints()
+    for req in _requirements():
+        operators = {spec.operator for spec in req.specifier}
+        assert operators == {">=", "<"}, f"pyproject.toml: {req} should be a range, >= a tested version and < a bound"
+        lines = constraints.get(canonicalize_name(req.name))
+        assert lines, f"{req.name} has no exact version in constraints.txt"
+        for line in lines:
+            version = _pinned_version(line)
+            assert req.specifier.contains(version), f"pyproject.toml's {req} excludes the version tested, {version}"
+            (lower,) = [spec.version for spec in req.specifier if spec.operator == ">="]
+            assert Version(lower) <= Version(version)
 
 
-def test_the_makefile_installs_the_pinned_torch_and_it_is_the_cpu_build():
-    pin = next(r for r in _pyproject_pins() if r.startswith("torch=="))
+def test_constraints_hold_exactly_the_environment_tested():
+    """Every package installed here (make's .venv, built with constraints.txt) is in it at the installed version."""
+    constraints = _constraints()
+    project = canonicalize_name(PROJECT["name"])
+    # the environment's own folders only: Ray, once imported, puts the copies it vendors on sys.path
+    site_packages = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    installed = {canonicalize_name(d.metadata["Name"]): d.version
+                 for d in importlib.metadata.distributions(path=site_packages)}
+    missing = sorted(name for name in installed if name not in constraints and name != project)
+    assert not missing, f"installed but not in constraints.txt (add them, or make clean if left over): {missing}"
+    assert project not in constraints, "constraints.txt pins the project itself"
+    for name, version in installed.items():
+        wanted = [_pinned_version(r) for r in constraints.get(name, []) if r.marker is None or r.marker.evaluate()]
+        assert wanted in ([], [version]), f"{name} {version} is installed, constraints.txt says {wanted}"
+
+
+def test_torch_is_the_cpu_build_everywhere():
+    torch_lines = _constraints()["torch"]
+    by_platform = {str(r.marker): _pinned_version(r) for r in torch_lines}
+    # PyTorch's CPU index has +cpu builds for Linux and Windows; PyPI's Linux build is a CUDA build
+    assert by_platform == {'sys_platform != "darwin"': "2.13.0+cpu", 'sys_platform == "darwin"': "2.13.0"}
+    assert torch.__version__ == next(v for m, v in by_platform.items() if Requirement(f"x; {m}").marker.evaluate())
+    assert torch.version.cuda is None
+
+
+def test_python_versions_stated_are_the_one_tested():
+    tested = [c.rsplit(" :: ", 1)[1] for c in PROJECT["classifiers"] if re.fullmatch(r".*Python :: 3\.\d+", c)]
+    assert tested == ["3.11"], tested
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" in tested, "tests run on a Python not stated"
+    assert PROJECT["requires-python"] == ">=3.11"
+    conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    assert "python=3.11" in conda
+    assert "Python 3.11" in _install_section()
+
+
+def test_environment_yml_installs_the_lab_extra_with_the_constraints_and_the_cpu_index():
+    conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    (pip,) = [d["pip"] for d in conda if isinstance(d, dict)]
+    assert pip == [f"--extra-index-url {CPU_INDEX}", "-c constraints.txt", "-e .[lab]"]
+
+
+def _makefile_variables(makefile: str) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Z_0-9]+) :?= (.*)$", makefile, flags=re.M))
+
+
+def _recipe(makefile: str, target: str) -> str:
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n|[^\S\n]*\n)*)", makefile, flags=re.M)
+    assert match, f"no target {target} in the Makefile"
+    return match.group(1)
+
+
+def test_the_makefile_installs_with_the_constraints_and_asks_for_the_cpu_torch():
     makefile = (ROOT / "Makefile").read_text()
-    installed_first = re.findall(r'pip install --quiet "(torch==[^"]+)"', makefile)
-    assert installed_first == [pin], f"the Makefile installs {installed_first}, pyproject.toml pins {pin}"
-    assert torch.__version__.split("+")[0] == pin.split("==")[1]
-    assert torch.version.cuda is None  # the CPU build
+    variables = _makefile_variables(makefile)
+    assert variables["CONSTRAINTS"] == "constraints.txt"
+    assert variables["TORCH_CPU_INDEX"] == CPU_INDEX
+    commands = "\n".join(line for line in makefile.splitlines() if not line.startswith("#")).replace("\\\n", " ")
+    installs = re.findall(r"pip install (.*)$", commands, flags=re.M)
+    assert len(installs) >= 5, installs  # pip and the package in .venv and .venv-student; torch in one shared step
+    for command in installs:
+        assert "-c $(CONSTRAINTS)" in command, f"pip install without the constraints: {command}"
+    torch_installs = [c for c in installs if c.split()[-1] == "torch"]
+    assert torch_installs and all("--extra-index-url $(TORCH_CPU_INDEX)" in c for c in torch_installs)
+    # the CPU index for torch alone, with no retries: an unreachable index must not stall the install
+    assert all("--no-deps" in c and "--retries 0" in c for c in torch_installs)
+    for stamp in ["$(STAMP)", "$(STUDENT_STAMP)"]:
+        recipe = _recipe(makefile, stamp)
+        assert recipe.index("install_cpu_torch") < recipe.index("-e \"."), f"{stamp}: torch is not installed first"
+    assert re.search(r"^\$\(STAMP\): pyproject.toml \$\(CONSTRAINTS\)$", makefile, flags=re.M)
+    assert re.search(r"^\$\(STUDENT_STAMP\): pyproject.toml \$\(CONSTRAINTS\)$", makefile, flags=re.M)
+
+
+def test_make_test_runs_every_part_and_the_student_check_uses_the_lab_extra_alone():
+    makefile = (ROOT / "Makefile").read_text()
+    parts = _recipe(makefile, "test").split()
+    for part in ["lint", "unit", "unit-avx2", "notebooks", "notebooks-avx2", "site", "browser", "student-check"]:
+        assert part in parts, f"make test does not run {part}"
+    for target in ["unit-avx2", "notebooks-avx2"]:
+        assert _recipe(makefile, target).lstrip().startswith("$(AVX2) ")
+    assert _makefile_variables(makefile)["AVX2"] == "MKL_CBWR=AVX2"
+    student = _recipe(makefile, "$(STUDENT_STAMP)")
+    assert 'pip install --quiet -c $(CONSTRAINTS) -e ".[lab]"' in student
+    check = _recipe(makefile, "student-check")
+    assert "$(STUDENT_VENV)/bin/jupyter nbconvert --to notebook --execute" in check
+
+
+def _install_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("\n## Install") : readme.index("\n## ", readme.index("\n## Install") + 1)]
+
+
+def test_readme_pip_route_takes_torch_from_the_cpu_index_before_the_package():
+    section = _install_section()
+    for shell in ["bash", "powershell"]:
+        blocks = re.findall(rf"```{shell}\n(.*?)```", section, flags=re.S)
+        pip_route = [b for b in blocks if 'pip install -e ".[lab]"' in b]
+        assert pip_route, f"no {shell} block with the pip route"
+        commands = pip_route[0]
+        torch_line = f"pip install torch --index-url {CPU_INDEX}"
+        assert torch_line in commands and commands.index(torch_line) < commands.index('pip install -e ".[lab]"')
+        assert "jupyter lab notebooks" in commands
 
 
 def test_ci_runs_the_readme_test_command_and_the_readme_commands_are_make_targets():
@@ -51,7 +171,7 @@ def test_ci_runs_the_readme_test_command_and_the_readme_commands_are_make_target
     commands = [line.strip() for line in ci if line.strip() and not line.strip().startswith("#")]
     assert commands[-1] == "make test"
     targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
-    readme_targets = set(re.findall(r"^make (\w+)", (ROOT / "README.md").read_text(), flags=re.M))
+    readme_targets = set(re.findall(r"^make ([\w-]+)", (ROOT / "README.md").read_text(), flags=re.M))
     assert "test" in readme_targets and readme_targets <= targets, readme_targets - targets
 
 

@@ -41,7 +41,7 @@ def ray_runner(address: str | None = None, num_cpus: int | None = None, threads:
     try:
         import ray
     except ImportError as err:
-        raise SystemExit("--ray needs Ray: pip install -e '.[ray]' (the version pinned in pyproject.toml)") from err
+        raise SystemExit("--ray needs Ray: pip install -e '.[ray]' (constraints.txt has the version tested)") from err
 
     def run(cells, after_each) -> None:
         if not cells:
