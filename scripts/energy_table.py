@@ -47,7 +47,7 @@ AGENT_COLUMNS = ["task", "agent", "algo", "seed", "hidden_size", "substeps", "ep
 #: Columns of ``per_layer.csv``: one row per agent file and layer.
 LAYER_COLUMNS = ["task", "agent", "algo", "layer", "mac_per_decision", "ac_per_decision", "energy_pj", "note"]
 TASK_ORDER = ["CartPole-P", "CartPole-V", "CartPole-F", "simple_spread", "spread_memory"]
-AGENT_ORDER = ["mlp", "gru", "lif", "grsn", "grsn-notap", "grsn-first-release"]
+AGENT_ORDER = ["mlp", "gru", "lif", "grsn", "grsn-notap", "grsn-eq17", "grsn-first-release"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -119,7 +119,7 @@ def headline(table: pd.DataFrame) -> str:
     episodes = int(table["episodes"].iloc[0]) if len(table) else 0
     lines = [f"| task | agent | greedy return (mean of {episodes} evaluation episodes) | energy per decision (pJ) | "
              "energy / GRU's |", "|---|---|---:|---:|---:|"]
-    rows = table[table["agent"].isin(["gru", "grsn", "grsn-first-release"])]
+    rows = table[table["agent"].isin(["gru", "grsn", "grsn-eq17", "grsn-first-release"])]
     for _, r in rows.iterrows():
         task = r.task if r.algo == "ppo" else f"{r.task} ({r.algo.upper()})"
         lines.append(f"| {task} | {r.agent} | {r.return_mean:.1f} | {r.energy_pj:,.0f} | "

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cartpole() -> str:
-    table = summary_table(read_cartpole_summary(ROOT / "data" / "cartpole", complete=False))
+    table = summary_table(read_cartpole_summary(ROOT / "data" / "cartpole"))
     table.columns = ["env", "agent", "seeds", "seeds reaching 475 (greedy eval)", "median steps to 475 (greedy eval)",
                      "median final greedy eval return", "min", "max", "median final training return (MA20)"]
     return markdown_table(table)
@@ -31,7 +31,7 @@ def ablation() -> str:
     sys.path.insert(0, str(ROOT / "scripts"))
     import cartpole_ablation as module  # noqa: E402  (scripts/ is not a package)
     ab = read_grid_summary(module.GRID, ROOT / "data" / "cartpole_ablation")
-    grid = read_cartpole_summary(ROOT / "data" / "cartpole", complete=False)
+    grid = read_cartpole_summary(ROOT / "data" / "cartpole")
     ref = grid[(grid.agent == "grsn") & grid.env.isin(ab.env.unique()) & grid.seed.isin(ab.seed.unique())]
     ref = ref.assign(variant="reference (grid's grsn)")[module.SUMMARY_COLUMNS]
     both = pd.concat([ref, ab]).rename(columns={"variant": "agent"})
@@ -57,7 +57,7 @@ def peer() -> str:
     import peer_ppo  # noqa: E402  (scripts/ is not a package)
 
     peer_runs = read(ROOT / "data" / "peer_ppo" / "summary.csv", peer_ppo.SUMMARY_COLUMNS)
-    grid = read_cartpole_summary(ROOT / "data" / "cartpole", complete=False)
+    grid = read_cartpole_summary(ROOT / "data" / "cartpole")
     recipe_path = ROOT / "data" / "ppo_recipe" / "summary.csv"
     recipe = pd.read_csv(recipe_path) if recipe_path.is_file() else pd.DataFrame(columns=["variant", "env"])
     peer_setting = {peer_ppo.PEER: "its CartPoleNoVel settings, LSTM 64",

@@ -53,7 +53,7 @@ def test_spikes_and_decisions_agree_with_the_episodes():
     script = _script()
     table = read_csv(DATA / "per_agent.csv", script.AGENT_COLUMNS)
     spiking = table["firing_rate"].notna()
-    assert set(table.loc[spiking, "agent"]) == {"lif", "grsn", "grsn-notap", "grsn-first-release"}
+    assert set(table.loc[spiking, "agent"]) == {"lif", "grsn", "grsn-notap", "grsn-eq17", "grsn-first-release"}
     assert table.loc[spiking, "firing_rate"].between(0, 1).all()
     assert table.loc[~spiking, "spikes_per_decision"].isna().all()
     # firing rate: spikes per unit per spiking update; an agent decision runs `substeps` updates of every unit
