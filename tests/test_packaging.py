@@ -320,3 +320,16 @@ def test_grid_readme_commands_parse(what):
     assert commands and all(c[:2] == ["reproduce", what] for c in commands)
     for argv in commands:
         build_parser().parse_args(argv)
+
+
+def test_license_and_citation_files():
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    license_text = (ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and re.search(r"Copyright \(c\) \d{4} \S+", license_text)
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["version"] == project["version"]
+    assert citation["license"] == "MIT" and citation["authors"] and citation["title"]
+    assert any("2404.15597" in i["value"] for r in citation["references"] for i in r["identifiers"])
