@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import snntorch as snn
 import torch
+from float_rounding import assert_spikes_cannot_flip
 from matplotlib.figure import Figure
 
 from grsn_edu import count_core_ops, make_core
@@ -44,6 +45,9 @@ def test_hand_built_grsn_reproduces_the_core(gate_input):
     with torch.no_grad():
         rebuilt = HandBuiltGRSN.from_core(core)(x)
     assert reference["spk"].sum() > 100  # the recurrent path through the spikes is exercised
+    # the parts multiply one step at a time, the core all steps at once: the same spikes as long as no membrane
+    # comes within rounding of the threshold (float_rounding)
+    assert_spikes_cannot_flip(reference["mem"], core.threshold, terms=30 * (5 + 16 + 1))
     assert torch.equal(rebuilt["spk"], reference["spk"])
     for key in ("forget", "candidate", "cur", "mem"):
         assert torch.allclose(rebuilt[key], reference[key], atol=1e-5), key
@@ -131,6 +135,7 @@ def test_plain_leaky_solution_is_the_gateless_core():
         core(x, trace=trace)
         spk, mem = solutions.plain_leaky(core.encoder, core.beta.detach().clone(), 1.0, x)
     assert trace["spk"].sum() > 5
+    assert_spikes_cannot_flip(trace["mem"], 1.0, terms=12 * (3 + 6 + 1))  # one step at a time vs all at once
     assert torch.equal(spk, trace["spk"]) and torch.allclose(mem, trace["mem"], atol=1e-6)
 
 
@@ -172,6 +177,18 @@ def test_check_plain_leaky(check_contract):
         "stack the steps": last_step_only,
         "spikes do not": no_spikes,
     })
+
+
+def test_check_plain_leakys_inputs_keep_every_membrane_off_the_threshold():
+    """A reader's plain_leaky multiplies one step at a time, the core all steps at once; the check wants identical
+    spikes, which any CPU gives only if no membrane comes within rounding of the threshold (float_rounding)."""
+    for seed, H in ((0, 4), (1, 16), (2, 32)):  # the check's cores and inputs
+        core = checks._gateless_core(seed, H)
+        x = 1.5 * torch.randn(25, 3, 3, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            core(x, trace=(trace := Trace()))
+        # each step: 3 products and a bias into the current, then beta * U, + current, - reset
+        assert_spikes_cannot_flip(trace["mem"], 1.0, terms=25 * (3 + 4))
 
 
 def test_check_gate_energy(check_contract):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from grsn_edu.course.checks import ch06 as checks
-from grsn_edu.course.matrix_games import MATRIX_GAMES, fit_matrix_game, joint_q_inputs
+from grsn_edu.course.matrix_games import FIT_TOLERANCE, MATRIX_GAMES, GameFit, fit_matrix_game, joint_q_inputs
 from grsn_edu.course.plots import marl as plots
 from grsn_edu.course.solutions import ch06 as sol
 from grsn_edu.rl.mixers import QMixer
@@ -54,6 +54,36 @@ def test_uniform_weights_miss_the_climb_games_optimum_and_weighting_it_brings_it
     weights[0, 0] = 1.0
     fit = fit_matrix_game(MATRIX_GAMES["climb"], "qmix", weights=weights)
     assert fit.decentralised_greedy == fit.greedy_joint == (0, 0) and abs(fit.q_tot[0, 0] - 11.0) < 0.5
+
+
+def test_fit_verdicts_by_hand():
+    """A 2 x 2 table of range 10: a fit counts as fitted within FIT_TOLERANCE * 10 = 1."""
+    payoff = np.array([[0.0, 10.0], [5.0, 5.0]])
+    fit = GameFit("vdn", payoff, np.zeros((2, 2)), payoff + np.array([[0.5, -0.5], [0.5, 2.0]]), loss=0.0)
+    assert fit.rms_error == pytest.approx(np.sqrt((0.25 * 3 + 4.0) / 4))
+    assert fit.fits_at((0, 0)) and fit.fits_at((0, 1)) and not fit.fits_at((1, 1))
+    assert not fit.fits_table  # an rms error of 1.09 > 1
+    close = GameFit("vdn", payoff, np.zeros((2, 2)), payoff + 0.9, loss=0.0)
+    assert close.fits_table and close.rms_error == pytest.approx(0.9)
+    assert FIT_TOLERANCE == 0.1
+
+
+def test_the_verdicts_of_notebook_06_stand_far_from_the_tolerance():
+    """Notebook 06 prints these verdicts, not the fits' last digits (which depend on the CPU): each lies at least
+    twice as far from FIT_TOLERANCE as the fit itself, on either side."""
+    fits = {(name, mixer): fit_matrix_game(payoff, mixer) for name, payoff in MATRIX_GAMES.items()
+            for mixer in ("vdn", "qmix")}
+    share = {key: fit.rms_error / np.ptp(fit.payoff) for key, fit in fits.items()}
+    fitted = {key for key, s in share.items() if s <= FIT_TOLERANCE / 2}
+    assert fitted == {("additive", "vdn"), ("additive", "qmix"), ("coordination", "qmix")}
+    assert all(s > 2 * FIT_TOLERANCE for key, s in share.items() if key not in fitted)
+    climb = MATRIX_GAMES["climb"]
+    for w in (0.2, 0.1):
+        weights = np.full((3, 3), w)
+        weights[0, 0] = 1.0
+        fit = fit_matrix_game(climb, "qmix", weights=weights)
+        assert abs(fit.q_tot[0, 0] - 11.0) / np.ptp(climb) < FIT_TOLERANCE / 2
+    assert abs(fits[("climb", "qmix")].q_tot[0, 0] - 11.0) / np.ptp(climb) > 2 * FIT_TOLERANCE
 
 
 def test_uniform_weights_are_the_plain_mean_squared_error():

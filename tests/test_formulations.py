@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from float_rounding import assert_spikes_cannot_flip
 from torch import nn
 
 from grsn_edu import count_core_ops, make_core
@@ -47,11 +48,15 @@ def test_one_call_per_step_by_hand():
 
 
 def test_one_call_per_step_records_every_call():
+    torch.manual_seed(0)
     core = make_core("grsn", 3, 4)
     trace = Trace()
     x = torch.randn(5, 2, 3)
     stepwise, _ = run_one_call_per_step(core, x, trace=trace)
     assert trace["spk"].shape == (5, 2, 4)
+    # one step per call and one call for all steps multiply matrices of other shapes: the spikes are equal as long
+    # as no membrane comes within rounding of the threshold (float_rounding)
+    assert_spikes_cannot_flip(trace["mem"], core.threshold, terms=5 * (3 + 4 + 1))
     with torch.no_grad():
         assert torch.equal(stepwise.detach(), core(x)[0])
 
@@ -69,7 +74,11 @@ def test_accuracy_one_call_per_step():
     reset = make_core("grsn-first-release", 3, 8)
     carried = copy.deepcopy(reset)
     carried.reset_membrane_each_call = False
-    # the membrane carried, acting equals one call per sequence
+    # the membrane carried, acting equals one call per sequence: the same spikes (no membrane before its reset comes
+    # within rounding of the threshold, float_rounding), so the same readout of the last step
+    with torch.no_grad():
+        carried(x, trace=(trace := Trace()))
+    assert_spikes_cannot_flip(trace["mem"] + trace["spk"], carried.threshold, terms=6 * (3 + 8 + 1))
     assert accuracy_one_call_per_step(carried, readout, x, labels) == evaluate_accuracy(carried, readout, x, labels)[0]
     # by hand: the last step's readout of the spikes of T one-step calls
     with torch.no_grad():

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from float_rounding import approx_kl_tolerance, replay_terms, rounding_tolerance
 
 import grsn_edu.rl.ppo as ppo
 from grsn_edu.experiments.aggregate import summary_table
@@ -276,14 +277,17 @@ def test_update_stats_has_one_row_per_update(tmp_path):
     assert list(stats.columns) == ppo.UPDATE_COLUMNS
     assert stats["update"].tolist() == [1, 2, 3, 4] and stats["global_step"].tolist() == [128, 256, 384, 512]
     assert stats["learning_rate"].tolist() == pytest.approx([cfg.learning_rate * (1 - u / 4) for u in range(4)])
-    assert (stats["approx_kl"] >= 0).all() and stats["clip_fraction"].between(0, 1).all()
+    # approx_kl is >= 0 in exact arithmetic; a replay of a policy that has not moved gives 0 to float32 rounding,
+    # of either sign (the replay and acting multiply matrices of other shapes: float_rounding)
+    kl_tolerance = approx_kl_tolerance(rounding_tolerance(replay_terms(ppo.build_agent(cfg, 2, 2), cfg.num_steps)))
+    assert (stats["approx_kl"] >= -kl_tolerance).all() and stats["clip_fraction"].between(0, 1).all()
     assert (stats["entropy"] > 0).all() and (stats["entropy"] <= np.log(2) + 1e-6).all()
     assert (stats["value_loss"] > 0).all() and (stats["explained_variance"] <= 1).all()
     # one epoch of one minibatch: the only gradient step sees the policy that acted, nothing moved yet
     single = PPOConfig(env_id="CartPole-P", agent="gru", **{**TINY, "num_minibatches": 1, "anneal_lr": False})
     train(single, tmp_path / "single", progress=False)
     stats = pd.read_csv(tmp_path / "single" / "update_stats.csv")
-    assert (stats["approx_kl"] == 0).all() and (stats["clip_fraction"] == 0).all()
+    assert (stats["approx_kl"].abs() <= kl_tolerance).all() and (stats["clip_fraction"] == 0).all()
     assert (stats["learning_rate"] == single.learning_rate).all()
 
 
