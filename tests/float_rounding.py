@@ -72,6 +72,7 @@ def approx_kl_tolerance(logratio_tolerance: float) -> float:
 def assert_agree_to_rounding(a: torch.Tensor, b: torch.Tensor, terms: int, what: str = "values") -> float:
     """Assert ``a`` and ``b`` (two kernels' results of one formula) are within :func:`rounding_tolerance` of each
     other, at the scale of their largest magnitude (at least 1); return the tolerance used."""
+    a, b = a.detach(), b.detach()
     scale = max(1.0, float(b.abs().max()))
     tolerance = rounding_tolerance(terms, scale)
     gap = float((a - b).abs().max())
@@ -88,6 +89,7 @@ def assert_spikes_cannot_flip(potential: torch.Tensor, threshold: float, terms: 
         threshold: the firing threshold.
         terms: rounded operations behind each potential (see :func:`rounding_tolerance`).
     """
+    potential = potential.detach()
     tolerance = rounding_tolerance(terms, max(1.0, float(potential.abs().max())))
     margin = float((potential - threshold).abs().min())
     assert margin > tolerance, (
