@@ -36,7 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def cells(args) -> dict:
     """``{(task, agent, algo, seed): config}`` of the variants."""
-    return {cell: marl_cell_config(*cell, options={"core_options": options}) for cell, options in VARIANTS.items()}
+    return {cell: marl_cell_config(*cell, options={"core_options": options}, first=True)
+            for cell, options in VARIANTS.items()}
 
 
 def main(argv=None) -> None:

@@ -35,7 +35,7 @@ PLANNED = ({("simple_spread", agent, algo, 0) for agent in ("gru", "grsn") for a
 
 
 def grid_config(env_id: str, agent: str, algo: str, seed: int):
-    return marl_cell_config(env_id, agent, algo, seed, BUDGET)
+    return marl_cell_config(env_id, agent, algo, seed, BUDGET, first=True)
 
 
 @pytest.fixture(scope="module")

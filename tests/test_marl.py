@@ -139,8 +139,18 @@ def test_bad_marl_configs_and_cli(tmp_path, capsys):
         MARLConfig(episodes=0).validate()
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 3.5"):
         MARLConfig(batch_size=3.5).validate()
-    with pytest.raises(ValueError, match=r"episodes \(100\) must be a multiple of num_envs \(32\)"):
+    with pytest.raises(ValueError, match=r"episodes \(100\) must be a multiple of num_envs \(128\)"):
         MAPPOConfig(episodes=100).validate()
+    with pytest.raises(ValueError, match="choose one"):
+        MAPPOConfig(normalize_returns=True).validate()
+    with pytest.raises(ValueError, match="huber_delta must be None or > 0"):
+        MAPPOConfig(huber_delta=0).validate()
+    with pytest.raises(ValueError, match="critic_activation must be one of relu, tanh"):
+        MAPPOConfig(critic_activation="gelu").validate()
+    with pytest.raises(ValueError, match="critic_init must be one of"):
+        MAPPOConfig(critic_init="xavier").validate()
+    with pytest.raises(ValueError, match="head_gain must be None or > 0"):
+        MAPPOConfig(head_gain=-1.0).validate()
     with pytest.raises(ValueError, match="divisible by num_minibatches"):
         MAPPOConfig(num_envs=8, num_minibatches=3, episodes=8, eval_interval=8).validate()
     with pytest.raises(SystemExit):

@@ -4,7 +4,7 @@
     grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
     grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
     grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
-    grsn-edu train-marl --env spread_memory --agent grsn --algo mappo --seed 0 [--episodes 40000] [--out runs/NAME]
+    grsn-edu train-marl --env spread_memory --agent grsn --algo mappo --seed 0 [--episodes 400000] [--out runs/NAME]
     grsn-edu evaluate runs/NAME                        # single-agent runs and multi-agent runs alike
 """
 
@@ -93,9 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"the agents' network, as the grid trains it (default {_default(TeamConfig, 'agent')}; "
                         "listed above)")
     m.add_argument("--seed", type=int, default=_default(TeamConfig, "seed"))
-    m.add_argument("--episodes", type=int, default=_default(TeamConfig, "episodes"),
-                   help=f"training episodes (default {_default(TeamConfig, 'episodes')}: 1M steps of the 25-step "
-                        "tasks)")
+    m.add_argument("--episodes", type=int, default=None,
+                   help=f"training episodes (default {_default(MAPPOConfig, 'episodes')} for mappo, "
+                        f"{_default(MARLConfig, 'episodes')} for qmix and vdn: 10M and 1M steps of the 25-step tasks)")
     m.add_argument("--hidden", type=int, default=_default(TeamConfig, "hidden_size"),
                    help=f"hidden units of the agent network (default {_default(TeamConfig, 'hidden_size')})")
     m.add_argument("--substeps", type=int, default=None, help="spiking updates per environment step (default: the "
@@ -105,9 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--num-envs", type=int, default=None,
                    help=f"episodes played together (default {_default(MAPPOConfig, 'num_envs')} for mappo, "
                         f"{_default(MARLConfig, 'num_envs')} for qmix and vdn)")
-    m.add_argument("--eval-interval", type=int, default=_default(TeamConfig, "eval_interval"),
+    m.add_argument("--eval-interval", type=int, default=None,
                    help=f"episodes between greedy evaluations and checkpoints "
-                        f"(default {_default(TeamConfig, 'eval_interval')})")
+                        f"(default {_default(MAPPOConfig, 'eval_interval')} for mappo, "
+                        f"{_default(MARLConfig, 'eval_interval')} for qmix and vdn)")
     m.add_argument("--out", default=None, help="run folder (default runs/ENV-AGENT-ALGO-sSEED)")
     m.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -120,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     from grsn_edu.experiments.runner import add_grid_arguments
 
     r = sub.add_parser("reproduce", help="regenerate a data/ folder used by the notebooks")
-    r.add_argument("what", choices=["cartpole", "marl"], help="which results: data/cartpole or data/marl")
+    r.add_argument("what", choices=["cartpole", "marl", "marl-reference"],
+                   help="which results: data/cartpole, data/marl (the first team grid, 1M steps) or "
+                        "data/marl_reference (the team grid at MAPPO's reference settings)")
     r.add_argument("--seeds", type=int, nargs="+", default=None,
                    help=f"default {' '.join(map(str, grids.SEEDS))} (cartpole), "
                         f"{' '.join(map(str, grids.MARL_SEEDS))} (marl)")
@@ -131,8 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--algos", nargs="+", default=["mappo"], choices=ALGOS, help="marl only (default mappo)")
     r.add_argument("--steps", type=int, default=grids.STEPS,
                    help=f"environment steps per run (cartpole; default {grids.STEPS})")
-    r.add_argument("--episodes", type=int, default=_default(TeamConfig, "episodes"),
-                   help=f"episodes per run (marl; default {_default(TeamConfig, 'episodes')})")
+    r.add_argument("--episodes", type=int, default=None,
+                   help="episodes per run (marl; default: the grid's, data/marl: "
+                        f"{grids.FIRST_MARL_SETTINGS['mappo']['episodes']} for mappo and "
+                        f"{_default(TeamConfig, 'episodes')} for qmix and vdn; data/marl_reference: each "
+                        f"algorithm's default, {_default(MAPPOConfig, 'episodes')} for mappo)")
     add_grid_arguments(r, "runs/WHAT", "data/WHAT")
     return p
 
@@ -176,10 +182,10 @@ def team_config(args):
     """The team config that ``grsn-edu train-marl`` with these parsed arguments trains."""
     from grsn_edu.rl.marl import marl_config
 
-    extra = {} if args.num_envs is None else {"num_envs": args.num_envs}
-    return marl_config(args.algo, env_id=args.env, agent=args.agent, seed=args.seed, episodes=args.episodes,
-                       hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
-                       eval_interval=args.eval_interval, **extra)
+    given = {"num_envs": args.num_envs, "episodes": args.episodes, "eval_interval": args.eval_interval}
+    extra = {name: value for name, value in given.items() if value is not None}  # else the algorithm's default
+    return marl_config(args.algo, env_id=args.env, agent=args.agent, seed=args.seed, hidden_size=args.hidden,
+                       substeps=args.substeps, core_options=_core_options(args.core_option), **extra)
 
 
 def _train(args) -> int:
@@ -256,9 +262,10 @@ def _reproduce(args) -> int:
     from grsn_edu.experiments.grids import reproduce_cartpole, reproduce_marl
     from grsn_edu.experiments.runner import runner_from_args
 
-    runs_dir = args.runs_dir.replace("WHAT", args.what)
+    folder = args.what.replace("-", "_")
+    runs_dir = args.runs_dir.replace("WHAT", folder)
     runs = Path(runs_dir).resolve()  # absolute: Ray workers start elsewhere
-    data = Path(args.data_dir.replace("WHAT", args.what))
+    data = Path(args.data_dir.replace("WHAT", folder))
     try:
         runner = runner_from_args(args)
         if args.what == "cartpole":
@@ -270,7 +277,8 @@ def _reproduce(args) -> int:
             from grsn_edu.experiments.grids import MARL_AGENTS, MARL_ENVS, MARL_SEEDS
 
             reproduce_marl(args.envs or MARL_ENVS, args.agents or MARL_AGENTS, args.algos, args.seeds or MARL_SEEDS,
-                           args.episodes, runs, data, runner=runner, dry_run=args.dry_run)
+                           args.episodes, runs, data, runner=runner, dry_run=args.dry_run,
+                           reference=args.what == "marl-reference")
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"grsn-edu reproduce: {err}") from None
     return 0

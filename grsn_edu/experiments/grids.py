@@ -25,6 +25,7 @@ import pandas as pd
 
 from grsn_edu.experiments.baselines import baseline_rows
 from grsn_edu.experiments.runner import AgentFiles, Curve, Grid, read_grid_summary, run_grid
+from grsn_edu.rl.mappo import FIRST_MAPPO_SETTINGS
 from grsn_edu.rl.marl import ALGOS, marl_config
 from grsn_edu.rl.ppo import EVAL_COLUMNS, TRAIN_COLUMNS, PPOConfig, summarize
 from grsn_edu.rl.team import TEAM_EVAL_COLUMNS as MARL_EVAL_COLUMNS
@@ -32,8 +33,9 @@ from grsn_edu.rl.team import TEAM_TRAIN_COLUMNS as MARL_TRAIN_COLUMNS
 
 __all__ = ["AGENTS", "ENVS", "SEEDS", "STEPS", "SUMMARY_COLUMNS", "CARTPOLE", "agent_config", "cartpole_cells",
            "reproduce_cartpole", "read_cartpole_summary", "ppo_run_summary",
-           "MARL_AGENTS", "MARL_ENVS", "MARL_SEEDS", "MARL_SUMMARY_COLUMNS", "MARL", "marl_cell_config",
-           "marl_cells", "marl_run_summary", "reproduce_marl", "read_marl_summary"]
+           "MARL_AGENTS", "MARL_ENVS", "MARL_SEEDS", "MARL_SUMMARY_COLUMNS", "MARL", "MARL_REFERENCE",
+           "FIRST_MARL_SETTINGS", "marl_cell_config", "marl_cells", "marl_run_summary", "reproduce_marl",
+           "read_marl_summary"]
 
 # -- recurrent PPO on partially observable CartPole (data/cartpole/) ----------------------------------------------
 
@@ -109,7 +111,8 @@ def marl_run_summary(config: dict, curves: dict) -> dict:
             "wall_time_s": float(ev["wall_time_s"].iloc[-1])}
 
 
-#: The multi-agent grid's data files; each task's scripted baselines are added once (algo ``none``).
+#: The first multi-agent grid's data files (``data/marl``, 1M steps, MAPPO with :data:`FIRST_MARL_SETTINGS`);
+#: each task's scripted baselines are added once (algo ``none``).
 MARL = Grid(
     name="marl", key=("env", "agent", "algo", "seed"), summary_columns=tuple(MARL_SUMMARY_COLUMNS),
     budget="episodes", summarize=marl_run_summary,
@@ -119,31 +122,48 @@ MARL = Grid(
     agents=AgentFiles(("env", "agent", "algo"), ("config", "model", "episode", "task_sizes")),
     extra_rows=baseline_rows)
 
+#: The multi-agent grid at MAPPO's reference settings (the trainers' defaults), ``data/marl_reference``: the same
+#: files as :data:`MARL`.
+MARL_REFERENCE = Grid(
+    name="marl_reference", key=MARL.key, summary_columns=MARL.summary_columns, budget="episodes",
+    summarize=marl_run_summary, curves=MARL.curves,
+    command="grsn-edu reproduce marl-reference (see data/marl_reference/README.md)",
+    agents=MARL.agents, extra_rows=baseline_rows)
+
+#: The settings the first grid (:data:`MARL`) laid over each algorithm's defaults: MAPPO's as they were before the
+#: reference code's were adopted (:data:`grsn_edu.rl.mappo.FIRST_MAPPO_SETTINGS`); QMIX and VDN's unchanged.
+FIRST_MARL_SETTINGS = {"mappo": FIRST_MAPPO_SETTINGS}
+
 
 def marl_cell_config(env_id: str, agent: str, algo: str, seed: int, episodes: int | None = None,
-                     options: dict | None = None):
-    """The settings of one multi-agent grid cell (validated): the agent with the algorithm's defaults."""
-    extra = {} if episodes is None else {"episodes": episodes}
-    return marl_config(algo, env_id=env_id, agent=agent, seed=seed, **extra, **(options or {})).validate()
+                     options: dict | None = None, first: bool = False):
+    """The settings of one multi-agent grid cell (validated): the agent with the algorithm's defaults, or with
+    the first grid's settings (``first``, :data:`FIRST_MARL_SETTINGS`)."""
+    settings = dict(FIRST_MARL_SETTINGS.get(algo, {})) if first else {}
+    if episodes is not None:
+        settings["episodes"] = episodes
+    settings.update(options or {})
+    return marl_config(algo, env_id=env_id, agent=agent, seed=seed, **settings).validate()
 
 
 def marl_cells(envs=MARL_ENVS, agents=MARL_AGENTS, algos=("mappo",), seeds=MARL_SEEDS, episodes: int | None = None,
-               options: dict | None = None) -> dict:
-    """``{(task, agent, algo, seed): config}``, seed-major."""
+               options: dict | None = None, first: bool = True) -> dict:
+    """``{(task, agent, algo, seed): config}``, seed-major: the first grid's (``first``) or at the defaults."""
     for algo in algos:
         if algo not in ALGOS:
             raise ValueError(f"unknown algorithm {algo!r}; known: {', '.join(ALGOS)}")
-    return {(e, a, m, s): marl_cell_config(e, a, m, s, episodes, options)
+    return {(e, a, m, s): marl_cell_config(e, a, m, s, episodes, options, first)
             for s in seeds for e in envs for a in agents for m in algos}
 
 
 def reproduce_marl(envs, agents, algos, seeds, episodes: int | None, runs_dir: Path, data_dir: Path,
-                   options: dict | None = None, runner=None, dry_run: bool = False):
+                   options: dict | None = None, runner=None, dry_run: bool = False, reference: bool = False):
     """Run (or resume, or skip) every (task, agent, algorithm, seed) and merge the finished runs into
-    ``data_dir``. ``options`` are further settings for every run (e.g. a small ``num_envs`` for a quick check of
-    the whole pipeline); the grid's data uses the defaults."""
-    return run_grid(MARL, marl_cells(envs, agents, algos, seeds, episodes, options), runs_dir, data_dir, runner,
-                    dry_run)
+    ``data_dir``: the first grid's cells, or (``reference``) the cells at the trainers' defaults. ``options`` are
+    further settings for every run (e.g. a small ``num_envs`` for a quick check of the whole pipeline)."""
+    grid = MARL_REFERENCE if reference else MARL
+    return run_grid(grid, marl_cells(envs, agents, algos, seeds, episodes, options, first=not reference), runs_dir,
+                    data_dir, runner, dry_run)
 
 
 def read_marl_summary(data_dir="data/marl", complete: bool = True) -> pd.DataFrame:

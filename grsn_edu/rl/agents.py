@@ -13,7 +13,8 @@ from torch import nn
 from grsn_edu.snn.cores import Core, make_core
 from grsn_edu.snn.trace import Trace
 
-__all__ = ["ObsNormalizer", "ReturnNormalizer", "RecurrentActorCritic", "PolicyActor", "map_state", "HEAD_INITS"]
+__all__ = ["ObsNormalizer", "ReturnNormalizer", "ValueNorm", "RecurrentActorCritic", "PolicyActor", "map_state",
+           "HEAD_INITS"]
 
 #: How the policy and value heads are initialised: ``orthogonal`` (CleanRL's: orthogonal weights, gain 0.01 for
 #: the policy and 1 for the value, zero biases) or ``default`` (PyTorch's ``nn.Linear`` initialisation, as
@@ -103,6 +104,66 @@ class ReturnNormalizer(nn.Module):
         self.returns[torch.as_tensor(dones, dtype=torch.bool)] = 0.0
         scaled = rewards.double() / (self.var + self.eps).sqrt()
         return scaled.clamp(-self.clip, self.clip).float()
+
+
+class ValueNorm(nn.Module):
+    """Running mean and spread of the value targets, so a critic learns numbers of order one (MAPPO's value
+    normalisation, Yu et al. 2022).
+
+    The critic predicts *normalised* values; the trainer turns them back into returns (:meth:`denormalize`) for
+    GAE, folds each rollout's returns into the statistics (:meth:`update`) and trains the critic on
+    :meth:`normalize` of the returns. The statistics are exponential moving averages of the batches' mean and mean
+    square with weight ``beta`` per batch, divided by ``1 - beta**n`` after ``n`` batches (the bias of a moving
+    average started at zero): with ``beta`` close to 1 they are nearly the plain averages over every batch so far,
+    so the targets drift slowly as the returns improve. Unlike :class:`ReturnNormalizer` the rewards are not
+    changed, only the critic's scale.
+
+    Args:
+        beta: the moving averages' weight of the past, per :meth:`update`.
+        min_var: floor of the variance (a batch of equal returns does not divide by zero).
+
+    Example:
+        >>> import torch
+        >>> norm = ValueNorm()
+        >>> norm.update(torch.tensor([-30.0, -10.0]))
+        >>> norm.normalize(torch.tensor([-30.0, -20.0, -10.0]))
+        tensor([-1.,  0.,  1.])
+        >>> norm.denormalize(torch.tensor([1.0]))
+        tensor([-10.])
+    """
+
+    def __init__(self, beta: float = 0.99999, min_var: float = 1e-2):
+        super().__init__()
+        if not 0.0 < beta < 1.0:
+            raise ValueError(f"beta must lie in (0, 1), got {beta}")
+        self.beta, self.min_var = beta, min_var
+        self.register_buffer("mean_avg", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("square_avg", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("weight", torch.zeros((), dtype=torch.float64))  # 1 - beta**n
+
+    def stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mean, std)`` of the targets so far (0 and 1 before the first :meth:`update`)."""
+        if float(self.weight) == 0.0:
+            return torch.zeros((), dtype=torch.float64), torch.ones((), dtype=torch.float64)
+        mean = self.mean_avg / self.weight
+        var = (self.square_avg / self.weight - mean.pow(2)).clamp(min=self.min_var)
+        return mean, var.sqrt()
+
+    @torch.no_grad()
+    def update(self, targets: torch.Tensor) -> None:
+        """Fold one batch of value targets (any shape) into the statistics."""
+        x = targets.detach().double()
+        self.mean_avg.mul_(self.beta).add_((1 - self.beta) * x.mean())
+        self.square_avg.mul_(self.beta).add_((1 - self.beta) * x.pow(2).mean())
+        self.weight.mul_(self.beta).add_(1 - self.beta)
+
+    def normalize(self, targets: torch.Tensor) -> torch.Tensor:
+        mean, std = self.stats()
+        return ((targets.double() - mean) / std).to(targets.dtype)
+
+    def denormalize(self, values: torch.Tensor) -> torch.Tensor:
+        mean, std = self.stats()
+        return (values.double() * std + mean).to(values.dtype)
 
 
 def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:

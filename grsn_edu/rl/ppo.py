@@ -362,7 +362,8 @@ def replay_policy(agent: RecurrentActorCritic, rollout: Rollout, envs: torch.Ten
 
 def clipped_ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprobs: torch.Tensor,
                      advantages: torch.Tensor, returns: torch.Tensor, clip_coef: float, vf_coef: float,
-                     ent_coef: float, normalize_advantages: bool = True) -> tuple[torch.Tensor, dict]:
+                     ent_coef: float, normalize_advantages: bool = True,
+                     huber_delta: float | None = None) -> tuple[torch.Tensor, dict]:
     """PPO's clipped surrogate loss, plus the value loss, minus the entropy bonus.
 
     ``loss = mean(max(-A r, -A clip(r, 1 - eps, 1 + eps))) + vf_coef * 0.5 * mean((V - R)^2) - ent_coef * H``, with
@@ -375,6 +376,9 @@ def clipped_ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.
         actions, old_logprobs, advantages, returns: ``(...)`` from the rollout and :func:`~grsn_edu.rl.gae.gae`.
         clip_coef, vf_coef, ent_coef: eps, the value loss weight and the entropy weight.
         normalize_advantages: subtract the advantages' mean and divide by their standard deviation (+ 1e-8).
+        huber_delta: None, or the value loss is the Huber loss with this threshold: ``0.5 (V - R)^2`` where
+            ``|V - R| <= delta`` (the squared loss above), ``delta (|V - R| - delta / 2)`` beyond (a far-off target
+            pulls with a bounded gradient).
 
     Returns:
         ``(loss, stats)``; ``stats`` (floats): ``policy_loss``, ``value_loss``, ``entropy``, ``approx_kl``
@@ -395,7 +399,10 @@ def clipped_ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.
     ratio = logratio.exp()
     adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8) if normalize_advantages else advantages
     pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef)).mean()
-    v_loss = 0.5 * (values - returns).pow(2).mean()
+    if huber_delta is None:
+        v_loss = 0.5 * (values - returns).pow(2).mean()
+    else:
+        v_loss = torch.nn.functional.huber_loss(values, returns, delta=huber_delta)
     weighted = pg_loss + vf_coef * v_loss
     entropy = dist.entropy().mean()
     loss = weighted - ent_coef * entropy

@@ -65,6 +65,7 @@ class TeamConfig:
     eval_interval: int = 1600  # episodes between greedy evaluations and checkpoints (40,000 steps of 25-step tasks)
     eval_episodes: int = 20
     threads: int = 1
+    head_gain: float | None = None  # orthogonal initialisation of the output layer with this gain (None: PyTorch's)
 
     #: whether the agents' network gives Q-values (QMIX, VDN) rather than a policy (MAPPO): the agent's core
     #: options differ (:class:`~grsn_edu.rl.presets.AgentPreset`)
@@ -96,6 +97,8 @@ class TeamConfig:
                                  "episodes are played num_envs at a time")
         if self.obs_clip is not None and not self.obs_clip > 0:
             raise ValueError(f"obs_clip must be None or > 0, got {self.obs_clip}")
+        if self.head_gain is not None and not self.head_gain > 0:
+            raise ValueError(f"head_gain must be None or > 0, got {self.head_gain}")
 
     @property
     def label(self) -> str:
@@ -112,7 +115,7 @@ def team_envs(cfg: TeamConfig, num_envs: int, env_fn: Callable | None = None) ->
 def agent_network(cfg: TeamConfig, obs_size: int, n_agents: int, n_actions: int) -> AgentNetwork:
     """The agent network a config describes (training, target copies and loading all build it here)."""
     return AgentNetwork(obs_size, n_agents, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps,
-                        obs_clip=cfg.obs_clip, **cfg.core_options)
+                        obs_clip=cfg.obs_clip, head_gain=cfg.head_gain, **cfg.core_options)
 
 
 class TeamProgress:
@@ -193,17 +196,22 @@ class AgentNetwork(nn.Module):
         core, hidden_size, **core_options: the recurrent core by name (see :func:`grsn_edu.make_core`).
         obs_clip: clamp the observation to ``[-obs_clip, obs_clip]`` before the core (None: no clamp). In the spread
             tasks nothing bounds the positions, so an agent that wanders off feeds ever larger numbers to the core.
+        head_gain: None (PyTorch's initialisation of the output layer) or orthogonal weights with this gain and zero
+            biases. A policy's small gain (0.01, MAPPO's) starts every action at nearly the same probability.
 
     ``forward(inputs (T, B*N, I), state)`` -> ``(outputs (T, B*N, A), state)``; the greedy action is their argmax.
     """
 
     def __init__(self, obs_size: int, n_agents: int, n_actions: int, core: str, hidden_size: int,
-                 obs_clip: float | None = None, **core_options):
+                 obs_clip: float | None = None, head_gain: float | None = None, **core_options):
         super().__init__()
         self.obs_size, self.n_agents, self.n_actions, self.obs_clip = obs_size, n_agents, n_actions, obs_clip
         self.input_size = obs_size + n_agents + n_actions
         self.core = make_core(core, self.input_size, hidden_size, **core_options)
         self.q_head = nn.Linear(self.core.output_size, n_actions)
+        if head_gain is not None:
+            nn.init.orthogonal_(self.q_head.weight, head_gain)
+            nn.init.zeros_(self.q_head.bias)
 
     def build_inputs(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
         """``obs`` ``(T, B, N, O)`` and ``prev_actions`` ``(T, B, N)`` (long, -1 = none) -> ``(T, B*N, I)``."""
