@@ -69,8 +69,8 @@ def peer() -> str:
              recipe.assign(trainer="grsn-edu", setting=lambda f: "peer recipe" + f.variant.map(
                  lambda v: "" if v == "peer" else f", but {v}"))]
     both = pd.concat([part[["env", "trainer", "setting", "seed", "steps_to_target_eval", "final_eval_return"]]
-                      .assign(final_train_ma20=float("nan")) for part in parts])
-    table = summary_table(both, by=("env", "trainer", "setting")).drop(columns="median_final_train_ma20")
+                      for part in parts])
+    table = summary_table(both, by=("env", "trainer", "setting"))
     table.columns = ["env", "trainer", "setting", "seeds", "seeds reaching 475 (greedy)", "median steps to 475",
                      "median final greedy return", "min", "max"]
     return markdown_table(table.sort_values("env", kind="stable"))

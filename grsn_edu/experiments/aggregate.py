@@ -22,19 +22,22 @@ def summary_table(summary: pd.DataFrame, target: float = TARGET_RETURN, by: tupl
     """Per ``by`` group: seeds, how many reached ``target`` in greedy evaluation, median steps to it, final returns.
 
     Medians of steps-to-target are over the seeds that reached it; the spread is the min-max of the final greedy
-    evaluation return over seeds.
+    evaluation return over seeds. The median of the training episodes' ``final_train_ma20`` is the last column
+    when the summary has it.
     """
     def agg(g):
         reached = g["steps_to_target_eval"].dropna()
-        return pd.Series({
+        row = {
             "seeds": len(g),
             f"reached_{int(target)}_eval": int(len(reached)),
             "median_steps_to_target_eval": float(reached.median()) if len(reached) else float("nan"),
             "median_final_eval_return": float(g["final_eval_return"].median()),
             "min_final_eval_return": float(g["final_eval_return"].min()),
             "max_final_eval_return": float(g["final_eval_return"].max()),
-            "median_final_train_ma20": float(g["final_train_ma20"].median()),
-        })
+        }
+        if "final_train_ma20" in g:
+            row["median_final_train_ma20"] = float(g["final_train_ma20"].median())
+        return pd.Series(row)
 
     return summary.groupby(list(by), sort=False).apply(agg, include_groups=False).reset_index()
 

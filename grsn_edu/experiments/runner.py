@@ -20,6 +20,7 @@ after the other, in this process) or :func:`grsn_edu.experiments.ray_grid.ray_ru
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,9 @@ from grsn_edu.rl.marl import train_team
 from grsn_edu.rl.ppo import PPOConfig, train
 from grsn_edu.rl.training import finished_summary
 from grsn_edu.util.files import load_checkpoint, merge_csv, read_csv, save_checkpoint, write_json
-from grsn_edu.util.validation import check_int
 
 __all__ = ["Curve", "AgentFiles", "Grid", "GridCell", "run_name", "plan_grid", "run_cells_here", "run_grid",
-           "collect", "read_grid_summary", "add_grid_arguments", "runner_from_args", "check_seeds", "check_variants",
+           "collect", "read_grid_summary", "add_grid_arguments", "runner_from_args", "check_variants",
            "CELL_FILE"]
 
 #: The file in a run folder that names its cell (the grid's key columns and their values).
@@ -184,8 +184,6 @@ def run_grid(grid: Grid, cells: dict, runs_dir, data_dir, runner=None, dry_run: 
 
 def _finished_runs(grid: Grid, runs_dir: Path):
     """``(run folder, key dict, config dict, curves)`` of every finished run of ``grid`` under ``runs_dir``."""
-    import json
-
     for run in sorted(Path(runs_dir).glob("*")):
         cell_path = run / CELL_FILE
         if not cell_path.is_file() or finished_summary(run) is None:
@@ -292,11 +290,6 @@ def runner_from_args(args):
     from grsn_edu.experiments.ray_grid import ray_runner
 
     return ray_runner(None if args.ray == "local" else args.ray)
-
-
-def check_seeds(seeds) -> list[int]:
-    """Seeds as a list of ints >= 0 (a clear error otherwise)."""
-    return [check_int("seed", s, minimum=0) for s in seeds]
 
 
 def check_variants(parser: argparse.ArgumentParser, chosen: list[str], known) -> None:

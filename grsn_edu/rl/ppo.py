@@ -350,10 +350,11 @@ def collect_rollout(agent: RecurrentActorCritic, acting: Acting, num_steps: int,
 # -- 3. Learn --------------------------------------------------------------------------------------------------------
 def replay_policy(agent: RecurrentActorCritic, rollout: Rollout, envs: torch.Tensor):
     """Replay the whole rollout of environments ``envs`` through the agent from the stored start state, with the
-    stored episode starts (so the state is reset inside the sequence exactly where acting reset it).
+    stored episode starts (so the state is reset inside the sequence where acting reset it).
 
     Returns:
-        ``(logits (T, b, A), values (T, b))`` with gradients; before any update they equal what acting computed.
+        ``(logits (T, b, A), values (T, b))`` with gradients; before any update they equal what acting computed up
+        to float rounding (the replay may run other kernels than acting's one step at a time).
     """
     state = map_state(lambda v: v[envs], rollout.start_state)
     logits, values, _ = agent(rollout.obs[:, envs], state, episode_start=rollout.starts[:, envs], normalized=True)

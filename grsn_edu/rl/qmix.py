@@ -20,7 +20,7 @@ The algorithm, top to bottom (the PyMARL recipe at a CPU budget):
 2. **Store** the whole episodes in a replay buffer of episodes (observations, global states, actions, team
    reward, termination: :class:`~grsn_edu.rl.episode_buffer.EpisodeBuffer`).
 3. **Learn** on a batch of stored episodes: replay the agent network over each whole episode from a fresh state
-   (so the recurrent state is exactly what acting would have produced with the current weights), take
+   (so the recurrent state is what acting would have produced with the current weights), take
    Q_i of the chosen actions, mix them, and regress on the double-Q target
    r + gamma * mix_target(Q_target_i(h', argmax_a Q_i(h', a)); s') (:func:`double_q_targets`,
    :func:`masked_td_loss`, :func:`qmix_update`) with a target network refreshed every

@@ -92,7 +92,7 @@ class Core(nn.Module):
 
     A core whose steps do not depend on each other (:class:`MLPCore`) or that has a fused implementation
     (:class:`GRUCore`, ``nn.GRU``) replaces the loop (``_run``) with a vectorised path and keeps a ``step`` that
-    gives the same numbers; :class:`SubstepCore` runs its inner core's loop over the sub-steps.
+    gives the same numbers up to float rounding; :class:`SubstepCore` runs its inner core's loop over the sub-steps.
 
     For the energy count a core declares its synapse layers (:meth:`synapse_layers`) and its element-wise
     operations (:meth:`elementwise_ops`); :meth:`op_counts` counts both on a recorded trace, and
@@ -313,8 +313,14 @@ class Core(nn.Module):
         return rows + self.elementwise_ops(self.hidden_size, updates, self._resets(trace),
                                            **self._layer_option_values())
 
+    #: True where the reset follows a spike within the same step (the authors' cells), False where it comes at the
+    #: next update (snnTorch's ``Leaky``)
+    _reset_in_same_step = False
+
     def _resets(self, trace: Trace) -> float:
-        """Reset subtractions in the recorded pass: one per spike at the previous update (snnTorch's reset)."""
+        """Reset subtractions in the recorded pass: one per spike, at the same or at the next update."""
+        if self._reset_in_same_step:
+            return float(torch.count_nonzero(trace["spk"]))
         return float(torch.count_nonzero(trace["spk_prev"])) if "spk_prev" in trace else 0.0
 
     def extra_repr(self) -> str:
@@ -811,6 +817,7 @@ class GRSNFirstReleaseCore(_SpikingCore):
     """
 
     _name = "grsn-first-release"
+    _reset_in_same_step = True
     state_names = ("h", "mem")
 
     def __init__(self, input_size, hidden_size, readout="spikes", tau=2.0, threshold=1.0,
@@ -856,10 +863,6 @@ class GRSNFirstReleaseCore(_SpikingCore):
             trace.add("candidate", cand)
             trace.add("h", h)
         return self._output(spk, mem, trace), {"h": h, "mem": mem}
-
-    def _resets(self, trace):
-        # the reset follows the spike within the same step
-        return float(torch.count_nonzero(trace["spk"]))
 
     @classmethod
     def synapse_layers(cls, input_size, hidden_size):
@@ -934,6 +937,7 @@ class GRSNEq17Core(_SpikingCore):
     """
 
     _name = "grsn-eq17"
+    _reset_in_same_step = True
     state_names = ("mem", "cur", "spk")
 
     def __init__(self, input_size, hidden_size, readout="spikes", threshold=1.0):
@@ -972,10 +976,6 @@ class GRSNEq17Core(_SpikingCore):
             trace.add("candidate", cand)
             trace.add("cur", cur)
         return self._output(spk, mem, trace), {"mem": mem, "cur": cur, "spk": spk}
-
-    def _resets(self, trace):
-        # the reset follows the spike within the same step
-        return float(torch.count_nonzero(trace["spk"]))
 
     @classmethod
     def synapse_layers(cls, input_size, hidden_size):
