@@ -8,7 +8,7 @@ import pytest
 from mpe2 import simple_reference_v3, simple_speaker_listener_v4, simple_spread_v3
 from pettingzoo.test import parallel_api_test
 
-from grsn_edu.envs.spread import MARL_IDS, ObservationSpreadTeam
+from grsn_edu.envs.spread import MARL_IDS, ObservationSpreadTeam, SpreadMemoryEnv
 from grsn_edu.envs.team_envs import (
     TEAM_TASKS,
     ParallelEnvBatch,
@@ -19,7 +19,7 @@ from grsn_edu.envs.team_envs import (
 )
 
 
-@pytest.mark.parametrize("task", MARL_IDS)
+@pytest.mark.parametrize("task", ["simple_spread", "spread_memory", "spread_glimpse"])
 def test_vector_spread_is_mpe2_bit_for_bit(task):
     fast, slow = make_team_envs(task, 5), make_team_envs(task, 5, backend="pettingzoo")
     assert isinstance(fast, VectorSpread) and isinstance(slow, ParallelEnvBatch)
@@ -56,6 +56,32 @@ def test_memory_task_hides_landmarks_from_the_agents_not_from_the_state():
     assert np.abs(obs[..., 4:10]).sum() > 0
     obs, state2, *_ = envs.step(np.zeros((2, 3), dtype=int))
     assert not obs[..., 4:10].any() and np.abs(state2.reshape(2, 3, 18)[..., 4:10]).sum() > 0
+
+
+def test_glimpse_task_hides_the_velocity_always_and_the_landmarks_after_the_first_step():
+    """spread_glimpse is spread_memory with each agent's own velocity zeroed in every observation, in both
+    backends; the rest of the observation, the rewards and the global state are spread_memory's."""
+    rng = np.random.default_rng(1)
+    for backend in ("numpy", "pettingzoo"):
+        glimpse, memory = make_team_envs("spread_glimpse", 2, backend), make_team_envs("spread_memory", 2, backend)
+        (obs, state), (obs_memory, state_memory) = glimpse.reset([3, 4]), memory.reset([3, 4])
+        for t in range(25):
+            assert not obs[..., 0:2].any(), f"{backend}: a velocity seen at step {t}"
+            assert bool(obs[..., 4:10].any()) == (t == 0), f"{backend}: landmarks wrongly shown or hidden at step {t}"
+            np.testing.assert_array_equal(obs[..., 2:], obs_memory[..., 2:])
+            np.testing.assert_array_equal(state, state_memory)  # unmasked: a critic sees velocities and landmarks
+            assert bool(state.reshape(2, 3, 18)[..., 0:2].any()) == (t > 0)  # the agents move from step 1 on
+            actions = rng.integers(1, 5, size=(2, 3))
+            obs, state, rewards, *_ = glimpse.step(actions)
+            obs_memory, state_memory, rewards_memory, *_ = memory.step(actions)
+            np.testing.assert_array_equal(rewards, rewards_memory)
+
+
+def test_bad_observation_options_are_refused():
+    with pytest.raises(ValueError, match="hide_velocity must be True or False, got 1"):
+        VectorSpread(2, visible_steps=1, hide_velocity=1)
+    with pytest.raises(ValueError, match="hide_velocity must be True or False, got 'yes'"):
+        SpreadMemoryEnv(hide_velocity="yes")
 
 
 def test_scripted_teams_on_observations():
