@@ -267,6 +267,10 @@ def _steer(env, world, targets, gain: float) -> dict:
             actions[agent] = 3 if error[1] < 0 else 4
     return actions
 
+#: The direction of each discrete action (0 no-op, 1 left, 2 right, 3 down, 4 up): a push is ``PUSH_FORCE`` times it.
+_PUSH_DIRECTIONS = np.array([[0.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
+
+
 class ObservationSpreadTeam:
     """A scripted team that acts on the agents' own observations only (decentralised, like a learned team), for a
     batch of spread worlds: ``team(obs (B, N, O)) -> actions (B, N)``.
@@ -274,19 +278,51 @@ class ObservationSpreadTeam:
     While an agent sees the landmarks it reads them and the other agents relative to itself (every agent sees
     the same scene from its own position, so all of them work out the same joint assignment of agents to
     landmarks: the one with the least total distance, as :func:`spread_controller_actions`) and steers to its own
-    landmark. When the landmarks are hidden (the memory task, after the first step):
+    landmark. When the landmarks are hidden (the memory tasks, after the first step):
 
     * ``memory=True`` steers to the landmark it saw last, carried in its own absolute coordinates (the
       observation holds the agent's position): what a team with a perfect memory of one glimpse can do;
     * ``memory=False`` has nothing to steer by but the current observation, and goes to its point of the fixed
-      formation (:data:`FORMATION_POINTS`): what a team without memory can do.
+      formation (:data:`FORMATION_POINTS`): what a team without memory does when it lets the glimpse go (one
+      that holds on to its first push through its previous action can do somewhat better; see
+      :class:`SpreadMemoryEnv`).
 
-    On ``simple_spread`` (landmarks always visible) both are the same decentralised controller. Steering as in
-    :func:`spread_controller_actions`; make a new team for each batch of episodes. N = 3.
+    Steering as in :func:`spread_controller_actions`, ``error = gain * (target - p) - v``, needs the agent's
+    velocity v. With ``sees_velocity`` it reads v from its observation. Without (``spread_glimpse``, where the
+    observation's velocity is zero) it works v out as well as it can:
+
+    * ``memory=True`` from its previous observation and its own previous push. The world moves an agent with
+      its old velocity, then updates it (mass 1): ``p_t = p_{t-1} + DT * v_{t-1}`` and
+      ``v_t = (1 - DAMPING) * v_{t-1} + DT * F_{t-1}``, where ``F`` is the agent's push plus the contact forces
+      (:func:`contact_force`) of the agents it touched, which depend only on where they were relative to it,
+      also in that observation. So ``v_t = (1 - DAMPING) * (p_t - p_{t-1}) / DT + DT * F_{t-1}``: exact up to the
+      observation's float32 rounding. Agents start at rest, ``v_0 = 0``.
+    * ``memory=False`` has the current observation and its previous action (the learned agents get that as an
+      input too), and takes ``DT * PUSH_FORCE * u_{t-1}``, what its last push added to the velocity, as v: the
+      rest of its momentum it cannot see.
+
+    On ``simple_spread`` (landmarks always visible) both teams are the same decentralised controller. Make a new
+    team for each batch of episodes. N = 3.
+
+    Args:
+        memory: remember the landmarks (and, without ``sees_velocity``, the previous observation).
+        gain: the steering gain (1/s): the desired velocity per unit of distance to the target.
+        sees_velocity: the observations show the agent's own velocity (False for ``spread_glimpse``).
+
+    After each call, ``actions`` ``(B, N)`` holds the actions just chosen and ``velocity`` ``(B, N, 2)`` the
+    velocities they were steered with (read or worked out).
     """
 
-    def __init__(self, memory: bool, gain: float = 5.0):
-        self.memory, self.gain, self.targets = memory, gain, None
+    def __init__(self, memory: bool, gain: float = 5.0, sees_velocity: bool = True):
+        for name, value in (("memory", memory), ("sees_velocity", sees_velocity)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+        if not gain > 0:
+            raise ValueError(f"gain must be > 0, got {gain!r}")
+        self.memory, self.gain, self.sees_velocity = memory, gain, sees_velocity
+        self.targets = None
+        self.actions = self.velocity = None
+        self._previous = None  # (own positions (B, N, 2), the others relative to them (B, N, N-1, 2))
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         obs = np.asarray(obs, dtype=np.float64)
@@ -306,7 +342,21 @@ class ObservationSpreadTeam:
                     self.targets[b, i] = pos[b, i] + landmark_rel[b, i, perms[int(np.argmin(costs))][i]]
                 elif not self.memory:
                     self.targets[b, i] = FORMATION_POINTS[i]
-        error = self.gain * (self.targets - pos) - vel
+        self.velocity = vel if self.sees_velocity else self._velocity(pos, other_rel)
+        error = self.gain * (self.targets - pos) - self.velocity
         axis = np.abs(error).argmax(-1)
         push = np.where(axis == 0, np.where(error[..., 0] < 0, 1, 2), np.where(error[..., 1] < 0, 3, 4))
-        return np.where(np.abs(error).max(-1) < 0.05, 0, push)
+        self.actions = np.where(np.abs(error).max(-1) < 0.05, 0, push)
+        return self.actions
+
+    def _velocity(self, pos: np.ndarray, other_rel: np.ndarray) -> np.ndarray:
+        """The agents' velocities ``(B, N, 2)`` worked out without seeing them (see the class docstring)."""
+        previous, self._previous = self._previous, (pos, other_rel) if self.memory else None
+        if self.actions is None:
+            return np.zeros_like(pos)  # the first observation: every agent is at rest
+        pushed = DT * PUSH_FORCE * _PUSH_DIRECTIONS[self.actions]
+        if not self.memory:
+            return pushed
+        previous_pos, previous_others = previous
+        touched = contact_force(-previous_others).sum(axis=-2)  # from each other agent j: pos_i - pos_j
+        return (1 - DAMPING) * (pos - previous_pos) / DT + pushed + DT * touched
