@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES
+from grsn_edu.envs.spread import MAX_CYCLES
 from grsn_edu.experiments.baselines import MARL_BASELINES, observation_team_returns, random_team_returns
 from grsn_edu.experiments.grids import (
     MARL_AGENTS,
+    MARL_ENVS,
     MARL_SUMMARY_COLUMNS,
     marl_cell_config,
     marl_run_summary,
@@ -31,7 +32,7 @@ BUDGET = TeamConfig().episodes
 #: The planned grid (README): the three algorithms with GRU and GRSN agents on simple_spread, seed 0, then the
 #: winner with every agent on both tasks and seeds 0-2. The data holds every cell once, and nothing else.
 PLANNED = ({("simple_spread", agent, algo, 0) for agent in ("gru", "grsn") for algo in ALGOS}
-           | {(env_id, agent, "mappo", seed) for env_id in MARL_IDS for agent in MARL_AGENTS for seed in (0, 1, 2)})
+           | {(env_id, agent, "mappo", seed) for env_id in MARL_ENVS for agent in MARL_AGENTS for seed in (0, 1, 2)})
 
 
 def grid_config(env_id: str, agent: str, algo: str, seed: int):

@@ -17,10 +17,10 @@ implementations:
   share one discrete action space and one flat Box observation space. The global state (for a mixer or a
   centralised critic) is ``env.state()`` where the environment implements it; where it does not, it is the
   agents' observations concatenated in agent order (``state_source`` says which).
-* :class:`VectorSpread` is the course's two navigation tasks (``simple_spread`` and ``spread_memory``) written
-  with numpy arrays over the batch: mpe2's ``simple_spread_v3`` physics, rewards and observations, operation
-  for operation, so it gives the same numbers as the PettingZoo environment, bit for bit, for the same reset seeds
-  and actions (the tests check it), at a small fraction of the time per step.
+* :class:`VectorSpread` is the course's navigation tasks (``simple_spread``, ``spread_memory``,
+  ``spread_glimpse``) written with numpy arrays over the batch: mpe2's ``simple_spread_v3`` physics, rewards and
+  observations, operation for operation, so it gives the same numbers as the PettingZoo environment, bit for
+  bit, for the same reset seeds and actions (the tests check it), at a small fraction of the time per step.
 
 :func:`make_team_envs` builds a batch for a registered task id (:data:`TEAM_TASKS`) or for an environment
 factory.
@@ -32,7 +32,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from grsn_edu.envs.spread import MARL_IDS, MAX_CYCLES, make_marl_env
+from grsn_edu.envs.spread import (
+    AGENT_RADIUS,
+    DAMPING,
+    DT,
+    MARL_IDS,
+    MAX_CYCLES,
+    PUSH_FORCE,
+    SPREAD_OBSERVATIONS,
+    contact_force,
+    make_marl_env,
+)
 from grsn_edu.util.validation import check_int
 
 __all__ = ["TeamEnvBatch", "ParallelEnvBatch", "VectorSpread", "TEAM_TASKS", "register_team_task", "team_task_env",
@@ -206,6 +216,8 @@ class VectorSpread(TeamEnvBatch):
     Observations ``[self_vel, self_pos, landmark_rel_pos (2N), other_agents_rel_pos (2(N-1)), comm (2(N-1), zeros)]``
     and ``state()`` (all agents' observations concatenated, unmasked) are mpe2's. With ``visible_steps`` set,
     ``landmark_rel_pos`` is zeroed from that observation on (counting the one from ``reset``): the memory task.
+    With ``hide_velocity`` also, ``self_vel`` is zeroed in every observation, so that momentum can't carry the
+    glimpse (``spread_glimpse``; see :class:`~grsn_edu.envs.spread.SpreadMemoryEnv`).
 
     Args:
         num_envs: B.
@@ -213,6 +225,7 @@ class VectorSpread(TeamEnvBatch):
         max_cycles: steps per episode.
         visible_steps: observations that show the landmarks (None: all of them, i.e. ``simple_spread``).
         local_ratio: weight of the local (collision) reward.
+        hide_velocity: zero each agent's own velocity in every observation (not in the state).
 
     Example:
         >>> envs = VectorSpread(num_envs=4)
@@ -225,17 +238,18 @@ class VectorSpread(TeamEnvBatch):
     """
 
     def __init__(self, num_envs: int, N: int = 3, max_cycles: int = MAX_CYCLES, visible_steps: int | None = None,
-                 local_ratio: float = 0.5):
+                 local_ratio: float = 0.5, hide_velocity: bool = False):
         self.num_envs, self.n_agents = check_int("num_envs", num_envs), check_int("N", N)
         self.max_steps = check_int("max_cycles", max_cycles)
         self.visible_steps = None if visible_steps is None else check_int("visible_steps", visible_steps, minimum=0)
         if not 0.0 <= local_ratio <= 1.0:
             raise ValueError(f"local_ratio must lie in [0, 1], got {local_ratio}")
-        self.local_ratio = local_ratio
+        if not isinstance(hide_velocity, bool):
+            raise ValueError(f"hide_velocity must be True or False, got {hide_velocity!r}")
+        self.local_ratio, self.hide_velocity = local_ratio, hide_velocity
         self.agents = [f"agent_{i}" for i in range(N)]
         self.obs_size, self.n_actions = 4 + 2 * N + 4 * (N - 1), 5
         self.state_size, self.state_source = N * self.obs_size, "state()"
-        self.size, self.dt, self.damping, self.contact_force, self.contact_margin = 0.15, 0.1, 0.25, 100.0, 1e-3
         self._others = np.array([[j for j in range(N) if j != i] for i in range(N)], dtype=int).reshape(N, N - 1)
         self._pairs = [(a, b) for a in range(N) for b in range(a + 1, N)]
         self._rngs: list[np.random.Generator | None] = [None] * self.num_envs
@@ -268,12 +282,13 @@ class VectorSpread(TeamEnvBatch):
         other_rel = self.pos[:, self._others, :] - self.pos[:, :, None, :]  # (B, N, N-1, 2)
         comm = np.zeros((B, N, 2 * (N - 1)))
 
-        def build(landmarks):
-            return np.concatenate([self.vel, self.pos, landmarks.reshape(B, N, -1), other_rel.reshape(B, N, -1), comm],
+        def build(vel, landmarks):
+            return np.concatenate([vel, self.pos, landmarks.reshape(B, N, -1), other_rel.reshape(B, N, -1), comm],
                                   axis=-1).astype(np.float32)
 
-        obs = build(shown)
-        state = (obs if shown is landmark_rel else build(landmark_rel)).reshape(B, -1)
+        obs = build(np.zeros_like(self.vel) if self.hide_velocity else self.vel, shown)
+        masked = self.hide_velocity or shown is not landmark_rel
+        state = (build(self.vel, landmark_rel) if masked else obs).reshape(B, -1)
         obs[self.ended] = 0.0
         state[self.ended] = 0.0
         return obs, state
@@ -286,17 +301,13 @@ class VectorSpread(TeamEnvBatch):
         force = np.zeros_like(self.pos)  # mpe2: u = +-1 on one axis, times the sensitivity 5, plus zero noise
         force[..., 0] = np.where(actions == 1, -1.0, np.where(actions == 2, 1.0, 0.0))
         force[..., 1] = np.where(actions == 3, -1.0, np.where(actions == 4, 1.0, 0.0))
-        force = force * 5.0 + 0.0
-        k, dist_min = self.contact_margin, 2 * self.size
+        force = force * PUSH_FORCE + 0.0
         for a, b in self._pairs:  # mpe2 adds each pair's contact force in this order
-            delta = self.pos[:, a] - self.pos[:, b]
-            dist = np.sqrt(np.sum(np.square(delta), axis=-1, keepdims=True))
-            penetration = np.logaddexp(0, -(dist - dist_min) / k) * k
-            f = self.contact_force * delta / dist * penetration
+            f = contact_force(self.pos[:, a] - self.pos[:, b])
             force[:, a] = f + force[:, a]
             force[:, b] = -f + force[:, b]
-        pos = self.pos + self.vel * self.dt
-        vel = self.vel * (1 - self.damping) + (force / 1.0) * self.dt
+        pos = self.pos + self.vel * DT  # mpe2 moves with the old velocity, then updates it
+        vel = self.vel * (1 - DAMPING) + (force / 1.0) * DT
         self.pos[live], self.vel[live] = pos[live], vel[live]
         self.t += 1
 
@@ -306,7 +317,7 @@ class VectorSpread(TeamEnvBatch):
         for j in range(self.n_agents):
             global_reward = global_reward - nearest[:, j]
         gap = np.sqrt(np.sum(np.square(self.pos[:, :, None, :] - self.pos[:, None, :, :]), axis=-1))  # (B, N, N)
-        contacts = (gap < dist_min) & ~np.eye(self.n_agents, dtype=bool)
+        contacts = (gap < 2 * AGENT_RADIUS) & ~np.eye(self.n_agents, dtype=bool)
         local = -contacts.sum(axis=1).astype(float)  # -1 per other agent in contact
         rewards = global_reward[:, None] * (1 - self.local_ratio) + local * self.local_ratio
         rewards[~live] = 0.0
@@ -317,8 +328,9 @@ class VectorSpread(TeamEnvBatch):
         return obs, state, rewards, terminated, truncated
 
 
-#: The team tasks registered by id: ``id -> factory() of its PettingZoo Parallel env``. The course's two
-#: navigation tasks are here; :func:`register_team_task` adds more, and :func:`make_team_envs` builds batches of them.
+#: The team tasks registered by id: ``id -> factory() of its PettingZoo Parallel env``. The course's navigation
+#: tasks (:data:`~grsn_edu.envs.spread.MARL_IDS`) are here; :func:`register_team_task` adds more, and
+#: :func:`make_team_envs` builds batches of them.
 TEAM_TASKS: dict[str, Callable] = {env_id: (lambda env_id=env_id: make_marl_env(env_id)) for env_id in MARL_IDS}
 _BUILT_IN = dict(TEAM_TASKS)  # the factories VectorSpread reproduces
 
@@ -352,15 +364,15 @@ def make_team_envs(task: str | Callable, num_envs: int, backend: str = "auto") -
     Args:
         task: a registered id (:data:`TEAM_TASKS`) or a factory ``() -> PettingZoo ParallelEnv``.
         num_envs: B.
-        backend: ``"auto"`` (:class:`VectorSpread` for the course's two navigation tasks, else
-            :class:`ParallelEnvBatch`), ``"numpy"`` (VectorSpread; only those two) or ``"pettingzoo"``.
+        backend: ``"auto"`` (:class:`VectorSpread` for the course's navigation tasks, :data:`MARL_IDS`, else
+            :class:`ParallelEnvBatch`), ``"numpy"`` (VectorSpread; only those) or ``"pettingzoo"``.
     """
     if backend not in ("auto", "numpy", "pettingzoo"):
         raise ValueError(f"backend must be auto, numpy or pettingzoo, got {backend!r}")
     if isinstance(task, str):
         team_task_env(task).close()  # a clear error for an unknown id
         if backend != "pettingzoo" and TEAM_TASKS[task] is _BUILT_IN.get(task):
-            return VectorSpread(num_envs, visible_steps=1 if task == "spread_memory" else None)
+            return VectorSpread(num_envs, **SPREAD_OBSERVATIONS[task])
         if backend == "numpy":
             raise ValueError(f"the numpy backend has only the built-in {', '.join(MARL_IDS)}; "
                              f"use backend='pettingzoo' for {task}")
@@ -368,5 +380,5 @@ def make_team_envs(task: str | Callable, num_envs: int, backend: str = "auto") -
     if not callable(task):
         raise ValueError(f"task must be a registered id or a factory of a PettingZoo Parallel env, got {task!r}")
     if backend == "numpy":
-        raise ValueError("the numpy backend needs a registered id (simple_spread or spread_memory), not a factory")
+        raise ValueError(f"the numpy backend needs a built-in task id ({', '.join(MARL_IDS)}), not a factory")
     return ParallelEnvBatch(task, num_envs)

@@ -57,9 +57,11 @@ def formation_team_returns(env_id: str, episodes: int = 100, seed: int = 0) -> n
 def observation_team_returns(env_id: str, memory: bool, episodes: int = 100, seed: int = 0) -> np.ndarray:
     """Team returns of :class:`~grsn_edu.envs.spread.ObservationSpreadTeam` (a decentralised scripted team on the
     agents' own observations; ``memory``: it remembers the landmarks it saw), ``episodes`` episodes played
-    together with reset seeds ``seed, seed + 1, ...``."""
+    together with reset seeds ``seed, seed + 1, ...``. Where the task hides the agents' velocities
+    (``spread_glimpse``) the team works them out instead of reading them."""
     envs = make_team_envs(env_id, episodes)
-    team, total = ObservationSpreadTeam(memory), np.zeros(episodes)
+    team = ObservationSpreadTeam(memory, sees_velocity=not getattr(envs, "hide_velocity", False))
+    total = np.zeros(episodes)
     obs, _ = envs.reset(range(seed, seed + episodes))
     while not envs.ended.all():
         obs, _, rewards, _, _ = envs.step(team(obs))
