@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"default {' '.join(map(str, grids.SEEDS))} (cartpole), "
                         f"{' '.join(map(str, grids.MARL_SEEDS))} (marl)")
     r.add_argument("--envs", nargs="+", default=None,
-                   help=f"default {' '.join(grids.ENVS)} (cartpole); {' '.join(grids.MARL_ENVS)} (marl)")
+                   help=f"default {' '.join(grids.ENVS)} (cartpole); {' '.join(grids.MARL_ENVS)} (marl); "
+                        f"{' '.join(grids.MARL_REFERENCE_ENVS)} (marl-reference)")
     r.add_argument("--agents", nargs="+", default=None, choices=AGENT_NAMES, metavar="AGENT",
                    help=f"default {' '.join(grids.AGENTS)} (cartpole); {' '.join(grids.MARL_AGENTS)} (marl)")
     r.add_argument("--algos", nargs="+", default=["mappo"], choices=ALGOS, help="marl only (default mappo)")
@@ -274,11 +275,13 @@ def _reproduce(args) -> int:
             reproduce_cartpole(args.envs or ENVS, args.agents or AGENTS, args.seeds or SEEDS, args.steps, runs, data,
                                runner=runner, dry_run=args.dry_run)
         else:
-            from grsn_edu.experiments.grids import MARL_AGENTS, MARL_ENVS, MARL_SEEDS
+            from grsn_edu.experiments.grids import MARL_AGENTS, MARL_ENVS, MARL_REFERENCE_ENVS, MARL_SEEDS
 
-            reproduce_marl(args.envs or MARL_ENVS, args.agents or MARL_AGENTS, args.algos, args.seeds or MARL_SEEDS,
+            reference = args.what == "marl-reference"
+            envs = args.envs or (MARL_REFERENCE_ENVS if reference else MARL_ENVS)
+            reproduce_marl(envs, args.agents or MARL_AGENTS, args.algos, args.seeds or MARL_SEEDS,
                            args.episodes, runs, data, runner=runner, dry_run=args.dry_run,
-                           reference=args.what == "marl-reference")
+                           reference=reference)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"grsn-edu reproduce: {err}") from None
     return 0

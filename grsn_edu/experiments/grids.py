@@ -33,7 +33,8 @@ from grsn_edu.rl.team import TEAM_TRAIN_COLUMNS as MARL_TRAIN_COLUMNS
 
 __all__ = ["AGENTS", "ENVS", "SEEDS", "STEPS", "SUMMARY_COLUMNS", "CARTPOLE", "agent_config", "cartpole_cells",
            "reproduce_cartpole", "read_cartpole_summary", "ppo_run_summary",
-           "MARL_AGENTS", "MARL_ENVS", "MARL_SEEDS", "MARL_SUMMARY_COLUMNS", "MARL", "MARL_REFERENCE",
+           "MARL_AGENTS", "MARL_ENVS", "MARL_REFERENCE_ENVS", "MARL_SEEDS", "MARL_SUMMARY_COLUMNS",
+           "MARL", "MARL_REFERENCE",
            "FIRST_MARL_SETTINGS", "marl_cell_config", "marl_cells", "marl_run_summary", "reproduce_marl",
            "read_marl_summary"]
 
@@ -96,6 +97,9 @@ def read_cartpole_summary(data_dir="data/cartpole", complete: bool = True) -> pd
 #: Agents, tasks and seeds of the multi-agent grid (MAPPO on both tasks; QMIX and VDN on simple_spread, seed 0).
 MARL_AGENTS = ("mlp", "gru", "lif", "grsn")
 MARL_ENVS = ("simple_spread", "spread_memory")
+#: The tasks of the grid at MAPPO's reference settings (:data:`MARL_REFERENCE`): the memory task is spread_glimpse,
+#: where the agents never see their own velocity, so momentum cannot carry the glimpse of the landmarks.
+MARL_REFERENCE_ENVS = ("simple_spread", "spread_glimpse")
 MARL_SEEDS = (0, 1, 2)
 MARL_SUMMARY_COLUMNS = ["env", "agent", "algo", "seed", "episodes", "final_eval_return", "best_eval_return",
                         "final_train_ma20", "spikes_per_decision", "wall_time_s"]
