@@ -3,7 +3,9 @@
 ``grsn_edu.rl.mappo.MAPPOConfig``'s defaults are the settings of MAPPO's reference code for the particle-world
 tasks; :data:`~grsn_edu.rl.mappo.FIRST_MAPPO_SETTINGS` are those the first multi-agent grid ran with
 (``data/marl/``). Each variant here is the defaults with one group of settings put back as it was before, so the
-table shows what each group is worth; ``first`` puts them all back. The commands that made
+table shows what each group is worth; ``first`` puts them all back. ``critic=tanh`` and ``time_limit=end`` are two
+choices of the reference code that the defaults do not follow (a tanh critic; the time limit taken as the end of
+the task, no bootstrapped value). The commands that made
 ``data/marl_settings/`` (from the project root; cells already there are skipped, interrupted runs resumed):
 
     .venv/bin/python scripts/marl_settings.py --agent gru --seeds 0 1
@@ -55,6 +57,8 @@ VARIANTS = {
     "squared_value_loss": _first("huber_delta"),
     "critic=tanh128": _first("critic_hidden", "critic_activation", "critic_init"),
     "head_gain=default": _first("head_gain"),
+    "critic=tanh": {"critic_activation": "tanh"},  # the reference's spread script: tanh, 64 units, orthogonal
+    "time_limit=end": {"bootstrap_time_limit": False},  # the reference's: no top-up at the time limit
     "first": {k: v for k, v in FIRST_MAPPO_SETTINGS.items() if k not in BUDGET},
 }
 KEY = ["variant", "env", "agent", "seed"]

@@ -121,6 +121,15 @@ def test_the_reference_settings_build_a_relu_critic_and_a_near_uniform_policy():
 
 def test_a_config_saved_before_the_reference_settings_reads_back_as_it_ran():
     saved = dataclasses.asdict(MAPPOConfig(agent="gru", **FIRST_MAPPO_SETTINGS))
-    for name in ("head_gain", "value_norm", "huber_delta", "critic_activation", "critic_init"):
+    for name in ("head_gain", "value_norm", "huber_delta", "critic_activation", "critic_init", "bootstrap_time_limit"):
         del saved[name]
     assert MAPPOConfig.from_dict(saved) == MAPPOConfig(agent="gru", **FIRST_MAPPO_SETTINGS)
+
+
+def test_without_the_time_limit_bootstrap_a_truncated_episode_ends_there():
+    ep = {"state": torch.zeros(1, 2, 4), "terminated": torch.tensor([[0.0]]), "truncated": torch.tensor([[1.0]]),
+          "filled": torch.tensor([[1.0]])}
+    topped, _, _ = mappo_advantages(ConstantCritic(10.0), ep, torch.tensor([[1.0]]), 0.5, 1.0)
+    ended, _, _ = mappo_advantages(ConstantCritic(10.0), ep, torch.tensor([[1.0]]), 0.5, 1.0,
+                                   bootstrap_time_limit=False)
+    assert topped.item() == 1.0 + 0.5 * 10.0 - 10.0 and ended.item() == 1.0 - 10.0

@@ -62,12 +62,16 @@ class MAPPOConfig(TeamConfig):
     """Every setting of a MAPPO run (the shared ones: :class:`~grsn_edu.rl.team.TeamConfig`); saved as
     ``config.json``.
 
-    The defaults are the settings of MAPPO's reference code for the particle-world tasks (marlbenchmark/on-policy,
+    The defaults follow MAPPO's reference code for the particle-world tasks (marlbenchmark/on-policy,
     ``train_mpe_spread.sh``): rollouts of 128 whole episodes, one minibatch, 10 epochs, Adam lr 7e-4 for actor and
     critic, clip 0.2, entropy bonus 0.01, GAE lambda 0.95, gradient norm 10, value normalisation, Huber value loss
-    (delta 10), a ReLU critic of 64 units with orthogonal initialisation and the policy's output layer at gain
-    0.01. ``data/marl_settings/`` measures what each of them changed against the settings used before
-    (:data:`FIRST_MAPPO_SETTINGS`)."""
+    (delta 10), a critic of 64 units with orthogonal initialisation, and the policy's output layer at gain 0.01.
+    Where they differ from it: the critic is ReLU (the reference's spread script runs tanh: its ``--use_ReLU``
+    flag switches ReLU off), an MLP on the global state and the time rather than a recurrent network, without
+    LayerNorm; the time limit is bootstrapped (``bootstrap_time_limit``); no value clipping. The agents are the
+    course's cores, fed the observation, the agent's id and its previous action (the reference's actor: LayerNorm,
+    two tanh layers, a GRU, LayerNorm). ``data/marl_settings/`` measures what each setting changed against the
+    settings used before (:data:`FIRST_MAPPO_SETTINGS`) and against the reference's choices."""
 
     episodes: int = 400_000  # 10M environment steps of the 25-step navigation tasks
     num_envs: int = 128  # episodes per rollout (3,200 environment steps on the 25-step tasks)
@@ -88,6 +92,10 @@ class MAPPOConfig(TeamConfig):
     critic_hidden: int = 64
     critic_activation: str = "relu"  # relu or tanh
     critic_init: str = "orthogonal"  # orthogonal or default (PyTorch's)
+    # an episode cut by the time limit: its last reward topped up with gamma * V(final state), the value of the
+    # steps it would have gone on for (True); or the time limit taken as the end of the task (False), as the
+    # reference code does (its use_proper_time_limits=False)
+    bootstrap_time_limit: bool = True
 
     def validate(self) -> MAPPOConfig:
         """Raise ValueError with a clear message for any setting out of range."""
@@ -104,7 +112,7 @@ class MAPPOConfig(TeamConfig):
         for name in ("ent_coef", "vf_coef"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("normalize_returns", "value_norm"):
+        for name in ("normalize_returns", "value_norm", "bootstrap_time_limit"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.normalize_returns and self.value_norm:
@@ -139,10 +147,12 @@ CRITIC_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 #: tanh critic of 128 units and PyTorch's default initialisation.
 FIRST_MAPPO_SETTINGS = {"episodes": 40_000, "num_envs": 32, "num_minibatches": 2, "eval_interval": 1_600,
                         "head_gain": None, "normalize_returns": True, "value_norm": False, "huber_delta": None,
-                        "critic_hidden": 128, "critic_activation": "tanh", "critic_init": "default"}
+                        "critic_hidden": 128, "critic_activation": "tanh", "critic_init": "default",
+                        "bootstrap_time_limit": True}
 
 #: Settings added with the reference code's defaults; a config saved without them ran as before.
-_ADDED_SETTINGS = ("head_gain", "value_norm", "huber_delta", "critic_activation", "critic_init")
+_ADDED_SETTINGS = ("head_gain", "value_norm", "huber_delta", "critic_activation", "critic_init",
+                   "bootstrap_time_limit")
 
 
 class TeamCritic(nn.Module):
@@ -194,13 +204,14 @@ def _times(T: int, B: int) -> torch.Tensor:
 
 @torch.no_grad()
 def mappo_advantages(critic: TeamCritic, ep: dict, rewards: torch.Tensor, gamma: float, gae_lambda: float,
-                     value_norm: ValueNorm | None = None):
+                     value_norm: ValueNorm | None = None, bootstrap_time_limit: bool = True):
     """``(advantages (T, B), returns (T, B), values (T, B))`` of a batch of whole episodes.
 
     ``rewards`` ``(B, T)`` are the (scaled) team rewards; a step where the episode was truncated is topped up
     with ``gamma * V(final state)``; the steps after an episode's end (padding) get no reward and a done flag,
     so nothing flows across them. With ``value_norm`` the critic's outputs are normalised values, turned back
-    into returns here: ``values`` and ``returns`` are in the rewards' units.
+    into returns here: ``values`` and ``returns`` are in the rewards' units. Without ``bootstrap_time_limit`` a
+    truncated episode is not topped up: the time limit is the end of the task.
     """
     B, T = rewards.shape
     values_all = critic(ep["state"], _times(T, B))  # (B, T+1)
@@ -208,7 +219,10 @@ def mappo_advantages(critic: TeamCritic, ep: dict, rewards: torch.Tensor, gamma:
         values_all = value_norm.denormalize(values_all)
     values, final = values_all[:, :-1], values_all[:, 1:]
     ended = (ep["terminated"] + ep["truncated"]).clamp(max=1).bool()
-    topped = bootstrap_truncated(rewards.T, final.T, ep["truncated"].T.bool(), ep["terminated"].T.bool(), gamma)
+    if bootstrap_time_limit:
+        topped = bootstrap_truncated(rewards.T, final.T, ep["truncated"].T.bool(), ep["terminated"].T.bool(), gamma)
+    else:
+        topped = rewards.T
     dones = (ended | (ep["filled"] == 0)).T.float()
     filled = ep["filled"].T
     adv, ret = gae(topped * filled, values.T * filled, dones, torch.zeros(B), gamma, gae_lambda)
@@ -309,7 +323,8 @@ def train_mappo(cfg: MAPPOConfig, out_dir: str | Path, resume: bool = False, pro
         if cfg.normalize_returns:
             ended = (ep["terminated"] + ep["truncated"]).bool()
             rewards = torch.stack([normalizer(rewards[:, t] * ep["filled"][:, t], ended[:, t]) for t in range(T)], 1)
-        advantages, returns, values = mappo_advantages(critic, ep, rewards, cfg.gamma, cfg.gae_lambda, value_norm)
+        advantages, returns, values = mappo_advantages(critic, ep, rewards, cfg.gamma, cfg.gae_lambda, value_norm,
+                                                       cfg.bootstrap_time_limit)
         if value_norm is not None:
             value_norm.update(returns[ep["filled"].T.bool()])
         stats = mappo_update(net, critic, optimizer, ep, torch.stack(logprobs), advantages, returns, values, cfg,
