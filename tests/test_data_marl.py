@@ -15,11 +15,16 @@ from grsn_edu.experiments.baselines import MARL_BASELINES, observation_team_retu
 from grsn_edu.experiments.grids import (
     MARL_AGENTS,
     MARL_ENVS,
+    MARL_REFERENCE,
+    MARL_REFERENCE_ENVS,
+    MARL_SEEDS,
     MARL_SUMMARY_COLUMNS,
     marl_cell_config,
+    marl_cells,
     marl_run_summary,
     read_marl_summary,
 )
+from grsn_edu.experiments.runner import read_grid_summary
 from grsn_edu.rl.marl import ALGOS, load_marl_agent
 from grsn_edu.rl.presets import AGENTS
 from grsn_edu.rl.qmix import MARL_EVAL_COLUMNS, MARL_TRAIN_COLUMNS
@@ -169,3 +174,59 @@ def test_variant_runs_are_their_grid_cells_but_for_one_setting():
         assert ev_by_run[run]["episode"].iloc[-1] == cfg.episodes
         _, saved = load_marl_agent(folder / "agents" / f"{row.env}-{row.agent}-{row.algo}.pt")
         assert saved == cfg  # the grid cell's settings, but for the one above
+
+
+# -- data/marl_settings -------------------------------------------------------------------------------------------
+
+
+def test_settings_data_schema_and_agreement_with_its_curves(load_script):
+    folder = DATA.parent / "marl_settings"
+    script = load_script("marl_settings")
+    summary = read_csv(folder / "summary.csv", script.SUMMARY_COLUMNS)
+    curves = {c.data_file: read_csv(folder / c.data_file, script.KEY + list(c.columns)) for c in script.GRID.curves}
+    assert set(summary["variant"]) <= set(script.VARIANTS) and not summary.duplicated(script.KEY).any()
+    runs = set(summary[script.KEY].itertuples(index=False, name=None))
+    by_run = {name: dict(list(frame.groupby(script.KEY))) for name, frame in curves.items()}
+    for name, groups in by_run.items():
+        assert set(groups) == runs, f"{name} and summary.csv hold different runs"
+    for row in summary.itertuples(index=False):
+        cell = (row.variant, row.env, row.agent, row.seed)
+        cfg = script.config(*cell)
+        expected = marl_run_summary(vars(cfg), {"eval_curve.csv": by_run["eval_curves.csv"][cell],
+                                                "train_curve.csv": by_run["train_curves.csv"][cell]})
+        assert row.episodes == cfg.episodes == by_run["eval_curves.csv"][cell]["episode"].iloc[-1]
+        assert row.final_eval_return == pytest.approx(expected["final_eval_return"])
+        assert row.best_eval_return == pytest.approx(expected["best_eval_return"])
+        assert row.final_train_ma20 == pytest.approx(expected["final_train_ma20"])
+        updates = by_run["update_stats.csv"][cell]  # one row per rollout
+        assert len(updates) == cfg.episodes // cfg.num_envs
+
+
+# -- data/marl_reference ------------------------------------------------------------------------------------------
+
+
+def test_reference_grid_runs_are_cells_at_the_trainers_defaults():
+    """Every learned run of data/marl_reference is a cell of its grid with MAPPO's defaults, its summary row the
+    summary of its curves, and its saved agent the lowest seed's with those settings. The grid fills up over
+    several sittings, so the test reads what is there (at least one run)."""
+    folder = DATA.parent / "marl_reference"
+    summary = read_grid_summary(MARL_REFERENCE, folder)
+    evals = read_csv(folder / "eval_curves.csv", KEY + MARL_EVAL_COLUMNS)
+    trains = read_csv(folder / "train_curves.csv", KEY + MARL_TRAIN_COLUMNS)
+    learned = summary[summary["algo"] != "none"]
+    assert len(learned) >= 1
+    cells = marl_cells(MARL_REFERENCE_ENVS, MARL_AGENTS, ALGOS, MARL_SEEDS, first=False)
+    ev_by_run, tr_by_run = dict(list(evals.groupby(KEY))), dict(list(trains.groupby(KEY)))
+    assert set(ev_by_run) == set(tr_by_run) == set(learned[KEY].itertuples(index=False, name=None))
+    for row in learned.itertuples(index=False):
+        run = (row.env, row.agent, row.algo, row.seed)
+        cfg = cells[run]
+        expected = marl_run_summary(vars(cfg), {"eval_curve.csv": ev_by_run[run], "train_curve.csv": tr_by_run[run]})
+        assert row.episodes == cfg.episodes == ev_by_run[run]["episode"].iloc[-1]
+        assert row.final_eval_return == pytest.approx(expected["final_eval_return"])
+        assert row.best_eval_return == pytest.approx(expected["best_eval_return"])
+    for (env_id, agent, algo), seed in learned.groupby(["env", "agent", "algo"])["seed"].min().items():
+        _, saved = load_marl_agent(folder / "agents" / f"{env_id}-{agent}-{algo}.pt")
+        assert saved == cells[(env_id, agent, algo, int(seed))]
+    baselines = summary[summary["algo"] == "none"]
+    assert set(baselines["env"]) == set(learned["env"]) and set(baselines["agent"]) == set(MARL_BASELINES)

@@ -242,7 +242,8 @@ def test_shell_commands_reads_continuations_variables_and_loops():
 #: script -> the data folder it writes
 SCRIPT_DATA = {"memory_sweep": "memory_task", "gate_input_sweep": "gate_input",
                "cartpole_ablation": "cartpole_ablation", "marl_recipe": "marl_recipe", "energy_table": "energy",
-               "ppo_recipe": "ppo_recipe", "peer_ppo": "peer_ppo", "marl_variants": "marl_variants"}
+               "ppo_recipe": "ppo_recipe", "peer_ppo": "peer_ppo", "marl_variants": "marl_variants",
+               "marl_settings": "marl_settings"}
 
 
 def readme_commands(script: str) -> list[list[str]]:
@@ -280,7 +281,8 @@ def test_memory_data_is_exactly_what_the_readme_commands_make(script, load_scrip
         assert sorted(recorded) == sorted(keys), f"{out} holds rows that no command makes, or a row twice"
 
 
-@pytest.mark.parametrize("script", ["cartpole_ablation", "marl_recipe", "ppo_recipe", "peer_ppo", "marl_variants"])
+@pytest.mark.parametrize("script", ["cartpole_ablation", "marl_recipe", "ppo_recipe", "peer_ppo", "marl_variants",
+                                    "marl_settings"])
 def test_grid_data_is_exactly_what_the_readme_commands_make(script, load_script, tmp_path):
     module = load_script(script)
     planned = []

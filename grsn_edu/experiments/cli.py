@@ -4,7 +4,7 @@
     grsn-edu train --out runs/NAME --resume           # continue an interrupted run from its checkpoint
     grsn-edu evaluate runs/NAME [--episodes 20]        # mean greedy return and firing rate of a trained run
     grsn-edu reproduce cartpole [--seeds 0 1 2 3 4]    # regenerate data/cartpole/ for the notebooks
-    grsn-edu train-marl --env spread_memory --agent grsn --algo mappo --seed 0 [--episodes 400000] [--out runs/NAME]
+    grsn-edu train-marl --env spread_memory --agent grsn --algo mappo --seed 0 [--episodes 800000] [--out runs/NAME]
     grsn-edu evaluate runs/NAME                        # single-agent runs and multi-agent runs alike
 """
 
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=_default(TeamConfig, "seed"))
     m.add_argument("--episodes", type=int, default=None,
                    help=f"training episodes (default {_default(MAPPOConfig, 'episodes')} for mappo, "
-                        f"{_default(MARLConfig, 'episodes')} for qmix and vdn: 10M and 1M steps of the 25-step tasks)")
+                        f"{_default(MARLConfig, 'episodes')} for qmix and vdn: 20M and 1M steps of the 25-step tasks)")
     m.add_argument("--hidden", type=int, default=_default(TeamConfig, "hidden_size"),
                    help=f"hidden units of the agent network (default {_default(TeamConfig, 'hidden_size')})")
     m.add_argument("--substeps", type=int, default=None, help="spiking updates per environment step (default: the "

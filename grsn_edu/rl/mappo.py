@@ -73,7 +73,7 @@ class MAPPOConfig(TeamConfig):
     two tanh layers, a GRU, LayerNorm). ``data/marl_settings/`` measures what each setting changed against the
     settings used before (:data:`FIRST_MAPPO_SETTINGS`) and against the reference's choices."""
 
-    episodes: int = 400_000  # 10M environment steps of the 25-step navigation tasks
+    episodes: int = 800_000  # 20M environment steps of the 25-step navigation tasks (the reference's budget)
     num_envs: int = 128  # episodes per rollout (3,200 environment steps on the 25-step tasks)
     eval_interval: int = 6_400  # 160,000 environment steps of the 25-step tasks
     head_gain: float | None = 0.01
