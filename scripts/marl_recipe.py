@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from grsn_edu.experiments.aggregate import sort_in_order
 from grsn_edu.experiments.grids import marl_run_summary
 from grsn_edu.experiments.runner import (
     Curve,
@@ -82,9 +83,7 @@ def config(variant: str, env_id: str, agent: str, mixer: str, seed: int) -> MARL
 def table(data_dir: Path) -> pd.DataFrame:
     """Per (task, agent, mixer, variant): seeds, median final and best greedy team return, median wall time."""
     summary = read_grid_summary(GRID, data_dir)
-    order = {name: i for i, name in enumerate(VARIANTS)}
-    summary = summary.sort_values(["env", "agent", "mixer", "variant"],
-                                  key=lambda c: c.map(order) if c.name == "variant" else c)
+    summary = sort_in_order(summary, ["env", "agent", "mixer", "variant"], "variant", VARIANTS)
     return (summary.groupby(["env", "agent", "mixer", "variant"], sort=False)
             .agg(seeds=("seed", "count"), median_final_eval=("final_eval_return", "median"),
                  median_best_eval=("best_eval_return", "median"), median_wall_time_s=("wall_time_s", "median"))

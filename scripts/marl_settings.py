@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from grsn_edu.experiments.aggregate import sort_in_order
 from grsn_edu.experiments.grids import marl_run_summary
 from grsn_edu.experiments.runner import (
     Curve,
@@ -82,8 +83,7 @@ def config(variant: str, env_id: str, agent: str, seed: int) -> MAPPOConfig:
 def table(data_dir: Path) -> pd.DataFrame:
     """Per (task, agent, variant): seeds, median and range of the final greedy team return, median wall time."""
     summary = read_grid_summary(GRID, data_dir)
-    order = {name: i for i, name in enumerate(VARIANTS)}
-    summary = summary.sort_values(["env", "agent", "variant"], key=lambda c: c.map(order) if c.name == "variant" else c)
+    summary = sort_in_order(summary, ["env", "agent", "variant"], "variant", VARIANTS)
     return (summary.groupby(["env", "agent", "variant"], sort=False)
             .agg(seeds=("seed", "count"), median_final_eval=("final_eval_return", "median"),
                  min_final_eval=("final_eval_return", "min"), max_final_eval=("final_eval_return", "max"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["TARGET_RETURN", "summary_table", "gap_closed", "marl_table"]
+__all__ = ["TARGET_RETURN", "summary_table", "gap_closed", "marl_table", "sort_in_order"]
 
 #: The return at which CartPole counts as solved (Gymnasium's reward threshold for 500-step episodes).
 TARGET_RETURN = 475.0
@@ -42,6 +42,13 @@ def summary_table(summary: pd.DataFrame, target: float = TARGET_RETURN, by: tupl
     return summary.groupby(list(by), sort=False).apply(agg, include_groups=False).reset_index()
 
 
+def sort_in_order(frame: pd.DataFrame, by: list[str], column: str, order) -> pd.DataFrame:
+    """``frame`` sorted by the columns ``by``, ``column``'s values in the order of ``order`` (a sequence of them;
+    values not in it go last), the other columns' in their natural order."""
+    rank = {value: i for i, value in enumerate(order)}
+    return frame.sort_values(by, key=lambda c: c.map(rank).fillna(len(rank)) if c.name == column else c)
+
+
 def gap_closed(team_return: float, random: float, scripted: float) -> float:
     """The share of the gap from the random team's return to the scripted controller's that ``team_return``
     closes: 0 at the random team, 1 at the controller."""
@@ -64,7 +71,5 @@ def marl_table(summary: pd.DataFrame) -> pd.DataFrame:
                      "max": float("nan") if baseline else g["final_eval_return"].max(),
                      "gap closed, random -> scripted": f"{gap_closed(median, base['random'], base['scripted']):.0%}",
                      "spikes per agent decision": g["spikes_per_decision"].median()})
-    order = {name: i for i, name in enumerate(["random", "formation", "memoryless", "memory", "scripted", "mlp",
-                                               "lif", "gru", "grsn"])}
-    return pd.DataFrame(rows).sort_values(["task", "algorithm", "agent"],
-                                          key=lambda c: c.map(order) if c.name == "agent" else c)
+    return sort_in_order(pd.DataFrame(rows), ["task", "algorithm", "agent"], "agent",
+                         ["random", "formation", "memoryless", "memory", "scripted", "mlp", "lif", "gru", "grsn"])
