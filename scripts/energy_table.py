@@ -17,7 +17,7 @@ time in mpe2's own environment, in training as a batch in the numpy copy of its 
 rounding).
 
 Writes, atomically, ``data/energy/per_agent.csv`` and ``data/energy/per_layer.csv`` (columns in
-``data/energy/README.md``), and prints the markdown headline table (GRU and GRSN on each task) for the README.
+``data/energy/README.md``), and prints the markdown headline table (GRU and GRSN on each task) for RESULTS.md.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def measure(path: Path, family: str, episodes: int, eval_seed: int | None) -> tu
 
 
 def headline(table: pd.DataFrame) -> str:
-    """The README's markdown table: GRU and both GRSNs on each task, return and energy per decision."""
+    """RESULTS.md's markdown table: GRU and both GRSNs on each task, return and energy per decision."""
     episodes = int(table["episodes"].iloc[0]) if len(table) else 0
     lines = [f"| task | agent | greedy return (mean of {episodes} evaluation episodes) | energy per decision (pJ) | "
              "energy / GRU's |", "|---|---|---:|---:|---:|"]

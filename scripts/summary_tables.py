@@ -1,4 +1,4 @@
-"""Print the README's result tables (markdown) from the data/ folders.
+"""Print the result tables of RESULTS.md (markdown) from the data/ folders.
 
     .venv/bin/python scripts/summary_tables.py cartpole
     .venv/bin/python scripts/summary_tables.py ablation

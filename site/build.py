@@ -4,12 +4,15 @@ The notebooks are rendered as they were saved after their last run top to bottom
 script stages the sources in ``build/site/src``: ``site/conf.py`` and ``site/*.md`` (hand-written pages), the
 notebooks, the README of every ``data/`` folder, and two generated pages:
 
-* ``index.md``, the landing page: the course map, one row per notebook with what it teaches (the README's table),
-  what it builds on (the chapters its opening names under "What it builds on"), its reading time (words of
-  prose at 200 words a minute), its run time (the sum of its cells' execution times as recorded in the saved
-  notebook) and its number of exercises;
-* ``results.md``: the README's results, from "Results" to the speed of the cores, with every path of a notebook or
-  of a ``data/`` folder turned into a link to its page.
+* ``index.md``, the landing page: the README's opening paragraphs and the course map, one row per notebook with what
+  it teaches (the README's table under "The notebooks"), what it builds on (the chapters its opening names under
+  "What it builds on"), its reading time (words of prose at 200 words a minute), its run time (the sum of its cells'
+  execution times as recorded in the saved notebook) and its number of exercises;
+* ``results.md``: the whole of ``RESULTS.md``.
+
+On the page made from a top-level file, every path of a notebook or of a ``data/`` folder written as code
+becomes a link to its page, and a link to ``README.md``, ``RESULTS.md`` or ``site/paper.md``
+becomes a link to the page made from it.
 
 Then Sphinx (myst-nb, sphinx-book-theme) writes HTML to ``build/site/html``; open ``build/site/html/index.html``.
 """
@@ -28,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
 WORDS_PER_MINUTE = 200
-#: The README's sections that make the results page: from the first heading to (not including) the second.
-RESULTS_FROM, RESULTS_TO = "## Results", "## Layout"
+#: Links between the repository's top-level documents, and the site's page for each.
+SITE_PAGES = {"README.md": "index.md", "RESULTS.md": "results.md", "site/paper.md": "paper.md"}
 
 
 class SiteError(RuntimeError):
@@ -106,6 +109,13 @@ def link_paths(text: str, notebooks: list[str], data_pages: list[str]) -> str:
     return re.sub(r"`data/(\w+)/([^`]*)`", data_link, text)
 
 
+def link_pages(text: str) -> str:
+    """Turn markdown links to the repository's documents (``](RESULTS.md)``, ``](site/paper.md#x)``, ...) into links to
+    their pages on the site."""
+    names = "|".join(re.escape(name) for name in SITE_PAGES)
+    return re.sub(rf"\]\(({names})(#[^)]*)?\)", lambda m: f"]({SITE_PAGES[m.group(1)]}{m.group(2) or ''})", text)
+
+
 def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -> str:
     teaches = readme_course_table(readme)
     missing = sorted(set(notebooks) - set(teaches))
@@ -136,8 +146,7 @@ CPU (2 cores). Each exercise has a check cell; its solution is folded under the 
 
 Beside the chapters: [the results](results.md) (every table of the course with the command that prints it),
 [the paper and this course](paper.md) (what the paper claims, what its authors' code does, what this course
-measured), and the `data/` folders behind every result:
-{", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
+measured), and the `data/` folders behind every result: {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
 
 To run the notebooks yourself, in a clone of the repository: `pip install torch --index-url
 https://download.pytorch.org/whl/cpu` (torch's CPU build), then `pip install -e ".[lab]"` and
@@ -152,19 +161,24 @@ https://download.pytorch.org/whl/cpu` (torch's CPU build), then `pip install -e 
 """
 
 
-def results_page(readme: str, notebooks: list[str], data_pages: list[str]) -> str:
-    if RESULTS_FROM not in readme or RESULTS_TO not in readme:
-        raise SiteError(f"README.md needs the sections '{RESULTS_FROM}' and '{RESULTS_TO}' for the results page")
-    body = readme.split(RESULTS_FROM, 1)[1].split(RESULTS_TO, 1)[0]
-    body = re.sub(r"^#(##+) ", r"\1 ", body, flags=re.M)  # subsections one level up, under the page's "# Results"
-    return "# Results\n" + link_paths(body, notebooks, data_pages)
+def document_page(text: str, name: str, notebooks: list[str], data_pages: list[str]) -> str:
+    """A site page from a top-level document (``RESULTS.md``): the whole file, one ``# title`` and
+    its sections, with its paths and links turned into links to the site's pages."""
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)  # a "# comment" in a code block is no heading
+    if not text.startswith("# ") or re.search(r"^# ", prose[1:], flags=re.M):
+        raise SiteError(f"{name} must open with its '# title' and have no other top-level heading")
+    return link_pages(link_paths(text, notebooks, data_pages))
+
+
+def results_page(results: str, notebooks: list[str], data_pages: list[str]) -> str:
+    return document_page(results, "RESULTS.md", notebooks, data_pages)
 
 
 def stage(src: Path) -> None:
     if src.exists():
         shutil.rmtree(src)
     (src / "notebooks").mkdir(parents=True)
-    readme = (ROOT / "README.md").read_text()
+    readme, results = ((ROOT / name).read_text() for name in ("README.md", "RESULTS.md"))
     notebooks = {}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         notebooks[path.name] = json.loads(path.read_text())
@@ -181,7 +195,7 @@ def stage(src: Path) -> None:
     for name in ("conf.py", "favicon.svg"):
         shutil.copy2(SITE / name, src / name)
     (src / "index.md").write_text(index_page(readme, notebooks, data_pages))
-    (src / "results.md").write_text(results_page(readme, list(notebooks), data_pages))
+    (src / "results.md").write_text(results_page(results, list(notebooks), data_pages))
 
 
 def main(argv=None) -> int:

@@ -143,7 +143,7 @@ def test_script_runs_on_one_agent(tmp_path, capsys):
     assert table["energy_pj"].iloc[0] == pytest.approx(full.loc["data/cartpole/agents/CartPole-P-gru.pt", "energy_pj"])
     row = table.iloc[0]
     headline = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| CartPole-P | gru |")]
-    assert len(headline) == 1  # the README's table: task, agent, return, energy, ratio to GRU
+    assert len(headline) == 1  # RESULTS.md's table: task, agent, return, energy, ratio to GRU
     cells = [c.strip().replace(",", "") for c in headline[0].strip("|").split("|")]
     printed_return, printed_energy, printed_ratio = map(float, cells[2:])
     assert printed_return == pytest.approx(row.return_mean, abs=0.05)

@@ -1,5 +1,5 @@
-"""The course site's sources (site/build.py): the course map and the results page are made from the notebooks and
-the README, and the hand-written page about the paper quotes only numbers the course shows elsewhere."""
+"""The course site's sources (site/build.py): the course map is made from the notebooks and the README, the results
+page from RESULTS.md, and the hand-written page about the paper quotes only numbers the course shows elsewhere."""
 
 import json
 import re
@@ -59,8 +59,13 @@ def test_results_page_links_notebooks_and_data_folders():
     linked = build.link_paths(text, ["05_pomdp_cartpole.ipynb"], ["marl"])
     assert "[`05_pomdp_cartpole.ipynb`](notebooks/05_pomdp_cartpole.ipynb)" in linked
     assert "[`data/marl/summary.csv`](data/marl/README.md)" in linked and "`data/nowhere/x`" in linked
-    page = build.results_page((ROOT / "README.md").read_text(), list(NOTEBOOKS), ["marl"])
+    results = (ROOT / "RESULTS.md").read_text()
+    page = build.results_page(results, list(NOTEBOOKS), ["marl"])
     assert page.startswith("# Results\n") and "\n## " in page and "\n# " not in page[1:]
+    # the whole file: every section, the last one included
+    headings = re.findall(r"^##+ .*$", results, flags=re.M)
+    assert headings and headings == re.findall(r"^##+ .*$", page, flags=re.M)
+    assert "## Speed of the cores" in headings
 
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?(?![\w.])")
@@ -68,12 +73,12 @@ SHOWN = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?(?!\.?\d)")  # al
 
 
 def test_the_paper_page_quotes_only_numbers_the_course_shows():
-    """Each number of site/paper.md (5.5-13.8, 0.061, 480, ...) must appear in the README or in a notebook's text or
-    outputs, so that the page cannot keep a number the results no longer show."""
+    """Each number of site/paper.md (5.5-13.8, 0.061, 480, ...) must appear in RESULTS.md, the README or a notebook's
+    text or outputs, so that the page cannot keep a number the results no longer show."""
     page = (ROOT / "site" / "paper.md").read_text()
     page = re.sub(r"arXiv \d+\.\d+|AAAI \d+|Horowitz \d+|\d+ nm", "", page)
-    shown = (ROOT / "README.md").read_text() + "".join(
+    shown = (ROOT / "RESULTS.md").read_text() + (ROOT / "README.md").read_text() + "".join(
         (ROOT / "notebooks" / name).read_text() for name in NOTEBOOKS)
     missing = sorted({n for n in NUMBER.findall(page) if float(n.split("-")[0]) >= 5 or "." in n}
                      - set(SHOWN.findall(shown)))
-    assert not missing, f"site/paper.md quotes numbers that the README and notebooks do not show: {missing}"
+    assert not missing, f"site/paper.md quotes numbers that RESULTS.md, the README and notebooks do not show: {missing}"

@@ -1,6 +1,6 @@
 """The grids' results aggregated over seeds: how many seeds reached a target, and how much of the gap from a
-random team to the scripted controller a team closes. One home for each, used by the scripts, the README's
-tables and the notebooks.
+random team to the scripted controller a team closes. One home for each, used by the scripts, the tables of
+RESULTS.md and the notebooks.
 
 Example:
     >>> gap_closed(-50.0, random=-80.0, scripted=-20.0)

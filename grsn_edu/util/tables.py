@@ -1,4 +1,4 @@
-"""Result tables as markdown, the way the README shows them."""
+"""Result tables as markdown, the way RESULTS.md shows them."""
 
 from __future__ import annotations
 
