@@ -10,7 +10,7 @@ The package is in layers; each imports only the layers listed before it:
 * :mod:`grsn_edu.experiments` - the memory-task protocol, the grids behind ``data/``, the ``grsn-edu`` command.
 * :mod:`grsn_edu.course` - what only the notebooks need: demos, recorded episodes, figures, exercise checks.
 
-What the notebooks and the README use most is re-exported here: ``from grsn_edu import make_core, Trace``. The
+What the notebooks and REFERENCE.md use most is re-exported here: ``from grsn_edu import make_core, Trace``. The
 package root loads only the neuron layers (torch and snnTorch); Gymnasium and PettingZoo load with
 :mod:`grsn_edu.envs` and what builds on it.
 """

@@ -2,16 +2,17 @@
 
 The notebooks are rendered as they were saved after their last run top to bottom; nothing is executed. The
 script stages the sources in ``build/site/src``: ``site/conf.py`` and ``site/*.md`` (hand-written pages), the
-notebooks, the README of every ``data/`` folder, and two generated pages:
+notebooks, the README of every ``data/`` folder, and three generated pages:
 
 * ``index.md``, the landing page: the README's opening paragraphs and the course map, one row per notebook with what
   it teaches (the README's table under "The notebooks"), what it builds on (the chapters its opening names under
   "What it builds on"), its reading time (words of prose at 200 words a minute), its run time (the sum of its cells'
   execution times as recorded in the saved notebook) and its number of exercises;
-* ``results.md``: the whole of ``RESULTS.md``.
+* ``results.md``: the whole of ``RESULTS.md``;
+* ``reference.md``: the whole of ``REFERENCE.md`` (the package, the command line, the developers' tools).
 
-On the page made from a top-level file, every path of a notebook or of a ``data/`` folder written as code
-becomes a link to its page, and a link to ``README.md``, ``RESULTS.md`` or ``site/paper.md``
+On the two pages made from top-level files, every path of a notebook or of a ``data/`` folder written as code
+becomes a link to its page, and a link to ``README.md``, ``RESULTS.md``, ``REFERENCE.md`` or ``site/paper.md``
 becomes a link to the page made from it.
 
 Then Sphinx (myst-nb, sphinx-book-theme) writes HTML to ``build/site/html``; open ``build/site/html/index.html``.
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
 WORDS_PER_MINUTE = 200
 #: Links between the repository's top-level documents, and the site's page for each.
-SITE_PAGES = {"README.md": "index.md", "RESULTS.md": "results.md", "site/paper.md": "paper.md"}
+SITE_PAGES = {"README.md": "index.md", "RESULTS.md": "results.md", "REFERENCE.md": "reference.md",
+              "site/paper.md": "paper.md"}
 
 
 class SiteError(RuntimeError):
@@ -128,7 +130,7 @@ def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -
                           for n in builds_on(nb, name)) or "nothing"
         rows.append(f"| [{notebook_title(nb)}](notebooks/{name}) | {teaches[name]} | {needs} | "
                     f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {exercises(nb)} |")
-    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper"]
+    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "reference"]
                       + [f"data/{d}/README" for d in data_pages])
     return f"""# grsn-edu: spiking neural networks for reinforcement learning
 
@@ -146,11 +148,13 @@ CPU (2 cores). Each exercise has a check cell; its solution is folded under the 
 
 Beside the chapters: [the results](results.md) (every table of the course with the command that prints it),
 [the paper and this course](paper.md) (what the paper claims, what its authors' code does, what this course
-measured), and the `data/` folders behind every result: {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
+measured), [the reference](reference.md) (the package, the command line, the developers' tools) and the `data/`
+folders behind every result: {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
 
 To run the notebooks yourself, in a clone of the repository: `pip install torch --index-url
 https://download.pytorch.org/whl/cpu` (torch's CPU build), then `pip install -e ".[lab]"` and
-`jupyter lab notebooks/`. The README's Install section gives each route (pip, conda, make).
+`jupyter lab notebooks/`. The README's Install section gives the students' routes (pip, conda); the developers'
+(make) is in [the reference](reference.md).
 
 ```{{toctree}}
 :hidden:
@@ -162,7 +166,7 @@ https://download.pytorch.org/whl/cpu` (torch's CPU build), then `pip install -e 
 
 
 def document_page(text: str, name: str, notebooks: list[str], data_pages: list[str]) -> str:
-    """A site page from a top-level document (``RESULTS.md``): the whole file, one ``# title`` and
+    """A site page from a top-level document (``RESULTS.md``, ``REFERENCE.md``): the whole file, one ``# title`` and
     its sections, with its paths and links turned into links to the site's pages."""
     prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)  # a "# comment" in a code block is no heading
     if not text.startswith("# ") or re.search(r"^# ", prose[1:], flags=re.M):
@@ -174,11 +178,15 @@ def results_page(results: str, notebooks: list[str], data_pages: list[str]) -> s
     return document_page(results, "RESULTS.md", notebooks, data_pages)
 
 
+def reference_page(reference: str, notebooks: list[str], data_pages: list[str]) -> str:
+    return document_page(reference, "REFERENCE.md", notebooks, data_pages)
+
+
 def stage(src: Path) -> None:
     if src.exists():
         shutil.rmtree(src)
     (src / "notebooks").mkdir(parents=True)
-    readme, results = ((ROOT / name).read_text() for name in ("README.md", "RESULTS.md"))
+    readme, results, reference = ((ROOT / name).read_text() for name in ("README.md", "RESULTS.md", "REFERENCE.md"))
     notebooks = {}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         notebooks[path.name] = json.loads(path.read_text())
@@ -196,6 +204,7 @@ def stage(src: Path) -> None:
         shutil.copy2(SITE / name, src / name)
     (src / "index.md").write_text(index_page(readme, notebooks, data_pages))
     (src / "results.md").write_text(results_page(results, list(notebooks), data_pages))
+    (src / "reference.md").write_text(reference_page(reference, list(notebooks), data_pages))
 
 
 def main(argv=None) -> int:

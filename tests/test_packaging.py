@@ -1,6 +1,6 @@
 """The set-up files agree with each other (pyproject.toml's ranges, constraints.txt's exact versions, environment.yml,
-the Makefile, the README's commands, CI), and each data folder's README gives the commands of its script's
-docstring, which, run again on the data, have nothing left to do."""
+the Makefile, the README's install commands, REFERENCE.md's make commands, CI), and each data folder's README gives
+the commands of its script's docstring, which, run again on the data, have nothing left to do."""
 
 import importlib.metadata
 import re
@@ -166,13 +166,16 @@ def test_readme_pip_route_takes_torch_from_the_cpu_index_before_the_package():
         assert "jupyter lab notebooks" in commands
 
 
-def test_ci_runs_the_readme_test_command_and_the_readme_commands_are_make_targets():
+def test_ci_runs_the_documented_test_command_and_the_documented_commands_are_make_targets():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     commands = [line.strip() for line in ci if line.strip() and not line.strip().startswith("#")]
     assert commands[-1] == "make test"
     targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
-    readme_targets = set(re.findall(r"^make ([\w-]+)", (ROOT / "README.md").read_text(), flags=re.M))
-    assert "test" in readme_targets and readme_targets <= targets, readme_targets - targets
+    documented = {name: set(re.findall(r"^make ([\w-]+)", (ROOT / name).read_text(), flags=re.M))
+                  for name in ("README.md", "REFERENCE.md")}
+    assert "test" in documented["REFERENCE.md"], "REFERENCE.md does not give make test"
+    for name, named in documented.items():
+        assert named <= targets, f"{name} names make targets the Makefile lacks: {named - targets}"
 
 
 def test_notebooks_are_numbered_in_sequence():

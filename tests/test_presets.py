@@ -76,14 +76,15 @@ def test_an_unknown_agent_names_the_known_ones():
         PPOConfig(agent="lstm")
 
 
-def test_the_readme_s_train_command_is_the_grid_s_grsn():
-    """The README's command for training GRSN gives exactly a grid cell's settings (another seed of the grid's run)."""
+def test_the_reference_s_train_command_is_the_grid_s_grsn():
+    """REFERENCE.md's command for training GRSN gives exactly a grid cell's settings (another seed of the grid's
+    run)."""
     import shlex
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    lines = [line for line in readme.splitlines() if line.startswith(".venv/bin/grsn-edu train --env")]
-    assert lines, "the README gives no grsn-edu train command"
+    reference = (Path(__file__).resolve().parents[1] / "REFERENCE.md").read_text()
+    lines = [line for line in reference.splitlines() if line.startswith(".venv/bin/grsn-edu train --env")]
+    assert lines, "REFERENCE.md gives no grsn-edu train command"
     argv = shlex.split(lines[0], comments=True)[1:]
     args = build_parser().parse_args(argv)
     assert args.agent == "grsn"

@@ -1,5 +1,6 @@
 """The course site's sources (site/build.py): the course map is made from the notebooks and the README, the results
-page from RESULTS.md, and the hand-written page about the paper quotes only numbers the course shows elsewhere."""
+and reference pages from RESULTS.md and REFERENCE.md, and the hand-written page about the paper quotes only numbers
+the course shows elsewhere."""
 
 import json
 import re
@@ -66,6 +67,19 @@ def test_results_page_links_notebooks_and_data_folders():
     headings = re.findall(r"^##+ .*$", results, flags=re.M)
     assert headings and headings == re.findall(r"^##+ .*$", page, flags=re.M)
     assert "## Speed of the cores" in headings
+
+
+def test_document_pages_link_the_site_s_pages_and_need_one_title():
+    text = ("# Reference\n\nSee [the results](RESULTS.md), [the paper](site/paper.md#claims), [the README](README.md)"
+            " and [data](data/marl/README.md).\n\n```bash\n# a comment, not a heading\n```\n")
+    page = build.reference_page(text, [], ["marl"])
+    assert "[the results](results.md)" in page and "[the paper](paper.md#claims)" in page
+    assert "[the README](index.md)" in page and "[data](data/marl/README.md)" in page
+    for broken in ["no title\n", "# One\n\n# Two\n"]:
+        with pytest.raises(build.SiteError, match="REFERENCE.md must open with its '# title'"):
+            build.reference_page(broken, [], [])
+    page = build.reference_page((ROOT / "REFERENCE.md").read_text(), list(NOTEBOOKS), ["marl"])
+    assert "](RESULTS.md)" not in page and "](results.md)" in page and "](paper.md)" in page
 
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?(?![\w.])")
