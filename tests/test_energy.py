@@ -470,3 +470,28 @@ def test_marl_agent_energy_rejects_another_task():
     net = AgentNetwork(5, 2, 3, "gru", 8)
     with pytest.raises(ValueError, match="built for"):
         marl_agent_energy(net, "simple_spread", episodes=1)
+
+
+def test_marl_agent_energy_counts_the_encoder_and_a_real_valued_core_input():
+    from grsn_edu.envs.spread import make_marl_env
+    from grsn_edu.rl.team import AgentNetwork, evaluate_marl
+    from grsn_edu.rl.team import env_sizes as _env_sizes
+
+    env = make_marl_env("simple_spread")
+    agents, obs_size, n_actions, _ = _env_sizes(env)
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size, len(agents), n_actions, "grsn", 16, encoder_size=12, readout="both")
+    result = marl_agent_energy(net, "simple_spread", episodes=2, seed=3)
+    returns, *_ = evaluate_marl(env, net, agents, 2, 3, 25)
+    env.close()
+    assert np.allclose(result.returns, returns)
+    split = {r.layer: r for r in result.report.rows}
+    dense = {r.layer: r for r in result.dense_inputs_report.rows}
+    n_onehot = len(agents) + n_actions  # one agent id and one previous action (none at the first step)
+    # per decision: the observation's features cost MACs; the one-hot ones an AC per nonzero entry per unit
+    assert split["input encoder"].mac == pytest.approx(obs_size * 12)
+    assert dense["input encoder"].mac == pytest.approx((obs_size + n_onehot) * 12)
+    assert split["input encoder"].ac == pytest.approx(12 + 12 * (1 + 24 / 25))  # bias, id, previous action
+    # the core reads the encoder's ReLU output, real-valued: its input layer costs dense MACs in both counts
+    first = next(iter(input_layer_widths(net.core)))
+    assert split[first].mac == dense[first].mac == pytest.approx(12 * input_layer_widths(net.core)[first])

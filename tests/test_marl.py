@@ -71,6 +71,29 @@ def test_agent_network_inputs_carry_id_and_previous_action():
     assert x[1, 1, 5:].tolist() == [0, 0, 0, 1]
 
 
+def test_agent_network_encoder_feeds_the_core_its_relu_features():
+    torch.manual_seed(0)
+    net = AgentNetwork(obs_size=2, n_agents=3, n_actions=4, core="grsn", hidden_size=5, encoder_size=7)
+    assert net.core.input_size == 7 and net.encoder.in_features == 2 + 3 + 4
+    x = torch.randn(3, 6, 9)
+    seen = []
+    net.core.register_forward_hook(lambda module, args, kwargs, out: seen.append(args[0]), with_kwargs=True)
+    out, _ = net(x, net.initial_state(2))
+    assert out.shape == (3, 6, 4)
+    assert torch.equal(seen[0], torch.relu(net.encoder(x)))  # the same computation: bit-equal
+    assert AgentNetwork(2, 3, 4, "gru", 5).encoder is None  # without encoder_size the core reads the input
+
+
+def test_encoder_size_is_saved_and_a_config_without_it_has_none(tmp_path):
+    cfg = marl_config("mappo", env_id="simple_spread", agent="gru", encoder_size=8, **TINY["mappo"])
+    train_team(cfg, tmp_path, progress=False)
+    net, loaded = load_marl_agent(tmp_path / "checkpoint.pt")
+    assert loaded.encoder_size == 8 and net.encoder.out_features == 8
+    assert MAPPOConfig.from_dict({"agent": "gru"}).encoder_size is None
+    with pytest.raises(ValueError, match="encoder_size must be an integer >= 1"):
+        MAPPOConfig(encoder_size=0).validate()
+
+
 @pytest.mark.parametrize("core,algo", [("grsn", "qmix"), ("gru", "vdn"), ("mlp", "qmix"), ("grsn", "mappo"),
                                        ("lif", "mappo")])
 def test_train_tiny(tmp_path, core, algo):

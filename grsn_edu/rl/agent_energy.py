@@ -137,7 +137,8 @@ def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000,
     head (``readout``: Q values or policy logits); the mixing network or the critic serves training only. One
     decision = one agent at one step.
 
-    The input layer reads ``[observation, agent-id one-hot, previous-action one-hot]``. In ``report`` the
+    The input layer (the network's encoder if it has one, else the core's input synapses) reads
+    ``[observation, agent-id one-hot, previous-action one-hot]``. In ``report`` the
     observation features cost MACs and the one-hot features one AC per nonzero entry per target (a one-hot
     times a weight matrix adds one column: no multiplication is needed, for any core); in
     ``dense_inputs_report`` the whole input vector costs MACs, as a dense layer executes it.
@@ -150,8 +151,11 @@ def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000,
         raise ValueError(f"{env_id} has obs {obs_size}, {len(agents)} agents, {n_actions} actions but the network "
                          f"was built for {(net.obs_size, net.n_agents, net.n_actions)}: pass its own task")
     rng = np.random.default_rng(seed)
-    trace, heads = Trace(), []
-    hook = net.q_head.register_forward_hook(lambda module, inputs, output: heads.append(inputs[0].detach()))
+    trace, heads, encoded = Trace(), [], []
+    hooks = [net.q_head.register_forward_hook(lambda module, inputs, output: heads.append(inputs[0].detach()))]
+    if net.encoder is not None:
+        hooks.append(net.encoder.register_forward_hook(
+            lambda module, inputs, output: encoded.append(inputs[0].detach())))
     returns, decisions = [], 0
     try:
         for k in range(episodes):
@@ -159,13 +163,21 @@ def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000,
             returns.append(ep["return"])
             decisions += ep["steps"] * len(agents)
     finally:
-        hook.remove()
+        for hook in hooks:
+            hook.remove()
         env.close()
     core = net.core
     head = linear_ops("readout", torch.cat(heads), n_actions, binary_features=_readout_binary(core))
     split, dense = {}, {}
-    _merge(core_ops_with_binary_inputs(core, trace, slice(obs_size, None)) + [head], split)
-    _merge(core.op_counts(trace) + [head], dense)
+    if net.encoder is None:  # the core reads the input: its one-hot features are split off in the core's layers
+        _merge(core_ops_with_binary_inputs(core, trace, slice(obs_size, None)) + [head], split)
+        _merge(core.op_counts(trace) + [head], dense)
+    else:  # the encoder reads the input; the core reads the encoder's real-valued output
+        x, width = torch.cat(encoded), net.encoder.out_features
+        encoder_split = linear_ops("input encoder", x, width, binary_features=slice(obs_size, None))
+        encoder_dense = linear_ops("input encoder", x, width)
+        _merge([encoder_split] + core.op_counts(trace) + [head], split)
+        _merge([encoder_dense] + core.op_counts(trace) + [head], dense)
     spd = float(trace["spk"].sum()) / decisions if core.spiking else float("nan")
     rate = spd / (core.hidden_size * core.substeps) if core.spiking else float("nan")
     return AgentEnergy(_report(split, decisions), _report(dense, decisions), np.array(returns), decisions, spd, rate)

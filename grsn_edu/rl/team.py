@@ -66,6 +66,9 @@ class TeamConfig:
     eval_episodes: int = 20
     threads: int = 1
     head_gain: float | None = None  # orthogonal initialisation of the output layer with this gain (None: PyTorch's)
+    # a ReLU layer of this many units between the input and the core, as the agent networks of the field's MARL
+    # code have one (PyMARL's fc1, the authors' embedders, MAPPO's MLP base); None: the core reads the input
+    encoder_size: int | None = None
 
     #: whether the agents' network gives Q-values (QMIX, VDN) rather than a policy (MAPPO): the agent's core
     #: options differ (:class:`~grsn_edu.rl.presets.AgentPreset`)
@@ -99,6 +102,8 @@ class TeamConfig:
             raise ValueError(f"obs_clip must be None or > 0, got {self.obs_clip}")
         if self.head_gain is not None and not self.head_gain > 0:
             raise ValueError(f"head_gain must be None or > 0, got {self.head_gain}")
+        if self.encoder_size is not None:
+            self.encoder_size = check_int("encoder_size", self.encoder_size, hint=" (None: no encoder)")
 
     @property
     def label(self) -> str:
@@ -115,7 +120,8 @@ def team_envs(cfg: TeamConfig, num_envs: int, env_fn: Callable | None = None) ->
 def agent_network(cfg: TeamConfig, obs_size: int, n_agents: int, n_actions: int) -> AgentNetwork:
     """The agent network a config describes (training, target copies and loading all build it here)."""
     return AgentNetwork(obs_size, n_agents, n_actions, cfg.core, cfg.hidden_size, substeps=cfg.substeps,
-                        obs_clip=cfg.obs_clip, head_gain=cfg.head_gain, **cfg.core_options)
+                        obs_clip=cfg.obs_clip, head_gain=cfg.head_gain, encoder_size=cfg.encoder_size,
+                        **cfg.core_options)
 
 
 class TeamProgress:
@@ -187,8 +193,8 @@ def finish_team_run(run, bar: TeamProgress, start: int, cfg: TeamConfig, *envs: 
 
 
 class AgentNetwork(nn.Module):
-    """The shared agent network: ``[obs, agent id one-hot, previous action one-hot]`` -> core -> one output per
-    action (QMIX/VDN: the agent's utilities Q_i; MAPPO: its policy's logits). Every agent of a team runs the same
+    """The shared agent network: ``[obs, agent id one-hot, previous action one-hot]`` -> (encoder) -> core -> one
+    output per action (QMIX/VDN: the agent's utilities Q_i; MAPPO: its policy's logits). Every agent of a team runs the same
     weights; the id one-hot tells them apart.
 
     Args:
@@ -198,16 +204,23 @@ class AgentNetwork(nn.Module):
             tasks nothing bounds the positions, so an agent that wanders off feeds ever larger numbers to the core.
         head_gain: None (PyTorch's initialisation of the output layer) or orthogonal weights with this gain and zero
             biases. A policy's small gain (0.01, MAPPO's) starts every action at nearly the same probability.
+        encoder_size: None (the core reads the input) or the units of a ReLU layer between the input and the core,
+            ``relu(W_e x + b_e)``: the agent network of PyMARL (fc1, then the recurrent cell), which the paper's QMIX
+            experiments use, and MAPPO's actor (an MLP base, then the GRU) both have one. For a spiking core it is
+            the only non-linearity between the observation and the threshold.
 
     ``forward(inputs (T, B*N, I), state)`` -> ``(outputs (T, B*N, A), state)``; the greedy action is their argmax.
     """
 
     def __init__(self, obs_size: int, n_agents: int, n_actions: int, core: str, hidden_size: int,
-                 obs_clip: float | None = None, head_gain: float | None = None, **core_options):
+                 obs_clip: float | None = None, head_gain: float | None = None, encoder_size: int | None = None,
+                 **core_options):
         super().__init__()
         self.obs_size, self.n_agents, self.n_actions, self.obs_clip = obs_size, n_agents, n_actions, obs_clip
         self.input_size = obs_size + n_agents + n_actions
-        self.core = make_core(core, self.input_size, hidden_size, **core_options)
+        self.encoder = None if encoder_size is None else nn.Linear(self.input_size, encoder_size)
+        self.core = make_core(core, self.input_size if encoder_size is None else encoder_size, hidden_size,
+                              **core_options)
         self.q_head = nn.Linear(self.core.output_size, n_actions)
         if head_gain is not None:
             nn.init.orthogonal_(self.q_head.weight, head_gain)
@@ -226,6 +239,8 @@ class AgentNetwork(nn.Module):
         return self.core.initial_state(batch_size * self.n_agents)
 
     def forward(self, inputs, state, trace=None):
+        if self.encoder is not None:
+            inputs = torch.relu(self.encoder(inputs))
         features, state = self.core(inputs, state, trace=trace)
         return self.q_head(features), state
 
