@@ -194,8 +194,8 @@ def finish_team_run(run, bar: TeamProgress, start: int, cfg: TeamConfig, *envs: 
 
 class AgentNetwork(nn.Module):
     """The shared agent network: ``[obs, agent id one-hot, previous action one-hot]`` -> (encoder) -> core -> one
-    output per action (QMIX/VDN: the agent's utilities Q_i; MAPPO: its policy's logits). Every agent of a team runs the same
-    weights; the id one-hot tells them apart.
+    output per action (QMIX/VDN: the agent's utilities Q_i; MAPPO: its policy's logits). Every agent of a team runs
+    the same weights; the id one-hot tells them apart.
 
     Args:
         obs_size, n_agents, n_actions: task sizes.
