@@ -3,8 +3,8 @@
 Each ``check_*`` compares the reader's answer with a measurement on a real core, with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch04` while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from grsn_edu.course.checks import run_check
-from grsn_edu.course.solutions import ch04 as solutions
 from grsn_edu.snn.cores import SubstepCore, make_core
 from grsn_edu.snn.energy import count_core_ops
 from grsn_edu.snn.trace import Trace
@@ -59,9 +58,10 @@ def check_gate_acs(gate_acs: Callable) -> Callable:
     ``count_core_ops`` for the same decision.
 
     Returns:
-        ``gate_acs`` if it passes, the reference solution while it is still the stub.
+        ``gate_acs`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("gate_acs", gate_acs, solutions.gate_acs, _verify_gate_acs)
+    return run_check("gate_acs", gate_acs, _verify_gate_acs, "ch04")
 
 
 def _verify_gate_acs(fn: Callable) -> str:
@@ -125,9 +125,10 @@ def check_memory_left(memory_left: Callable) -> Callable:
     S in {1, 2, 4}.
 
     Returns:
-        ``memory_left`` if it passes, the reference solution while it is still the stub.
+        ``memory_left`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("memory_left", memory_left, solutions.memory_left, _verify_memory_left)
+    return run_check("memory_left", memory_left, _verify_memory_left, "ch04")
 
 
 def _verify_memory_left(fn: Callable) -> str:

@@ -4,8 +4,8 @@ Each ``check_*`` compares the reader's answer with the package's counts (:func:`
 :func:`grsn_edu.linear_ops`, :func:`grsn_edu.snn.energy.analytic_ops`), with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch08` while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from grsn_edu.course.checks import run_check
-from grsn_edu.course.solutions import ch08 as solutions
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import analytic_ops, count_core_ops, rate_for_energy
 from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ, linear_ops
@@ -33,9 +32,10 @@ def check_gru_ops(gru_ops: Callable) -> Callable:
     on a real ``torch.nn.GRU`` forward pass, for three sizes.
 
     Returns:
-        ``gru_ops`` if it passes, the reference solution while it is still the stub.
+        ``gru_ops`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("gru_ops", gru_ops, solutions.gru_ops, _verify_gru_ops)
+    return run_check("gru_ops", gru_ops, _verify_gru_ops, "ch08")
 
 
 def _verify_gru_ops(fn: Callable) -> str:
@@ -70,9 +70,10 @@ def check_layer_energy(layer_energy_pj: Callable) -> Callable:
     spike train, in pJ per step, for three random spike trains.
 
     Returns:
-        ``layer_energy_pj`` if it passes, the reference solution while it is still the stub.
+        ``layer_energy_pj`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("layer_energy_pj", layer_energy_pj, solutions.layer_energy_pj, _verify_layer_energy)
+    return run_check("layer_energy_pj", layer_energy_pj, _verify_layer_energy, "ch08")
 
 
 def _verify_layer_energy(fn: Callable) -> str:
@@ -113,9 +114,10 @@ def check_break_even_rate(break_even_rate: Callable) -> Callable:
     :func:`grsn_edu.snn.energy.analytic_ops` make a GRSN core cost ``fraction`` of a GRU core (4 cases).
 
     Returns:
-        ``break_even_rate`` if it passes, the reference solution while it is still the stub.
+        ``break_even_rate`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("break_even_rate", break_even_rate, solutions.break_even_rate, _verify_break_even_rate)
+    return run_check("break_even_rate", break_even_rate, _verify_break_even_rate, "ch08")
 
 
 def _verify_break_even_rate(fn: Callable) -> str:
