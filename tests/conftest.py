@@ -40,13 +40,14 @@ def raising_stub(*args, **kwargs):
     raise NotImplementedError("the hint of the exercise")
 
 
-def solution_code_lines(solution) -> list[str]:
-    """The lines of a solution's source that are code (its docstring and comments left out), stripped."""
+def solution_code_lines(solution, min_length: int = 12) -> list[str]:
+    """The lines of a solution's source that are code (its docstring and comments left out), stripped, of more than
+    ``min_length`` characters."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(solution)))
     node = tree.body[0]
     body = node.body[1:] if ast.get_docstring(node) is not None else node.body
     code = "\n".join(ast.unparse(statement) for statement in body)
-    return [line.strip() for line in code.splitlines() if len(line.strip()) > 12]
+    return [line.strip() for line in code.splitlines() if len(line.strip()) > min_length]
 
 
 def assert_reveals_nothing(handed_on, solution) -> None:
