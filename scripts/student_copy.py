@@ -31,12 +31,16 @@ notebooks are made from its instructor notebooks, is a folder to hand out whole:
 What a determined student can still read, and why:
 
 * the checks (``grsn_edu/course/checks``): their test cases, the hints for the mistakes they recognise (a hint
-  may restate the equation the notebook asks for) and a few expected values written into them (the firing onsets
-  of exercise 01.2, the best assignments of 07.2), values at test points, not the code;
+  may restate the equation the notebook gives) and a few expected values written into them (the firing onsets of
+  exercise 01.2, the best assignments of 07.2), values at test points, not the code. Their last-resort hints, for
+  a wrong answer no recognised mistake explains, spell the answer out in the instructor's copy only
+  (:func:`grsn_edu.course.checks.mode_hint`); the source of the checks holds both texts;
 * the package's own code that a check compares an answer with: snnTorch's ``Leaky``, ``gated_current_step``, the
   VDN and QMIX mixers, ``count_core_ops``, ``analytic_ops``, ``linear_ops``, ``TeamEpisode.spikes_per_decision``.
   Several exercises ask the reader to derive what the course's package does; the package is the course's
   subject, so it ships whole;
+* later cells of a notebook that build on an exercise's idea (chapter 03 writes the gated current into its
+  hand-built GRSN step after exercise 03.1);
 * nothing else: no solution's source is in the folder, and the checks never hold one.
 
 The folder is written next to its destination and moved into place only when complete, so an error leaves the
@@ -70,7 +74,7 @@ STUDENT_MODE_CELL = ("# The student copy: the checks test your answers and show 
 #: Stub hints that nearly state the solution, and what the student copy says instead:
 #: ``name: (new "# YOUR CODE HERE" comment or None to keep it, new NotImplementedError hint)``.
 STUDENT_HINTS = {
-    "lif_step": (None, "the three equations above, in their order: the reset, the membrane, the spike"),
+    "lif_step": (None, "the update of section 1, in its order: the reset, then the membrane, then the spike"),
     "min_firing_current": (None, "where does the membrane settle under a constant current, if it never fires?"),
     "leaky_integrator_decision": ("return the decision for every sequence, shape (B,)",
                                   "a memory of the cue channels that decays by beta at every step; decide at the end"),
@@ -84,6 +88,7 @@ STUDENT_HINTS = {
                       "QMIX's two-layer mix, with weights that can never be negative"),
     "representable_by_monotonic_mix": (None, "an action's number is only a label: which orders could you try?"),
     "spikes_per_decision": (None, "all of an agent's spikes over the episode, shared out over its decisions"),
+    "assign_landmarks": (None, "each landmark to exactly one agent; of all such assignments, the least total distance"),
     "gru_ops": (None, "count the weights, the biases and the element-wise work of each of the GRU's blocks"),
     "layer_energy_pj": (None, "what does one spike cost at each target, and what does the bias cost?"),
 }

@@ -237,3 +237,30 @@ def test_the_student_copy_of_notebook_01_runs_top_to_bottom_once_its_exercises_a
                    ["".join(o.get("text", "") for o in cell.get("outputs", []))] if "checks.check_" in cell.source]
     assert len(checks_said) == 3 and all(said.startswith("Correct") for said in checks_said), checks_said
     assert printed[-1].strip() == f"{copy_dir / 'grsn_edu' / '__init__.py'} True"
+
+
+def _wrong_answers():
+    import numpy as np
+    import torch
+
+    from grsn_edu.course.checks import ch01, ch05, ch07, ch08
+
+    return [  # (check, an answer no recognised mistake explains, what only the instructor's hint spells out)
+        (ch01.check_lif_step, lambda cur, mem, beta, threshold=1.0: (torch.zeros_like(cur), 0 * mem + 5.0),
+         "R_t * U_thr"),
+        (ch05.check_angle_from_velocities, lambda v, theta0, tau=0.02: np.full(len(v), 7.0), "theta_dot_0 + ..."),
+        (ch07.check_spikes_per_decision, lambda spk, decisions: np.full(spk.shape[1], 123.0), "axes 0 and 2"),
+        (ch08.check_layer_energy, lambda spikes, out_features: 1.0, "steps x targets"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_in_student_mode_the_last_resort_hint_names_the_idea_not_the_answer(case, monkeypatch):
+    check, wrong, answer_text = _wrong_answers()[case]
+    with pytest.raises(AssertionError) as instructor:
+        check(wrong)
+    assert answer_text in str(instructor.value)
+    monkeypatch.setenv("GRSN_EDU_STUDENT", "1")
+    with pytest.raises(AssertionError, match="Hint: ") as student:
+        check(wrong)
+    assert answer_text not in str(student.value)

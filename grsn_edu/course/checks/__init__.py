@@ -36,8 +36,8 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["run_check", "student_mode", "ExerciseNotDone", "stub_message", "student_stub_message",
-           "handed_back_message", "STUDENT_MODE_VARIABLE"]
+__all__ = ["run_check", "student_mode", "mode_hint", "reference_solution", "ExerciseNotDone", "stub_message",
+           "student_stub_message", "handed_back_message", "STUDENT_MODE_VARIABLE"]
 
 F = TypeVar("F")
 
@@ -58,6 +58,12 @@ def student_mode() -> bool:
     if os.environ.get(STUDENT_MODE_VARIABLE, "").strip() not in ("", "0"):
         return True
     return importlib.util.find_spec(_SOLUTIONS) is None
+
+
+def mode_hint(instructor: str, student: str) -> str:
+    """The hint for a wrong answer that no recognised mistake explains: ``instructor`` (it may spell the answer
+    out) in the instructor's copy, ``student`` (it names the idea, not the answer) in :func:`student_mode`."""
+    return student if student_mode() else instructor
 
 
 def stub_message(name: str, error: NotImplementedError) -> str:

@@ -16,7 +16,7 @@ import snntorch as snn
 import torch
 from snntorch import surrogate
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.course.lif_demos import simulate_leaky, spike_function_curves
 from grsn_edu.snn.cores import unregister_neuron
 
@@ -80,7 +80,8 @@ def _explain_mem(got, want, cur, mem, beta, threshold, t) -> None:
     elif torch.allclose(got, mem + cur - (mem > threshold).float() * threshold, atol=1e-5):
         hint = "the old membrane must decay first: multiply U_t-1 by beta."
     else:
-        hint = "U_t = beta * U_t-1 + I_t - R_t * U_thr, where R_t = 1 if U_t-1 > U_thr else 0."
+        hint = mode_hint("U_t = beta * U_t-1 + I_t - R_t * U_thr, where R_t = 1 if U_t-1 > U_thr else 0.",
+                         "follow the update of section 1 term by term: the reset, the membrane, then the spike.")
     raise AssertionError(f"wrong membrane ({where}): {expected}. Hint: {hint}")
 
 

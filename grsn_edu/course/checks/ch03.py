@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import torch
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import count_core_ops
 from grsn_edu.snn.neurons import GATE_INPUTS, gated_current_step
@@ -77,7 +77,8 @@ def _verify_gated_current(fn: Callable) -> str:
         elif torch.allclose(got, forget * c_prev, atol=1e-6):
             hint = "the new candidate current is missing: it fills the part (1 - F) that was forgotten."
         else:
-            hint = "c_t = F * c_prev + (1 - F) * candidate, element by element."
+            hint = mode_hint("c_t = F * c_prev + (1 - F) * candidate, element by element.",
+                             "write the gated current's equation of the text term by term, element by element.")
         raise AssertionError(
             f"with F = {f:.4f}, candidate = {ca:.4f}, c_prev = {cp:.4f} the gated current is {float(want[i]):.4f}, "
             f"your function gives {float(got[i]):.4f}. Hint: {hint}"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.snn.cores import SubstepCore, make_core
 from grsn_edu.snn.energy import count_core_ops
 from grsn_edu.snn.trace import Trace
@@ -81,7 +81,8 @@ def _verify_gate_acs(fn: Callable) -> str:
         elif math.isclose(got, 2 * H * H * S + 2 * H * S):
             hint = "that is the dense (MAC) count: a silent input costs nothing; only spikes are accumulated."
         else:
-            hint = "each spike reaches 2H targets (one AC each), and the bias adds 2H ACs at every update."
+            hint = mode_hint("each spike reaches 2H targets (one AC each), and the bias adds 2H ACs at every update.",
+                             "count, at every update, what the spikes and the bias cost at the gates' targets.")
         raise AssertionError(
             f"H={H}, S={S}, spikes per update {counts}: count_core_ops counts {want:.0f} gate ACs, your function "
             f"gives {got:.0f}. Hint: {hint}"

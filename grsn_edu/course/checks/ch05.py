@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.course.recordings import scripted_episode
 
 __all__ = ["check_angle_only", "check_velocity_from_positions", "check_angle_from_velocities", "true_episode"]
@@ -164,7 +164,8 @@ def _verify_angle_from_velocities(fn: Callable) -> str:
         elif np.allclose(got, states[0, 2] + np.concatenate([[0.0], np.cumsum(obs[:-1, 1])]), atol=1e-4):
             hint = "the velocity is in radians per second: multiply each step's velocity by tau = 0.02 s."
         else:
-            hint = "theta_t = theta_0 + tau * (theta_dot_0 + ... + theta_dot_{t-1}), tau = 0.02 s."
+            hint = mode_hint("theta_t = theta_0 + tau * (theta_dot_0 + ... + theta_dot_{t-1}), tau = 0.02 s.",
+                             "at every step the angle moves by tau = 0.02 s times that step's velocity.")
         i = int(np.abs(got - truth).argmax())
         raise AssertionError(
             f"seed {seed}, step {i}: the true angle is {truth[i]:.5f} rad, yours {got[i]:.5f}. Hint: {hint}"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.course.recordings import TeamEpisode, record_team_episode
 from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.rl.team import AgentNetwork
@@ -66,7 +66,8 @@ def _verify_spikes_per_decision(fn: Callable) -> str:
         elif np.allclose(got, want / substeps):
             hint = "divide by the number of decisions T, not by the T * S spiking updates: a decision includes all S."
         else:
-            hint = "sum spk over axes 0 and 2 and divide by the number of decisions."
+            hint = mode_hint("sum spk over axes 0 and 2 and divide by the number of decisions.",
+                             "count all of an agent's spikes, over its units and its spiking updates, per decision.")
         raise AssertionError(f"with S = {substeps} spiking updates per decision: expected {want.round(3)} spikes "
                              f"per decision for the 3 agents, got {got.round(3)}. Hint: {hint}")
     return "Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps)."
@@ -136,8 +137,9 @@ def _verify_assign_landmarks(fn: Callable) -> str:
                         "inverse permutation).")
             else:
                 hint = ("a permutation, but not the one with the least total distance (choosing one agent at a "
-                        f"time can leave a later agent far away). Try all {math.factorial(N)} permutations "
-                        "(itertools.permutations) and keep the cheapest.")
+                        "time can leave a later agent far away). " + mode_hint(
+                            f"Try all {math.factorial(N)} permutations (itertools.permutations) and keep the cheapest.",
+                            f"With {N} agents there are only {math.factorial(N)} ways to hand out the landmarks."))
             raise AssertionError(f"{where}: your assignment {got.tolist()} has total distance {mine:.3f}, the least "
                                  f"is {best:.3f} with {want.tolist()}. Hint: {hint}")
     return (f"Correct: on all {len(agents)} worlds your assignment gives every landmark to one agent, with the least "

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import analytic_ops, count_core_ops, rate_for_energy
 from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ, linear_ops
@@ -53,12 +53,16 @@ def _verify_gru_ops(fn: Callable) -> str:
             elif mac == 3 * H * I + 3 * H:
                 hint = "the recurrent weights read h_{t-1}, a real number: 3H x H MACs, not accumulates."
             else:
-                hint = "count 3H x I input weights, 3H x H recurrent weights and 3 element-wise products per unit."
+                hint = mode_hint("count 3H x I input weights, 3H x H recurrent weights and 3 element-wise products "
+                                 "per unit.", "count the input and the recurrent weights of each of the GRU's blocks, "
+                                 "and the element-wise products per unit.")
             raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_mac:.0f} MACs per decision, you "
                                  f"counted {mac:.0f}. Hint: {hint}")
         if ac != counted.total_ac:
-            hint = ("the biases: 3H on the input side and 3H on the recurrent side (PyTorch has both), plus 5 "
-                    "element-wise additions per unit (three gate sums, 1 - z, the final sum).")
+            hint = mode_hint("the biases: 3H on the input side and 3H on the recurrent side (PyTorch has both), "
+                             "plus 5 element-wise additions per unit (three gate sums, 1 - z, the final sum).",
+                             "the biases (PyTorch has them on the input side and on the recurrent side) and the "
+                             "element-wise additions per unit.")
             raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_ac:.0f} ACs per decision, you "
                                  f"counted {ac:.0f}. Hint: {hint}")
     return "Correct: your counts equal the operations of torch.nn.GRU counted on a forward pass (3 sizes)."
@@ -95,7 +99,9 @@ def _verify_layer_energy(fn: Callable) -> str:
             elif math.isclose(got, (nnz * n_out + T * n_out) * E_MAC_PJ / T, rel_tol=1e-6):
                 hint = "an accumulate costs E_AC = 0.9 pJ, not E_MAC."
             else:
-                hint = "(spikes x targets + steps x targets) accumulates, times 0.9 pJ, divided by the steps."
+                hint = mode_hint("(spikes x targets + steps x targets) accumulates, times 0.9 pJ, divided by the "
+                                 "steps.",
+                                 "what does a spike cost at each target, what does the bias cost, and per what?")
             raise AssertionError(f"a {T}-step train of {nnz} spikes into {n_out} targets costs {truth:.2f} pJ per "
                                  f"step, you found {got:.2f}. Hint: {hint}")
     return "Correct: your energies equal linear_ops on three spike trains."
