@@ -252,8 +252,10 @@ def write_copy(root: Path, out: Path) -> list[str]:
     if missing:
         raise StudentCopyError(f"{root} lacks {', '.join(missing)}: is --root the repository's root folder?")
     out = out.resolve()
-    if out == root.resolve() or root.resolve().is_relative_to(out) or out.is_relative_to(root / "notebooks"):
-        raise StudentCopyError(f"--out {out} would overwrite the sources; choose a folder of its own")
+    sources = [(root / folder).resolve() for folder in ("notebooks", "grsn_edu", "data")]
+    if root.resolve().is_relative_to(out) or any(out.is_relative_to(folder) for folder in sources):
+        raise StudentCopyError(f"--out {out} would overwrite the sources or be copied into itself; choose a folder "
+                               "outside notebooks/, grsn_edu/ and data/")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise StudentCopyError(f"{out} exists and is not a student copy written by this script; remove it or "
                                "choose another --out")
@@ -284,7 +286,11 @@ def write_copy(root: Path, out: Path) -> list[str]:
             if old.exists():
                 shutil.rmtree(old)
             out.rename(old)
-            staging.rename(out)
+            try:
+                staging.rename(out)
+            except BaseException:
+                old.rename(out)  # the previous copy back in its place
+                raise
             shutil.rmtree(old)
         else:
             staging.rename(out)

@@ -65,6 +65,9 @@ def test_the_copy_holds_every_notebook_and_the_package_without_its_solutions(cop
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_solution_block_and_no_pointer_to_one_remains(copy_dir, path):
+    import nbformat
+
+    nbformat.validate(nbformat.read(copy_dir / "notebooks" / path.name, as_version=4))
     nb = _load(copy_dir / "notebooks" / path.name)
     assert not any(is_solution_block(cell) for cell in nb["cells"])
     text = "\n".join(_source(cell) for cell in nb["cells"])
@@ -138,7 +141,10 @@ def test_bad_input_gets_a_clear_message(script, tmp_path, capsys):
     assert script.main(["--out", str(tmp_path / "mine")]) == 2
     assert "not a student copy" in capsys.readouterr().err
     assert (tmp_path / "mine" / "notes.txt").exists()
-    assert script.main(["--out", str(ROOT / "notebooks" / "student")]) == 2
+    for inside in ("notebooks", "grsn_edu/course", "data"):
+        assert script.main(["--out", str(ROOT / inside / "student")]) == 2
+        assert "would overwrite the sources" in capsys.readouterr().err
+    assert script.main(["--out", str(ROOT.parent)]) == 2
     assert "would overwrite the sources" in capsys.readouterr().err
 
 
