@@ -41,7 +41,9 @@ What a determined student can still read, and why:
   subject, so it ships whole;
 * later cells of a notebook that build on an exercise's idea (chapter 03 writes the gated current into its
   hand-built GRSN step after exercise 03.1);
-* nothing else: no solution's source is in the folder, and the checks never hold one.
+* nothing else: no solution's source is in the folder, and the checks never hold one. (A student who installs
+  the repository itself instead of this folder has the solutions package; student mode then only keeps the checks
+  from handing them on.)
 
 The folder is written next to its destination and moved into place only when complete, so an error leaves the
 previous copy (or nothing) and never half a copy. An existing destination is replaced only if this script wrote it
