@@ -22,7 +22,9 @@ reader's own once it passes. While the exercise is still a stub, that depends on
 * the student copy (:func:`student_mode`: the solutions package is not installed, or ``GRSN_EDU_STUDENT=1``): the
   check hands back a placeholder that raises :class:`ExerciseNotDone` when a later cell calls it, so the cells
   that do not need the exercise still run and the ones that do say which exercise to finish. Nothing of the
-  solution is reachable from the placeholder (its source, ``__wrapped__`` or ``__code__`` are its own).
+  solution is reachable from the placeholder (its source, ``__wrapped__`` or ``__code__`` are its own). It hands on
+  nothing rather than precomputed results: the reference's results at the notebook's inputs would show the
+  answer's values, and most exercises' functions are used by no later cell.
 
 ``tests/`` runs each check on its solution, on a stub and on typical wrong answers, in both modes.
 """
