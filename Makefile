@@ -11,6 +11,8 @@
 #                         (pip install -e ".[lab]", none of the developers' tools) runs notebook 01 with its own
 #                         jupyter nbconvert
 #   make site           - the course site: the saved notebooks rendered to HTML in build/site/ (offline, nothing re-executed)
+#   make student        - the student copy in build/student/ (scripts/student_copy.py): the notebooks without their
+#                         solutions, the package without grsn_edu/course/solutions, data/; hand out the whole folder
 #   make browser        - the browser suite alone (JupyterLab and the site in headless Chromium)
 #   make lab            - the developers' environment, then JupyterLab on notebooks/
 #   make bench          - the speed benchmark of the cores
@@ -44,7 +46,7 @@ endef
 # One part at a time, even under make -j: the parts share the CPU (timings, timeouts) and build/.
 .NOTPARALLEL:
 
-.PHONY: test lint unit unit-avx2 notebooks notebooks-avx2 student-check browser chromium site lab bench clean
+.PHONY: test lint unit unit-avx2 notebooks notebooks-avx2 student-check student browser chromium site lab bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -115,6 +117,10 @@ chromium:
 
 site: $(STAMP)
 	$(BIN)/python site/build.py
+
+# The student copy: written next to build/student and moved into place when complete (tests/test_student_copy.py)
+student: $(STAMP)
+	$(BIN)/python scripts/student_copy.py --out build/student
 
 # --allow-root: JupyterLab refuses to start as root (as in a container) without it
 lab: $(STAMP)

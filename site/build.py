@@ -9,7 +9,9 @@ notebooks, the README of every ``data/`` folder, and three generated pages:
   "What it builds on"), its reading time (words of prose at 200 words a minute), its run time (the sum of its cells'
   execution times as recorded in the saved notebook) and its number of exercises;
 * ``results.md``: the whole of ``RESULTS.md``;
-* ``reference.md``: the whole of ``REFERENCE.md`` (the package, the command line, the developers' tools).
+* ``reference.md``: the whole of ``REFERENCE.md`` (the package, the command line, the developers' tools);
+* in the hand-written ``instructors.md``, the table of every exercise (notebook, title, the function the student
+  writes, what its check tests, from the check's docstring), written where the page has :data:`EXERCISE_TABLE`.
 
 On the two pages made from top-level files, every path of a notebook or of a ``data/`` folder written as code
 becomes a link to its page, and a link to ``README.md``, ``RESULTS.md``, ``REFERENCE.md`` or ``site/paper.md``
@@ -34,7 +36,9 @@ SITE = ROOT / "site"
 WORDS_PER_MINUTE = 200
 #: Links between the repository's top-level documents, and the site's page for each.
 SITE_PAGES = {"README.md": "index.md", "RESULTS.md": "results.md", "REFERENCE.md": "reference.md",
-              "site/paper.md": "paper.md"}
+              "site/paper.md": "paper.md", "site/instructors.md": "instructors.md"}
+#: The line of ``site/instructors.md`` that the exercise table replaces.
+EXERCISE_TABLE = "<!-- exercise table: site/build.py writes it here -->"
 
 
 class SiteError(RuntimeError):
@@ -118,6 +122,48 @@ def link_pages(text: str) -> str:
     return re.sub(rf"\]\(({names})(#[^)]*)?\)", lambda m: f"]({SITE_PAGES[m.group(1)]}{m.group(2) or ''})", text)
 
 
+def check_summary(doc: str | None, where: str) -> str:
+    """What a check tests, from its docstring: the text before ``Returns:``, without its "Exercise N:" and with
+    reStructuredText's roles and double backquotes turned into markdown code, on one line of a table."""
+    if not doc:
+        raise SiteError(f"{where}: the check has no docstring to say what it tests")
+    text = " ".join(doc.split("Returns:", 1)[0].split())
+    text = re.sub(r"^Exercise \d+:\s*", "", text)
+    text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text).replace("``", "`")
+    return text.replace("|", "\\|")
+
+
+def exercise_table(notebooks: dict[str, dict]) -> str:
+    """The markdown table of every exercise of ``notebooks`` (``{file name: notebook}``): where it is, what the student
+    writes and what its check tests."""
+    import importlib
+
+    from grsn_edu.course.exercises import ExerciseFormatError, notebook_exercises
+
+    rows = []
+    for name, nb in notebooks.items():
+        try:
+            found = notebook_exercises(nb, name)
+        except ExerciseFormatError as err:
+            raise SiteError(str(err)) from None
+        checks = importlib.import_module(f"grsn_edu.course.checks.ch{name[:2]}") if found else None
+        for exercise in found:
+            where = f"{name}, exercise {exercise.number}"
+            check = getattr(checks, exercise.check, None)
+            if check is None:
+                raise SiteError(f"{where}: grsn_edu.course.checks.ch{name[:2]} has no {exercise.check}")
+            rows.append(f"| [{name[:2]}](notebooks/{name}) | {name[:2]}.{exercise.number} {exercise.title} | "
+                        f"`{exercise.name}` | {check_summary(check.__doc__, where)} |")
+    return "\n".join(["| notebook | exercise | the student writes | the check tests |", "|---|---|---|---|", *rows])
+
+
+def instructors_page(text: str, notebooks: dict[str, dict]) -> str:
+    """``site/instructors.md`` with the exercise table in place of its :data:`EXERCISE_TABLE` line."""
+    if text.count(EXERCISE_TABLE) != 1:
+        raise SiteError(f"site/instructors.md must hold the line {EXERCISE_TABLE} once, where the exercise table goes")
+    return text.replace(EXERCISE_TABLE, exercise_table(notebooks))
+
+
 def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -> str:
     teaches = readme_course_table(readme)
     missing = sorted(set(notebooks) - set(teaches))
@@ -130,7 +176,7 @@ def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -
                           for n in builds_on(nb, name)) or "nothing"
         rows.append(f"| [{notebook_title(nb)}](notebooks/{name}) | {teaches[name]} | {needs} | "
                     f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {exercises(nb)} |")
-    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "reference"]
+    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "instructors", "reference"]
                       + [f"data/{d}/README" for d in data_pages])
     return f"""# grsn-edu: spiking neural networks for reinforcement learning
 
@@ -148,8 +194,10 @@ CPU (2 cores). Each exercise has a check cell; its solution is folded under the 
 
 Beside the chapters: [the results](results.md) (every table of the course with the command that prints it),
 [the paper and this course](paper.md) (what the paper claims, what its authors' code does, what this course
-measured), [the reference](reference.md) (the package, the command line, the developers' tools) and the `data/`
-folders behind every result: {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
+measured), [the instructors' page](instructors.md) (prerequisites, core and optional chapters, a three-week plan,
+what each exercise checks, the student copy), [the reference](reference.md) (the package, the command line, the
+developers' tools) and the `data/` folders behind every result:
+ {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
 
 To run the notebooks yourself, in a clone of the repository: `pip install torch --index-url
 https://download.pytorch.org/whl/cpu` (torch's CPU build), then `pip install -e ".[lab]"` and
@@ -200,6 +248,8 @@ def stage(src: Path) -> None:
         (src / "data" / folder / "README.md").write_text(text)
     for page in SITE.glob("*.md"):
         shutil.copy2(page, src / page.name)
+    (src / "instructors.md").write_text(link_pages(link_paths(instructors_page(
+        (SITE / "instructors.md").read_text(), notebooks), list(notebooks), data_pages)))
     for name in ("conf.py", "favicon.svg"):
         shutil.copy2(SITE / name, src / name)
     (src / "index.md").write_text(index_page(readme, notebooks, data_pages))

@@ -1,10 +1,15 @@
 """Shared test helpers."""
 
+import ast
 import importlib.util
+import inspect
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+
+from grsn_edu.course.checks import STUDENT_MODE_VARIABLE, ExerciseNotDone
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,8 +40,37 @@ def raising_stub(*args, **kwargs):
     raise NotImplementedError("the hint of the exercise")
 
 
+def solution_code_lines(solution, min_length: int = 12) -> list[str]:
+    """The lines of a solution's source that are code (its docstring and comments left out), stripped, of more than
+    ``min_length`` characters."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(solution)))
+    node = tree.body[0]
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    code = "\n".join(ast.unparse(statement) for statement in body)
+    return [line.strip() for line in code.splitlines() if len(line.strip()) > min_length]
+
+
+def assert_reveals_nothing(handed_on, solution) -> None:
+    """Nothing of ``solution`` can be read back from ``handed_on``: not the object itself, not its source text
+    (``inspect.getsource``), not through ``__wrapped__``, ``__code__``, its closure or a class's methods."""
+    assert handed_on is not solution
+    objects = [handed_on, *vars(handed_on).values()] if isinstance(handed_on, type) else [handed_on]
+    for obj in objects:
+        assert getattr(obj, "__wrapped__", None) is None, "it wraps another function"
+        code = getattr(obj, "__code__", None)
+        assert code is None or code is not getattr(solution, "__code__", None)
+        cells = [c.cell_contents for c in (getattr(obj, "__closure__", None) or ())]
+        assert solution not in cells, "it keeps the solution in its closure"
+    try:
+        text = inspect.getsource(handed_on)
+    except (OSError, TypeError):  # a class made on the fly has no source file: nothing to read
+        text = ""
+    leaked = [line for line in solution_code_lines(solution) if line in text]
+    assert not leaked, f"its source shows the solution's lines {leaked}"
+
+
 @pytest.fixture
-def check_contract(capsys):
+def check_contract(capsys, monkeypatch):
     """``check_contract(check, solution, wrong, stub=..., mine=...)`` asserts what every exercise check promises.
 
     * the reader's own right answer (``mine``; by default a new function that calls the solution) passes: the
@@ -45,7 +79,9 @@ def check_contract(capsys):
       is confirmed, and the check returns the reference solution, for the cells below;
     * the reference solution the check handed back is not confirmed as the reader's own (and is returned again);
     * a function that returns None is told that it forgot to return (classes are not called, so not for them);
-    * each wrong answer in ``wrong`` (``{hint regex: answer}``) raises an ``AssertionError`` matching its hint.
+    * each wrong answer in ``wrong`` (``{hint regex: answer}``) raises an ``AssertionError`` matching its hint;
+    * in student mode (``GRSN_EDU_STUDENT=1``) the right answer passes, the first wrong answer fails, and the stub
+      gets a placeholder that raises ``ExerciseNotDone`` and from which nothing of the solution can be read back.
     """
 
     def run(check, solution, wrong: dict, stub=raising_stub, mine=None):
@@ -67,6 +103,22 @@ def check_contract(capsys):
         for hint, answer in wrong.items():
             with pytest.raises(AssertionError, match=hint):
                 check(answer)
+        capsys.readouterr()
+        with monkeypatch.context() as student:
+            student.setenv(STUDENT_MODE_VARIABLE, "1")
+            assert check(mine) is mine
+            assert "Correct" in capsys.readouterr().out
+            handed_on = check(stub)
+            out = capsys.readouterr().out
+            assert "stub" in out and "reference solution" not in out and "Correct" not in out
+            assert_reveals_nothing(handed_on, solution)
+            with pytest.raises(ExerciseNotDone, match="still the exercise's stub"):
+                handed_on(None)
+            assert check(handed_on) is not solution  # the placeholder checked again: still a stub
+            assert "stub" in capsys.readouterr().out
+            for hint, answer in list(wrong.items())[:1]:
+                with pytest.raises(AssertionError, match=hint):
+                    check(answer)
         capsys.readouterr()
 
     return run

@@ -337,3 +337,9 @@ def test_check_atan_surrogate_grad(check_contract):
         "alpha=2.0": lambda u, alpha=2.0: (alpha / 2) / (1 + (alpha * u) ** 2),  # no pi
         "shape": lambda u, alpha=2.0: torch.ones(3),
     })
+
+
+def test_the_exact_onsets_stored_in_the_check_are_the_solutions():
+    stored = dict(zip(checks._SETTINGS, checks._EXACT_ONSETS))
+    for (beta, threshold), onset in stored.items():
+        assert onset == pytest.approx(solutions.min_firing_current(beta, threshold), rel=1e-12)

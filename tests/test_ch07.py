@@ -229,3 +229,11 @@ def test_example_worlds_are_the_tasks_starting_worlds():
 def test_example_team_spikes_fire():
     ep = checks.example_team_spikes(substeps=1)
     assert ep.spikes.sum() > 0 and ep.spikes.shape == (25, 3, 32)
+
+
+def test_the_assignments_stored_in_the_check_are_the_solutions():
+    agents, landmarks = checks.example_worlds()
+    stored = checks._LEAST_DISTANCE_ASSIGNMENTS.split()
+    assert len(stored) == len(agents)
+    for b, (a, lm) in enumerate(zip(agents, landmarks)):
+        assert [int(i) for i in stored[b]] == sol.assign_landmarks(a, lm).tolist(), f"world {b}"

@@ -96,3 +96,31 @@ def test_the_paper_page_quotes_only_numbers_the_course_shows():
     missing = sorted({n for n in NUMBER.findall(page) if float(n.split("-")[0]) >= 5 or "." in n}
                      - set(SHOWN.findall(shown)))
     assert not missing, f"site/paper.md quotes numbers that RESULTS.md, the README and notebooks do not show: {missing}"
+
+
+def test_the_instructors_page_lists_every_exercise_with_what_its_check_tests():
+    page = build.instructors_page((ROOT / "site" / "instructors.md").read_text(), NOTEBOOKS)
+    assert build.EXERCISE_TABLE not in page
+    rows = [line for line in page.splitlines() if re.match(r"\| \[\d\d\]\(notebooks/", line)]
+    stubs = [(name, re.search(r"^(?:def|class) (\w+)", "".join(cell["source"]), flags=re.M)[1])
+             for name, nb in NOTEBOOKS.items() for cell in nb["cells"]
+             if cell["cell_type"] == "code" and "raise NotImplementedError" in "".join(cell["source"])]
+    assert len(rows) == len(stubs) == sum(build.exercises(nb) for nb in NOTEBOOKS.values())
+    for (name, function), row in zip(stubs, rows):
+        assert f"(notebooks/{name})" in row and f"| `{function}` |" in row, row
+        assert "``" not in row and ":func:" not in row and "Returns" not in row
+    assert "run time" in page and "(index.md)" in page, "the page points to the course map for run times"
+    assert not re.search(r"\d+\s*(s|min|minutes|seconds)\b", page.split("## The exercises")[0]), (
+        "run times are stated once, in the course map")
+
+
+def test_the_instructors_page_needs_its_table_line_and_every_check():
+    with pytest.raises(build.SiteError, match="exercise table"):
+        build.instructors_page("# For instructors\n\nno table here\n", NOTEBOOKS)
+    stub = {"cell_type": "code", "source": "def f(x):\n    raise NotImplementedError('a hint')"}
+    nb = {"cells": [{"cell_type": "markdown", "source": "### Exercise 1: f"}, stub,
+                    {"cell_type": "code", "source": "f = checks.check_nothing_of_the_kind(f)"}]}
+    with pytest.raises(build.SiteError, match="has no check_nothing_of_the_kind"):
+        build.exercise_table({"01_x.ipynb": nb})
+    assert build.check_summary("Exercise 2: ``f(x)`` equals :func:`grsn_edu.g` | h.\n\n    Returns:\n  f", "w") == (
+        "`f(x)` equals `grsn_edu.g` \\| h.")

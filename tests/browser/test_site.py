@@ -107,7 +107,7 @@ def test_every_internal_link_resolves_and_every_notebook_has_a_page(site):
     notebooks = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     reached = {Path(urlsplit(u).path).stem for u in pages if "/notebooks/" in u}
     assert notebooks <= reached, f"no page reached for {sorted(notebooks - reached)}"
-    for name in ("results", "paper", "reference", "search"):
+    for name in ("results", "paper", "instructors", "reference", "search"):
         assert (HTML / f"{name}.html").is_file(), name
 
 

@@ -3,7 +3,8 @@
 Each ``check_*`` takes the reader's function and tests it against snnTorch itself, with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import snntorch as snn
 import torch
 from snntorch import surrogate
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.course.lif_demos import simulate_leaky, spike_function_curves
-from grsn_edu.course.solutions import ch01 as solutions
 from grsn_edu.snn.cores import unregister_neuron
 
 __all__ = ["check_lif_step", "check_min_firing_current", "check_atan_surrogate_grad"]
@@ -80,7 +80,8 @@ def _explain_mem(got, want, cur, mem, beta, threshold, t) -> None:
     elif torch.allclose(got, mem + cur - (mem > threshold).float() * threshold, atol=1e-5):
         hint = "the old membrane must decay first: multiply U_t-1 by beta."
     else:
-        hint = "U_t = beta * U_t-1 + I_t - R_t * U_thr, where R_t = 1 if U_t-1 > U_thr else 0."
+        hint = mode_hint("U_t = beta * U_t-1 + I_t - R_t * U_thr, where R_t = 1 if U_t-1 > U_thr else 0.",
+                         "follow the update of section 1 term by term: the reset, the membrane, then the spike.")
     raise AssertionError(f"wrong membrane ({where}): {expected}. Hint: {hint}")
 
 
@@ -91,13 +92,17 @@ def check_lif_step(lif_step: Callable) -> Callable:
     membrane as snnTorch's, so a mistake is reported at the first step where it shows.
 
     Returns:
-        ``lif_step`` if it passes, the reference solution while it is still the stub.
+        ``lif_step`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("lif_step", lif_step, solutions.lif_step, _verify_lif_step)
+    return run_check("lif_step", lif_step, _verify_lif_step, "ch01")
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
 _SETTINGS = ((0.9, 1.0), (0.5, 1.0), (0.95, 0.5), (0.99, 2.0))  # (beta, threshold)
+#: The exact firing onset of each setting (the simulation below brackets it to 3 %); values, not the formula, so
+#: that the check can be read without giving the exercise away. tests/test_ch01.py keeps them equal to the solution.
+_EXACT_ONSETS = (0.1, 0.5, 0.025, 0.02)
 _STEPS = 1000
 
 
@@ -116,7 +121,7 @@ def _verify_min_firing_current(min_firing_current: Callable) -> str:
     thresholds = torch.tensor([threshold for _, threshold in _SETTINGS for _ in (0, 1)])
     spk, _ = simulate_leaky(currents, beta=betas, threshold=thresholds)
     fired = (spk.sum(0) > 0).tolist()
-    for i, ((beta, threshold), answer) in enumerate(zip(_SETTINGS, answers)):
+    for i, ((beta, threshold), answer, want) in enumerate(zip(_SETTINGS, answers, _EXACT_ONSETS)):
         setting = f"beta={beta}, threshold={threshold}"
         assert not fired[2 * i], (
             f"{setting}: a current of 0.97 x your answer ({0.97 * answer:.4g}) already fires, so your answer is "
@@ -127,7 +132,6 @@ def _verify_min_firing_current(min_firing_current: Callable) -> str:
             f"{setting}: a current of 1.03 x your answer ({1.03 * answer:.4g}) never fires in {_STEPS} steps, so "
             "your answer is too small. The leak takes (1 - beta) of the membrane away every step."
         )
-        want = solutions.min_firing_current(beta, threshold)
         assert math.isclose(answer, want, rel_tol=1e-5), (
             f"{setting}: close - the true value is within 3% of your {answer:.6g} - but not exact; "
             "derive it from the fixed point U* = beta U* + I."
@@ -142,10 +146,11 @@ def check_min_firing_current(min_firing_current: Callable) -> Callable:
     (``snn.Leaky``, 1000 steps), and the answer must equal the exact value.
 
     Returns:
-        ``min_firing_current`` if it passes, the reference solution while it is still the stub.
+        ``min_firing_current`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("min_firing_current", min_firing_current, solutions.min_firing_current,
-                     _verify_min_firing_current)
+    return run_check("min_firing_current", min_firing_current,
+                     _verify_min_firing_current, "ch01")
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
@@ -184,7 +189,8 @@ def check_atan_surrogate_grad(atan_surrogate_grad: Callable) -> Callable:
     0.5.
 
     Returns:
-        ``atan_surrogate_grad`` if it passes, the reference solution while it is still the stub.
+        ``atan_surrogate_grad`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("atan_surrogate_grad", atan_surrogate_grad, solutions.atan_surrogate_grad,
-                     _verify_atan_surrogate_grad)
+    return run_check("atan_surrogate_grad", atan_surrogate_grad,
+                     _verify_atan_surrogate_grad, "ch01")

@@ -2,19 +2,20 @@
 
 Each ``check_*`` takes the reader's function, with the contract of :func:`grsn_edu.course.checks.run_check`: a
 stub (it raises ``NotImplementedError``) is reported and not checked, a wrong answer raises ``AssertionError``
-with a hint, a right one prints a confirmation; the check returns the function the notebook goes on with (the
-reference solution from :mod:`grsn_edu.course.solutions.ch02` while the exercise is a stub).
+with a hint, a right one prints a confirmation; the check returns the function the notebook goes on with (while
+the exercise is a stub: the reference solution, or a placeholder in the student copy).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
 
 from grsn_edu.course.checks import run_check
-from grsn_edu.course.solutions import ch02 as solutions
+from grsn_edu.course.lif_demos import simulate_leaky
 from grsn_edu.envs.cue_recall import CueRecallTask
 
 __all__ = ["check_steps_to_forget", "check_leaky_integrator_decision", "check_forget_schedule"]
@@ -25,21 +26,28 @@ def check_steps_to_forget(steps_to_forget: Callable[[float, float], float]) -> C
     beta = 1), on 8 settings and beta = 1.
 
     Returns:
-        ``steps_to_forget`` if it passes, the reference solution while it is still the stub.
+        ``steps_to_forget`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("steps_to_forget", steps_to_forget, solutions.steps_to_forget, _verify_steps_to_forget)
+    return run_check("steps_to_forget", steps_to_forget, _verify_steps_to_forget, "ch02")
 
 
 def _verify_steps_to_forget(fn: Callable) -> str:
     cases = [(0.5, 0.1), (0.8, 0.1), (0.9, 0.1), (0.95, 0.1), (0.99, 0.1), (0.9, 0.5), (0.9, 0.01), (0.3, 0.2)]
     for beta, fraction in cases:
-        expected = solutions.steps_to_forget(beta, fraction)
         got = fn(beta, fraction)
-        assert got == expected, (
-            f"steps_to_forget({beta}, {fraction}) returned {got!r}, expected {expected}. Hint: the membrane after "
-            f"t steps is A*beta**t; the answer is the smallest whole t with beta**t <= fraction, i.e. "
-            f"ceil(ln(fraction) / ln(beta)). Here beta**{expected} = {beta ** expected:.4f} <= {fraction} but "
-            f"beta**{expected - 1} = {beta ** (expected - 1):.4f} is not."
+        call = f"steps_to_forget({beta}, {fraction}) returned {got!r}"
+        assert isinstance(got, numbers.Real) and float(got).is_integer() and got >= 0, (
+            f"{call}: the answer is a number of steps, a whole number t >= 0."
+        )
+        t = int(got)
+        assert beta**t <= fraction, (
+            f"{call}, but after {t} steps the membrane still holds beta**{t} = {beta**t:.4f} of the pulse, more than "
+            f"{fraction}: too few steps. Hint: the membrane after t steps is A*beta**t."
+        )
+        assert t == 0 or beta ** (t - 1) > fraction, (
+            f"{call}, but one step earlier the membrane holds beta**{t - 1} = {beta ** (t - 1):.4f} <= {fraction} "
+            f"already: too many steps. Hint: the answer is the smallest whole t with beta**t <= fraction."
         )
     got = fn(1.0, 0.1)
     assert got == math.inf, (
@@ -59,10 +67,11 @@ def check_leaky_integrator_decision(
     channels at the last step, on 256 sequences for each of 3 delays and 3 decays.
 
     Returns:
-        ``leaky_integrator_decision`` if it passes, the reference solution while it is still the stub.
+        ``leaky_integrator_decision`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("leaky_integrator_decision", leaky_integrator_decision, solutions.leaky_integrator_decision,
-                     _verify_leaky_integrator_decision)
+    return run_check("leaky_integrator_decision", leaky_integrator_decision,
+                     _verify_leaky_integrator_decision, "ch02")
 
 
 def _verify_leaky_integrator_decision(fn: Callable) -> str:
@@ -76,7 +85,7 @@ def _verify_leaky_integrator_decision(fn: Callable) -> str:
                 f"for x of shape {tuple(x.shape)} (T, B, I) the decision must have shape (B,) = (256,), got "
                 f"{tuple(got.shape)}. Hint: take the argmax over the cue dimension of the memory at the last step."
             )
-            expected = solutions.leaky_integrator_decision(x, beta, task.n_cues)
+            expected = _leaky_integrator_decision(x, beta, task.n_cues)
             wrong = int((got.long() != expected).sum())
             assert wrong == 0, (
                 f"delay {delay}, beta {beta}: {wrong} of 256 decisions differ from the leaky integrator "
@@ -84,6 +93,13 @@ def _verify_leaky_integrator_decision(fn: Callable) -> str:
                 f"first n_cues channels (the last channel is the go signal, not a cue); decide at the last step."
             )
     return "Correct: your leaky integrator makes the same decision as the reference on every test sequence."
+
+
+def _leaky_integrator_decision(x: torch.Tensor, beta: float, n_cues: int) -> torch.Tensor:
+    """``(B,)`` the decision of snnTorch's ``Leaky`` without reset (a leaky integrator) fed the cue channels of
+    ``x`` ``(T, B, I)``: the argmax of its membranes after the last step."""
+    _, mem = simulate_leaky(x[:, :, :n_cues], beta=beta, reset_mechanism="none")
+    return mem[-1].argmax(-1)
 
 
 def _gated_memory_accuracy(schedule: torch.Tensor, task: CueRecallTask, batch_size: int, seed: int) -> float:
@@ -100,9 +116,10 @@ def check_forget_schedule(forget_schedule: Callable[[int], torch.Tensor]) -> Cal
     the cue (at least 99 % at delays 1, 5 and 40).
 
     Returns:
-        ``forget_schedule`` if it passes, the reference solution while it is still the stub.
+        ``forget_schedule`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("forget_schedule", forget_schedule, solutions.forget_schedule, _verify_forget_schedule)
+    return run_check("forget_schedule", forget_schedule, _verify_forget_schedule, "ch02")
 
 
 def _verify_forget_schedule(fn: Callable) -> str:

@@ -3,20 +3,20 @@
 Each ``check_*`` compares the reader's answer with the package (``gated_current_step``, a real ``GRSNCore``,
 ``count_core_ops``), with the contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises
 ``NotImplementedError``) is reported and not checked, a wrong answer raises ``AssertionError`` with a hint, a
-right one prints a one-line confirmation; the check returns the function the notebook goes on with (the
-reference solution from :mod:`grsn_edu.course.solutions.ch03` while the exercise is a stub).
+right one prints a one-line confirmation; the check returns the function the notebook goes on with (while the
+exercise is a stub: the reference solution, or a placeholder in the student copy).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections.abc import Callable
 
 import torch
 
-from grsn_edu.course.checks import run_check
-from grsn_edu.course.solutions import ch03 as solutions
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import count_core_ops
 from grsn_edu.snn.neurons import GATE_INPUTS, gated_current_step
@@ -48,9 +48,10 @@ def check_gated_current(gated_current: Callable) -> Callable:
     (F, candidate, c_{t-1}) triples, F in (0, 1), candidate in (-1, 1).
 
     Returns:
-        ``gated_current`` if it passes, the reference solution while it is still the stub.
+        ``gated_current`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("gated_current", gated_current, solutions.gated_current, _verify_gated_current)
+    return run_check("gated_current", gated_current, _verify_gated_current, "ch03")
 
 
 def _verify_gated_current(fn: Callable) -> str:
@@ -76,7 +77,8 @@ def _verify_gated_current(fn: Callable) -> str:
         elif torch.allclose(got, forget * c_prev, atol=1e-6):
             hint = "the new candidate current is missing: it fills the part (1 - F) that was forgotten."
         else:
-            hint = "c_t = F * c_prev + (1 - F) * candidate, element by element."
+            hint = mode_hint("c_t = F * c_prev + (1 - F) * candidate, element by element.",
+                             "write the gated current's equation of the text term by term, element by element.")
         raise AssertionError(
             f"with F = {f:.4f}, candidate = {ca:.4f}, c_prev = {cp:.4f} the gated current is {float(want[i]):.4f}, "
             f"your function gives {float(got[i]):.4f}. Hint: {hint}"
@@ -100,9 +102,10 @@ def check_plain_leaky(plain_leaky: Callable) -> Callable:
     encoder and decays and 25 steps of random input; spikes must be identical and membranes equal to 1e-5.
 
     Returns:
-        ``plain_leaky`` if it passes, the reference solution while it is still the stub.
+        ``plain_leaky`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("plain_leaky", plain_leaky, solutions.plain_leaky, _verify_plain_leaky)
+    return run_check("plain_leaky", plain_leaky, _verify_plain_leaky, "ch03")
 
 
 def _verify_plain_leaky(fn: Callable) -> str:
@@ -121,7 +124,7 @@ def _verify_plain_leaky(fn: Callable) -> str:
         )
         if not torch.allclose(mem, want_mem, atol=1e-5):
             t = int((mem - want_mem).abs().amax(dim=(1, 2)).gt(1e-5).nonzero()[0])
-            uniform = any(torch.allclose(mem, _leaky_reference(core, x, b)[1], atol=1e-5) for b in (0.8, 0.9, 0.5))
+            uniform = any(torch.allclose(mem, _uniform_beta_membranes(core, x, b), atol=1e-5) for b in (0.8, 0.9, 0.5))
             if uniform:
                 hint = "every neuron has its own beta (a tensor of shape (H,)): pass the whole tensor to snn.Leaky."
             elif t == 0:
@@ -140,8 +143,14 @@ def _verify_plain_leaky(fn: Callable) -> str:
             "1e-5 (3 layers, 25 steps each).")
 
 
-def _leaky_reference(core, x, beta: float):
-    return solutions.plain_leaky(core.encoder, torch.full((core.hidden_size,), beta), core.threshold, x)
+def _uniform_beta_membranes(core, x: torch.Tensor, beta: float) -> torch.Tensor:
+    """``(T, B, H)`` membranes of a copy of the ``gates=False`` ``core`` whose neurons all share the decay ``beta``."""
+    uniform = copy.deepcopy(core)
+    trace = Trace()
+    with torch.no_grad():
+        uniform.beta.fill_(beta)
+        uniform(x, trace=trace)
+    return trace["mem"]
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
@@ -169,9 +178,10 @@ def check_gate_energy(gate_energy_pj: Callable) -> Callable:
     that ``count_core_ops`` measures on real GRSN cores, for every ``gate_input`` and several sizes.
 
     Returns:
-        ``gate_energy_pj`` if it passes, the reference solution while it is still the stub.
+        ``gate_energy_pj`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("gate_energy_pj", gate_energy_pj, solutions.gate_energy_pj, _verify_gate_energy)
+    return run_check("gate_energy_pj", gate_energy_pj, _verify_gate_energy, "ch03")
 
 
 def _verify_gate_energy(fn: Callable) -> str:

@@ -3,8 +3,8 @@
 Each ``check_*`` compares the reader's answer with a measurement on a real core, with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch04` while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import run_check
-from grsn_edu.course.solutions import ch04 as solutions
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.snn.cores import SubstepCore, make_core
 from grsn_edu.snn.energy import count_core_ops
 from grsn_edu.snn.trace import Trace
@@ -59,9 +58,10 @@ def check_gate_acs(gate_acs: Callable) -> Callable:
     ``count_core_ops`` for the same decision.
 
     Returns:
-        ``gate_acs`` if it passes, the reference solution while it is still the stub.
+        ``gate_acs`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("gate_acs", gate_acs, solutions.gate_acs, _verify_gate_acs)
+    return run_check("gate_acs", gate_acs, _verify_gate_acs, "ch04")
 
 
 def _verify_gate_acs(fn: Callable) -> str:
@@ -81,7 +81,8 @@ def _verify_gate_acs(fn: Callable) -> str:
         elif math.isclose(got, 2 * H * H * S + 2 * H * S):
             hint = "that is the dense (MAC) count: a silent input costs nothing; only spikes are accumulated."
         else:
-            hint = "each spike reaches 2H targets (one AC each), and the bias adds 2H ACs at every update."
+            hint = mode_hint("each spike reaches 2H targets (one AC each), and the bias adds 2H ACs at every update.",
+                             "count, at every update, what the spikes and the bias cost at the gates' targets.")
         raise AssertionError(
             f"H={H}, S={S}, spikes per update {counts}: count_core_ops counts {want:.0f} gate ACs, your function "
             f"gives {got:.0f}. Hint: {hint}"
@@ -125,9 +126,10 @@ def check_memory_left(memory_left: Callable) -> Callable:
     S in {1, 2, 4}.
 
     Returns:
-        ``memory_left`` if it passes, the reference solution while it is still the stub.
+        ``memory_left`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("memory_left", memory_left, solutions.memory_left, _verify_memory_left)
+    return run_check("memory_left", memory_left, _verify_memory_left, "ch04")
 
 
 def _verify_memory_left(fn: Callable) -> str:

@@ -3,8 +3,8 @@
 Each ``check_*`` tests the reader's answer against CartPole itself (the true state in ``env.unwrapped.state``),
 with the contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is
 reported and not checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line
-confirmation; the check returns what the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch05` while the exercise is a stub).
+confirmation; the check returns what the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.course.recordings import scripted_episode
-from grsn_edu.course.solutions import ch05 as solutions
 
 __all__ = ["check_angle_only", "check_velocity_from_positions", "check_angle_from_velocities", "true_episode"]
 
@@ -41,9 +40,10 @@ def check_angle_only(wrapper_class: type) -> type:
     lies in the space; the wrapped environment passes Gymnasium's ``check_env``.
 
     Returns:
-        ``wrapper_class`` if it passes, the reference ``AngleOnly`` while it is still the stub.
+        ``wrapper_class`` if it passes, while it is still the stub the reference ``AngleOnly``
+        (a placeholder in student mode).
     """
-    return run_check("AngleOnly", wrapper_class, solutions.AngleOnly, _verify_angle_only)
+    return run_check("AngleOnly", wrapper_class, _verify_angle_only, "ch05")
 
 
 def _verify_angle_only(wrapper_class: type) -> str:
@@ -93,10 +93,11 @@ def check_velocity_from_positions(velocity_from_positions: Callable) -> Callable
     observations divided by tau).
 
     Returns:
-        ``velocity_from_positions`` if it passes, the reference solution while it is still the stub.
+        ``velocity_from_positions`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("velocity_from_positions", velocity_from_positions, solutions.velocity_from_positions,
-                     _verify_velocity_from_positions)
+    return run_check("velocity_from_positions", velocity_from_positions,
+                     _verify_velocity_from_positions, "ch05")
 
 
 def _verify_velocity_from_positions(fn: Callable) -> str:
@@ -137,10 +138,11 @@ def check_angle_from_velocities(angle_from_velocities: Callable) -> Callable:
     against ``env.unwrapped.state[2]`` (tolerance 1e-4 rad).
 
     Returns:
-        ``angle_from_velocities`` if it passes, the reference solution while it is still the stub.
+        ``angle_from_velocities`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("angle_from_velocities", angle_from_velocities, solutions.angle_from_velocities,
-                     _verify_angle_from_velocities)
+    return run_check("angle_from_velocities", angle_from_velocities,
+                     _verify_angle_from_velocities, "ch05")
 
 
 def _verify_angle_from_velocities(fn: Callable) -> str:
@@ -162,7 +164,8 @@ def _verify_angle_from_velocities(fn: Callable) -> str:
         elif np.allclose(got, states[0, 2] + np.concatenate([[0.0], np.cumsum(obs[:-1, 1])]), atol=1e-4):
             hint = "the velocity is in radians per second: multiply each step's velocity by tau = 0.02 s."
         else:
-            hint = "theta_t = theta_0 + tau * (theta_dot_0 + ... + theta_dot_{t-1}), tau = 0.02 s."
+            hint = mode_hint("theta_t = theta_0 + tau * (theta_dot_0 + ... + theta_dot_{t-1}), tau = 0.02 s.",
+                             "at every step the angle moves by tau = 0.02 s times that step's velocity.")
         i = int(np.abs(got - truth).argmax())
         raise AssertionError(
             f"seed {seed}, step {i}: the true angle is {truth[i]:.5f} rad, yours {got[i]:.5f}. Hint: {hint}"

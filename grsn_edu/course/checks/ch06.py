@@ -4,8 +4,8 @@ Each ``check_*`` tests the reader's answer against the code that trained the sav
 (:class:`grsn_edu.rl.mixers.VDNMixer`, :class:`grsn_edu.rl.mixers.QMixer`) or against known answers, with the
 contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch06` while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import torch
 
 from grsn_edu.course.checks import run_check
 from grsn_edu.course.matrix_games import MATRIX_GAMES
-from grsn_edu.course.solutions import ch06 as solutions
 from grsn_edu.rl.mixers import QMixer, VDNMixer
 
 __all__ = ["check_vdn_mix", "check_monotonic_mix", "check_representable", "hypernet_outputs", "EXTRA_TABLES"]
@@ -34,9 +33,10 @@ def check_vdn_mix(vdn_mix: Callable) -> Callable:
     Checked on random utilities of shape (T, B, N) = (25, 4, 3) and (B, N) = (7, 2).
 
     Returns:
-        ``vdn_mix`` if it passes, the reference solution while it is still the stub.
+        ``vdn_mix`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("vdn_mix", vdn_mix, solutions.vdn_mix, _verify_vdn_mix)
+    return run_check("vdn_mix", vdn_mix, _verify_vdn_mix, "ch06")
 
 
 def _verify_vdn_mix(fn: Callable) -> str:
@@ -77,9 +77,10 @@ def check_monotonic_mix(monotonic_mix: Callable) -> Callable:
     random (half of them negative).
 
     Returns:
-        ``monotonic_mix`` if it passes, the reference solution while it is still the stub.
+        ``monotonic_mix`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("monotonic_mix", monotonic_mix, solutions.monotonic_mix, _verify_monotonic_mix)
+    return run_check("monotonic_mix", monotonic_mix, _verify_monotonic_mix, "ch06")
 
 
 def _verify_monotonic_mix(fn: Callable) -> str:
@@ -171,10 +172,10 @@ def check_representable(representable_by_monotonic_mix: Callable) -> Callable:
     Checked on the four games of :data:`grsn_edu.course.matrix_games.MATRIX_GAMES` and on :data:`EXTRA_TABLES`.
 
     Returns:
-        ``representable_by_monotonic_mix`` if it passes, the reference solution while it is still the stub.
+        ``representable_by_monotonic_mix`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("representable_by_monotonic_mix", representable_by_monotonic_mix,
-                     solutions.representable_by_monotonic_mix, _verify_representable)
+    return run_check("representable_by_monotonic_mix", representable_by_monotonic_mix, _verify_representable, "ch06")
 
 
 def _verify_representable(fn: Callable) -> str:

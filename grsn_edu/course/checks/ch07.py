@@ -5,8 +5,8 @@ Each ``check_*`` tests the reader's answer against the code that recorded the sa
 contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch07` while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import run_check
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.course.recordings import TeamEpisode, record_team_episode
-from grsn_edu.course.solutions import ch07 as solutions
 from grsn_edu.envs.team_envs import make_team_envs
 from grsn_edu.rl.team import AgentNetwork
 
@@ -43,10 +42,11 @@ def check_spikes_per_decision(spikes_per_decision: Callable) -> Callable:
     Checked on two recorded episodes of a spiking team: one spiking update per decision (TAP) and 3 (non-TAP).
 
     Returns:
-        ``spikes_per_decision`` if it passes, the reference solution while it is still the stub.
+        ``spikes_per_decision`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("spikes_per_decision", spikes_per_decision, solutions.spikes_per_decision,
-                     _verify_spikes_per_decision)
+    return run_check("spikes_per_decision", spikes_per_decision,
+                     _verify_spikes_per_decision, "ch07")
 
 
 def _verify_spikes_per_decision(fn: Callable) -> str:
@@ -66,7 +66,8 @@ def _verify_spikes_per_decision(fn: Callable) -> str:
         elif np.allclose(got, want / substeps):
             hint = "divide by the number of decisions T, not by the T * S spiking updates: a decision includes all S."
         else:
-            hint = "sum spk over axes 0 and 2 and divide by the number of decisions."
+            hint = mode_hint("sum spk over axes 0 and 2 and divide by the number of decisions.",
+                             "count all of an agent's spikes, over its units and its spiking updates, per decision.")
         raise AssertionError(f"with S = {substeps} spiking updates per decision: expected {want.round(3)} spikes "
                              f"per decision for the 3 agents, got {got.round(3)}. Hint: {hint}")
     return "Correct: your spikes_per_decision counts each agent's spikes per decision (TAP and 3 sub-steps)."
@@ -85,6 +86,14 @@ def example_worlds(episodes: int = 50, env_id: str = "simple_spread") -> tuple[n
     return agents, landmarks
 
 
+#: The least-distance assignment of each world of :func:`example_worlds` (entry i: the landmark of agent i), stored
+#: as values so that the check does not spell the algorithm out; tests/test_ch07.py keeps them equal to the solution.
+_LEAST_DISTANCE_ASSIGNMENTS = """
+201 201 021 012 201 120 120 120 120 210 021 012 120 102 201 210 012 102 210 120 102 102 210 102 021
+021 120 201 012 021 021 120 210 102 120 012 120 210 210 201 021 210 102 021 021 021 012 210 201 201
+"""
+
+
 def _total_distance(agents: np.ndarray, landmarks: np.ndarray, assignment: np.ndarray) -> float:
     return float(np.linalg.norm(agents - landmarks[assignment], axis=-1).sum())
 
@@ -97,9 +106,10 @@ def check_assign_landmarks(assign_landmarks: Callable) -> Callable:
     permutation and its total distance must equal the least over all permutations.
 
     Returns:
-        ``assign_landmarks`` if it passes, the reference solution while it is still the stub.
+        ``assign_landmarks`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("assign_landmarks", assign_landmarks, solutions.assign_landmarks, _verify_assign_landmarks)
+    return run_check("assign_landmarks", assign_landmarks, _verify_assign_landmarks, "ch07")
 
 
 def _verify_assign_landmarks(fn: Callable) -> str:
@@ -107,7 +117,8 @@ def _verify_assign_landmarks(fn: Callable) -> str:
     for b in range(len(agents)):
         a, lm = agents[b], landmarks[b]
         N = len(a)
-        want = solutions.assign_landmarks(a, lm)
+        want = np.array([int(i) for i in _LEAST_DISTANCE_ASSIGNMENTS.split()[b]]) if N == 3 else None
+        assert want is not None, "the check knows the least-distance assignments of 3 agents only"
         got = np.asarray(fn(a.copy(), lm.copy()))
         where = f"world {b} (agents at {a.round(2).tolist()}, landmarks at {lm.round(2).tolist()})"
         if got.shape != (N,):
@@ -126,8 +137,9 @@ def _verify_assign_landmarks(fn: Callable) -> str:
                         "inverse permutation).")
             else:
                 hint = ("a permutation, but not the one with the least total distance (choosing one agent at a "
-                        f"time can leave a later agent far away). Try all {math.factorial(N)} permutations "
-                        "(itertools.permutations) and keep the cheapest.")
+                        "time can leave a later agent far away). " + mode_hint(
+                            f"Try all {math.factorial(N)} permutations (itertools.permutations) and keep the cheapest.",
+                            f"With {N} agents there are only {math.factorial(N)} ways to hand out the landmarks."))
             raise AssertionError(f"{where}: your assignment {got.tolist()} has total distance {mine:.3f}, the least "
                                  f"is {best:.3f} with {want.tolist()}. Hint: {hint}")
     return (f"Correct: on all {len(agents)} worlds your assignment gives every landmark to one agent, with the least "

@@ -4,8 +4,8 @@ Each ``check_*`` compares the reader's answer with the package's counts (:func:`
 :func:`grsn_edu.linear_ops`, :func:`grsn_edu.snn.energy.analytic_ops`), with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
 checked, a wrong answer raises ``AssertionError`` with a hint, a right one prints a one-line confirmation; the
-check returns the function the notebook goes on with (the reference solution from
-:mod:`grsn_edu.course.solutions.ch08` while the exercise is a stub).
+check returns the function the notebook goes on with (while the exercise is a stub: the reference solution, or
+a placeholder in the student copy).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grsn_edu.course.checks import run_check
-from grsn_edu.course.solutions import ch08 as solutions
+from grsn_edu.course.checks import mode_hint, run_check
 from grsn_edu.snn.cores import make_core
 from grsn_edu.snn.energy import analytic_ops, count_core_ops, rate_for_energy
 from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ, linear_ops
@@ -33,9 +32,10 @@ def check_gru_ops(gru_ops: Callable) -> Callable:
     on a real ``torch.nn.GRU`` forward pass, for three sizes.
 
     Returns:
-        ``gru_ops`` if it passes, the reference solution while it is still the stub.
+        ``gru_ops`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("gru_ops", gru_ops, solutions.gru_ops, _verify_gru_ops)
+    return run_check("gru_ops", gru_ops, _verify_gru_ops, "ch08")
 
 
 def _verify_gru_ops(fn: Callable) -> str:
@@ -53,12 +53,16 @@ def _verify_gru_ops(fn: Callable) -> str:
             elif mac == 3 * H * I + 3 * H:
                 hint = "the recurrent weights read h_{t-1}, a real number: 3H x H MACs, not accumulates."
             else:
-                hint = "count 3H x I input weights, 3H x H recurrent weights and 3 element-wise products per unit."
+                hint = mode_hint("count 3H x I input weights, 3H x H recurrent weights and 3 element-wise products "
+                                 "per unit.", "count the input and the recurrent weights of each of the GRU's blocks, "
+                                 "and the element-wise products per unit.")
             raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_mac:.0f} MACs per decision, you "
                                  f"counted {mac:.0f}. Hint: {hint}")
         if ac != counted.total_ac:
-            hint = ("the biases: 3H on the input side and 3H on the recurrent side (PyTorch has both), plus 5 "
-                    "element-wise additions per unit (three gate sums, 1 - z, the final sum).")
+            hint = mode_hint("the biases: 3H on the input side and 3H on the recurrent side (PyTorch has both), "
+                             "plus 5 element-wise additions per unit (three gate sums, 1 - z, the final sum).",
+                             "the biases (PyTorch has them on the input side and on the recurrent side) and the "
+                             "element-wise additions per unit.")
             raise AssertionError(f"I={I}, H={H}: the GRU performs {counted.total_ac:.0f} ACs per decision, you "
                                  f"counted {ac:.0f}. Hint: {hint}")
     return "Correct: your counts equal the operations of torch.nn.GRU counted on a forward pass (3 sizes)."
@@ -70,9 +74,10 @@ def check_layer_energy(layer_energy_pj: Callable) -> Callable:
     spike train, in pJ per step, for three random spike trains.
 
     Returns:
-        ``layer_energy_pj`` if it passes, the reference solution while it is still the stub.
+        ``layer_energy_pj`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("layer_energy_pj", layer_energy_pj, solutions.layer_energy_pj, _verify_layer_energy)
+    return run_check("layer_energy_pj", layer_energy_pj, _verify_layer_energy, "ch08")
 
 
 def _verify_layer_energy(fn: Callable) -> str:
@@ -94,7 +99,9 @@ def _verify_layer_energy(fn: Callable) -> str:
             elif math.isclose(got, (nnz * n_out + T * n_out) * E_MAC_PJ / T, rel_tol=1e-6):
                 hint = "an accumulate costs E_AC = 0.9 pJ, not E_MAC."
             else:
-                hint = "(spikes x targets + steps x targets) accumulates, times 0.9 pJ, divided by the steps."
+                hint = mode_hint("(spikes x targets + steps x targets) accumulates, times 0.9 pJ, divided by the "
+                                 "steps.",
+                                 "what does a spike cost at each target, what does the bias cost, and per what?")
             raise AssertionError(f"a {T}-step train of {nnz} spikes into {n_out} targets costs {truth:.2f} pJ per "
                                  f"step, you found {got:.2f}. Hint: {hint}")
     return "Correct: your energies equal linear_ops on three spike trains."
@@ -113,9 +120,10 @@ def check_break_even_rate(break_even_rate: Callable) -> Callable:
     :func:`grsn_edu.snn.energy.analytic_ops` make a GRSN core cost ``fraction`` of a GRU core (4 cases).
 
     Returns:
-        ``break_even_rate`` if it passes, the reference solution while it is still the stub.
+        ``break_even_rate`` if it passes, while it is still the stub the reference solution
+        (a placeholder in student mode).
     """
-    return run_check("break_even_rate", break_even_rate, solutions.break_even_rate, _verify_break_even_rate)
+    return run_check("break_even_rate", break_even_rate, _verify_break_even_rate, "ch08")
 
 
 def _verify_break_even_rate(fn: Callable) -> str:
