@@ -3,6 +3,7 @@
     .venv/bin/python scripts/summary_tables.py cartpole
     .venv/bin/python scripts/summary_tables.py ablation
     .venv/bin/python scripts/summary_tables.py marl
+    .venv/bin/python scripts/summary_tables.py marl-reference   # the runs of data/marl_reference made so far
     .venv/bin/python scripts/summary_tables.py peer      # recurrent PPO beside sb3-contrib's, one table
 """
 
@@ -47,6 +48,13 @@ def marl() -> str:
     return markdown_table(marl_table(read_marl_summary(ROOT / "data" / "marl")))
 
 
+def marl_reference() -> str:
+    """The multi-agent table of the grid at MAPPO's reference settings, the runs made so far."""
+    from grsn_edu.experiments.grids import MARL_REFERENCE
+
+    return markdown_table(marl_table(read_grid_summary(MARL_REFERENCE, ROOT / "data" / "marl_reference")))
+
+
 def peer() -> str:
     """Per task: sb3-contrib's RecurrentPPO (data/peer_ppo), the project's trainer with its defaults (the grid's
     gru and grsn, data/cartpole) and with the peer's recipe and its one-change variants (data/ppo_recipe), on the
@@ -78,10 +86,11 @@ def peer() -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["cartpole", "ablation", "marl", "peer"])
+    p.add_argument("what", choices=["cartpole", "ablation", "marl", "marl-reference", "peer"])
     args = p.parse_args(argv)
     try:
-        print({"cartpole": cartpole, "ablation": ablation, "marl": marl, "peer": peer}[args.what]())
+        print({"cartpole": cartpole, "ablation": ablation, "marl": marl, "marl-reference": marl_reference,
+               "peer": peer}[args.what]())
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f"summary_tables: {err}")
 

@@ -92,6 +92,8 @@ def test_encoder_size_is_saved_and_a_config_without_it_has_none(tmp_path):
     assert MAPPOConfig.from_dict({"agent": "gru"}).encoder_size is None
     with pytest.raises(ValueError, match="encoder_size must be an integer >= 1"):
         MAPPOConfig(encoder_size=0).validate()
+    with pytest.raises(SystemExit, match="encoder_size must be an integer >= 1"):
+        main(["train-marl", "--encoder", "0", "--out", str(tmp_path / "bad")])
 
 
 @pytest.mark.parametrize("core,algo", [("grsn", "qmix"), ("gru", "vdn"), ("mlp", "qmix"), ("grsn", "mappo"),

@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{_default(MARLConfig, 'episodes')} for qmix and vdn: 20M and 1M steps of the 25-step tasks)")
     m.add_argument("--hidden", type=int, default=_default(TeamConfig, "hidden_size"),
                    help=f"hidden units of the agent network (default {_default(TeamConfig, 'hidden_size')})")
+    m.add_argument("--encoder", type=int, default=None, metavar="UNITS",
+                   help="a ReLU layer of UNITS units between the agents' input and the core (default: none)")
     m.add_argument("--substeps", type=int, default=None, help="spiking updates per environment step (default: the "
                                                               "agent's; 1 = TAP)")
     m.add_argument("--core-option", action="append", metavar="KEY=VALUE",
@@ -186,7 +188,8 @@ def team_config(args):
     given = {"num_envs": args.num_envs, "episodes": args.episodes, "eval_interval": args.eval_interval}
     extra = {name: value for name, value in given.items() if value is not None}  # else the algorithm's default
     return marl_config(args.algo, env_id=args.env, agent=args.agent, seed=args.seed, hidden_size=args.hidden,
-                       substeps=args.substeps, core_options=_core_options(args.core_option), **extra)
+                       encoder_size=args.encoder, substeps=args.substeps,
+                       core_options=_core_options(args.core_option), **extra)
 
 
 def _train(args) -> int:
