@@ -85,9 +85,14 @@ def run_seconds(nb: dict, name: str) -> float:
     return total
 
 
-def exercises(nb: dict) -> int:
-    return sum(len(re.findall(r"^#+\s+Exercise\b", "".join(c["source"]), flags=re.M)) for c in nb["cells"]
-               if c["cell_type"] == "markdown")
+def exercises(nb: dict, name: str) -> list:
+    """The exercises of notebook ``name`` (:func:`grsn_edu.course.exercises.notebook_exercises`), or a SiteError."""
+    from grsn_edu.course.exercises import ExerciseFormatError, notebook_exercises
+
+    try:
+        return notebook_exercises(nb, name)
+    except ExerciseFormatError as err:
+        raise SiteError(str(err)) from None
 
 
 def readme_course_table(readme: str) -> dict[str, str]:
@@ -138,14 +143,9 @@ def exercise_table(notebooks: dict[str, dict]) -> str:
     writes and what its check tests."""
     import importlib
 
-    from grsn_edu.course.exercises import ExerciseFormatError, notebook_exercises
-
     rows = []
     for name, nb in notebooks.items():
-        try:
-            found = notebook_exercises(nb, name)
-        except ExerciseFormatError as err:
-            raise SiteError(str(err)) from None
+        found = exercises(nb, name)
         checks = importlib.import_module(f"grsn_edu.course.checks.ch{name[:2]}") if found else None
         for exercise in found:
             where = f"{name}, exercise {exercise.number}"
@@ -175,7 +175,7 @@ def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -
         needs = ", ".join(f"[{n}](notebooks/{next(k for k in notebooks if k.startswith(n))})"
                           for n in builds_on(nb, name)) or "nothing"
         rows.append(f"| [{notebook_title(nb)}](notebooks/{name}) | {teaches[name]} | {needs} | "
-                    f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {exercises(nb)} |")
+                    f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {len(exercises(nb, name))} |")
     pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "instructors", "reference"]
                       + [f"data/{d}/README" for d in data_pages])
     return f"""# grsn-edu: spiking neural networks for reinforcement learning
