@@ -168,16 +168,17 @@ def marl_agent_energy(net, env_id: str, episodes: int = 20, seed: int = 10_000,
         env.close()
     core = net.core
     head = linear_ops("readout", torch.cat(heads), n_actions, binary_features=_readout_binary(core))
-    split, dense = {}, {}
+    one_hot = slice(obs_size, None)
+    dense_rows = core.op_counts(trace)
     if net.encoder is None:  # the core reads the input: its one-hot features are split off in the core's layers
-        _merge(core_ops_with_binary_inputs(core, trace, slice(obs_size, None)) + [head], split)
-        _merge(core.op_counts(trace) + [head], dense)
-    else:  # the encoder reads the input; the core reads the encoder's real-valued output
+        split_rows = core_ops_with_binary_inputs(core, trace, one_hot)
+    else:  # the encoder reads the input; the core reads the encoder's real-valued output, dense in both counts
         x, width = torch.cat(encoded), net.encoder.out_features
-        encoder_split = linear_ops("input encoder", x, width, binary_features=slice(obs_size, None))
-        encoder_dense = linear_ops("input encoder", x, width)
-        _merge([encoder_split] + core.op_counts(trace) + [head], split)
-        _merge([encoder_dense] + core.op_counts(trace) + [head], dense)
+        split_rows = [linear_ops("input encoder", x, width, binary_features=one_hot)] + dense_rows
+        dense_rows = [linear_ops("input encoder", x, width)] + dense_rows
+    split, dense = {}, {}
+    _merge(split_rows + [head], split)
+    _merge(dense_rows + [head], dense)
     spd = float(trace["spk"].sum()) / decisions if core.spiking else float("nan")
     rate = spd / (core.hidden_size * core.substeps) if core.spiking else float("nan")
     return AgentEnergy(_report(split, decisions), _report(dense, decisions), np.array(returns), decisions, spd, rate)
