@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from grsn_edu.experiments.aggregate import marl_table, summary_table
-from grsn_edu.experiments.grids import read_cartpole_summary, read_marl_summary
+from grsn_edu.experiments.grids import MARL_REFERENCE, read_cartpole_summary, read_marl_summary
 from grsn_edu.experiments.runner import read_grid_summary
 from grsn_edu.util.tables import markdown_table
 
@@ -50,8 +50,6 @@ def marl() -> str:
 
 def marl_reference() -> str:
     """The multi-agent table of the grid at MAPPO's reference settings, the runs made so far."""
-    from grsn_edu.experiments.grids import MARL_REFERENCE
-
     return markdown_table(marl_table(read_grid_summary(MARL_REFERENCE, ROOT / "data" / "marl_reference")))
 
 
@@ -84,13 +82,16 @@ def peer() -> str:
     return markdown_table(table.sort_values("env", kind="stable"))
 
 
+#: The tables by the name the command line takes.
+TABLES = {"cartpole": cartpole, "ablation": ablation, "marl": marl, "marl-reference": marl_reference, "peer": peer}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["cartpole", "ablation", "marl", "marl-reference", "peer"])
+    p.add_argument("what", choices=list(TABLES))
     args = p.parse_args(argv)
     try:
-        print({"cartpole": cartpole, "ablation": ablation, "marl": marl, "marl-reference": marl_reference,
-               "peer": peer}[args.what]())
+        print(TABLES[args.what]())
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f"summary_tables: {err}")
 
