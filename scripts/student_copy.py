@@ -64,6 +64,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grsn_edu.course.exercises import ExerciseFormatError, cell_source, is_solution_block, notebook_exercises
+
 ROOT = Path(__file__).resolve().parents[1]
 #: The file that marks a folder as a student copy written by this script (and so safe to replace).
 MARKER = ".grsn-edu-student-copy"
@@ -109,10 +111,6 @@ class StudentCopyError(RuntimeError):
     """The sources are not what a student copy is made from, or the copy would reveal a solution."""
 
 
-def _source(cell: dict) -> str:
-    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-
-
 def _set_source(cell: dict, text: str) -> None:
     cell["source"] = text.splitlines(keepends=True)
 
@@ -141,7 +139,6 @@ def soften_stub(source: str, name: str, where: str) -> str:
 
 def student_notebook(nb: dict, notebook: str) -> dict:
     """The student version of one notebook (``nb`` as ``json.load`` reads it; it is not changed)."""
-    from grsn_edu.course.exercises import ExerciseFormatError, is_solution_block, notebook_exercises
 
     nb = copy.deepcopy(nb)
     cells = nb["cells"]
@@ -155,17 +152,18 @@ def student_notebook(nb: dict, notebook: str) -> dict:
                                "instructor's notebook?")
     for exercise in found:
         where = f"{notebook}, cell {exercise.stub_cell}"
-        _set_source(cells[exercise.stub_cell], soften_stub(_source(cells[exercise.stub_cell]), exercise.name, where))
+        stub = cells[exercise.stub_cell]
+        _set_source(stub, soften_stub(cell_source(stub), exercise.name, where))
         _clear_outputs(cells[exercise.check_cell])
         uses = re.compile(rf"\b{re.escape(exercise.name)}\b")
         for cell in cells[exercise.check_cell + 1:]:
-            if cell["cell_type"] == "code" and uses.search(_source(cell)):
+            if cell["cell_type"] == "code" and uses.search(cell_source(cell)):
                 _clear_outputs(cell)
     for cell in cells:
-        if cell["cell_type"] == "code" and re.search(r"\bchecks\.", _source(cell)):
+        if cell["cell_type"] == "code" and re.search(r"\bchecks\.", cell_source(cell)):
             _clear_outputs(cell)
         if cell["cell_type"] == "markdown":
-            text = _source(cell)
+            text = cell_source(cell)
             for pattern, replacement in POINTERS:
                 text = pattern.sub(replacement, text)
             _set_source(cell, text)
@@ -201,9 +199,8 @@ def reveals(nb: dict, solution_lines: dict[str, list[str]]) -> list[str]:
     """The solutions (``chNN.name``) one of whose code lines appears in the notebook ``nb``'s cells or saved outputs,
     whitespace ignored. A line that the exercise's own stub holds (``super().__init__`` of a wrapper, a method's
     signature) is given to the reader, so it does not count."""
-    from grsn_edu.course.exercises import notebook_exercises
 
-    stubs = {exercise.name: _squeeze(_source(nb["cells"][exercise.stub_cell]))
+    stubs = {exercise.name: _squeeze(cell_source(nb["cells"][exercise.stub_cell]))
              for exercise in notebook_exercises(nb)}
     squeezed = _squeeze(notebook_text(nb))
     return sorted(name for name, lines in solution_lines.items()
@@ -215,7 +212,7 @@ def notebook_text(nb: dict) -> str:
     """Everything a reader of the notebook file sees: every cell's source and every saved text output."""
     parts = []
     for cell in nb["cells"]:
-        parts.append(_source(cell))
+        parts.append(cell_source(cell))
         for output in cell.get("outputs", []):
             text = output.get("text", "")
             parts.append(text if isinstance(text, str) else "".join(text))
@@ -227,7 +224,6 @@ def notebook_text(nb: dict) -> str:
 def verify(out: Path, solution_lines: dict[str, list[str]]) -> None:
     """Refuse a copy from which a solution can be read: a Solution block, a pointer to one, a solution's code line,
     a solutions folder."""
-    from grsn_edu.course.exercises import is_solution_block
 
     if (out / SOLUTIONS).exists():
         raise StudentCopyError(f"the copy holds {SOLUTIONS}")
@@ -236,9 +232,9 @@ def verify(out: Path, solution_lines: dict[str, list[str]]) -> None:
         if any(is_solution_block(cell) for cell in nb["cells"]):
             raise StudentCopyError(f"{path.name}: a Solution block is left")
         for i, cell in enumerate(nb["cells"]):
-            if _LEFTOVER.search(_source(cell)):
+            if _LEFTOVER.search(cell_source(cell)):
                 raise StudentCopyError(f"{path.name}, cell {i}: still points to a solution: "
-                                       f"{_LEFTOVER.search(_source(cell))[0]!r}")
+                                       f"{_LEFTOVER.search(cell_source(cell))[0]!r}")
         leaked = reveals(nb, solution_lines)
         if leaked:
             raise StudentCopyError(f"{path.name}: shows code of the solutions {', '.join(leaked)}")
