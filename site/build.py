@@ -143,15 +143,18 @@ def exercise_table(notebooks: dict[str, dict]) -> str:
     writes and what its check tests."""
     import importlib
 
+    from grsn_edu.course.exercises import chapter_module
+
     rows = []
     for name, nb in notebooks.items():
         found = exercises(nb, name)
-        checks = importlib.import_module(f"grsn_edu.course.checks.ch{name[:2]}") if found else None
+        module = f"grsn_edu.course.checks.{chapter_module(name)}"
+        checks = importlib.import_module(module) if found else None
         for exercise in found:
             where = f"{name}, exercise {exercise.number}"
             check = getattr(checks, exercise.check, None)
             if check is None:
-                raise SiteError(f"{where}: grsn_edu.course.checks.ch{name[:2]} has no {exercise.check}")
+                raise SiteError(f"{where}: {module} has no {exercise.check}")
             rows.append(f"| [{name[:2]}](notebooks/{name}) | {name[:2]}.{exercise.number} {exercise.title} | "
                         f"`{exercise.name}` | {check_summary(check.__doc__, where)} |")
     return "\n".join(["| notebook | exercise | the student writes | the check tests |", "|---|---|---|---|", *rows])

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 
 from grsn_edu.course.checks import STUDENT_MODE_VARIABLE, ExerciseNotDone
 
@@ -38,6 +39,20 @@ def peer_benchmark():
 def raising_stub(*args, **kwargs):
     """A notebook exercise as it is handed out: it raises NotImplementedError with a hint."""
     raise NotImplementedError("the hint of the exercise")
+
+
+def assert_labelled(fig) -> None:
+    """``fig`` is a figure a reader understands without the code: a title, an x label, and on every panel that draws
+    data a y label (a rendered picture, which has no y axis, excepted)."""
+    assert isinstance(fig, Figure)
+    assert fig.get_suptitle() or any(ax.get_title() for ax in fig.axes), "the figure needs a title"
+    data_axes = [ax for ax in fig.axes if ax.has_data()]
+    assert data_axes, "the figure draws nothing"
+    for ax in data_axes:
+        if ax.images:  # a picture (a rendered frame) has no y axis to label
+            continue
+        assert ax.get_ylabel() or ax.get_yticklabels(), "every panel needs a y label"
+    assert any(ax.get_xlabel() for ax in fig.axes), "the figure needs an x label"
 
 
 def solution_code_lines(solution, min_length: int = 12) -> list[str]:

@@ -36,7 +36,7 @@ def package_imports(path: Path, name: str | None = None) -> set[str]:
             else:
                 target = node.module or ""
             if target.startswith("grsn_edu"):
-                for alias in node.names:  # "from grsn_edu.course.checks import ch01" imports a submodule
+                for alias in node.names:  # "from grsn_edu.course.checks import grsn" imports a submodule
                     sub = f"{target}.{alias.name}"
                     found.add(sub if module_path(sub) else target)
     found.discard(name)

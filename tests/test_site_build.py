@@ -121,6 +121,6 @@ def test_the_instructors_page_needs_its_table_line_and_every_check():
     nb = {"cells": [{"cell_type": "markdown", "source": "### Exercise 1: f"}, stub,
                     {"cell_type": "code", "source": "f = checks.check_nothing_of_the_kind(f)"}]}
     with pytest.raises(build.SiteError, match="has no check_nothing_of_the_kind"):
-        build.exercise_table({"01_x.ipynb": nb})
+        build.exercise_table({"01_lif_basics.ipynb": nb})
     assert build.check_summary("Exercise 2: ``f(x)`` equals :func:`grsn_edu.g` | h.\n\n    Returns:\n  f", "w") == (
         "`f(x)` equals `grsn_edu.g` \\| h.")

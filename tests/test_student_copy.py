@@ -2,7 +2,8 @@
 student who writes the exercises can run it.
 
 The copy is written once for the module. Notebook 01 is executed from it with its exercises filled in from the
-solutions (the others run the same checks, which ``test_ch0N.py`` test in student mode too).
+solutions (the others run the same checks, which each chapter's tests, ``tests/test_lif_basics.py`` and the rest,
+test in student mode too).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import import_file, solution_code_lines
 
-from grsn_edu.course.exercises import is_solution_block, notebook_exercises
+from grsn_edu.course.exercises import chapter_module, is_solution_block, notebook_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -48,14 +49,14 @@ def _solutions(notebook: Path):
     """``{name: solution}`` of the chapter of ``notebook``, from the instructor's package."""
     import importlib
 
-    module = importlib.import_module(f"grsn_edu.course.solutions.ch{notebook.name[:2]}")
+    module = importlib.import_module(f"grsn_edu.course.solutions.{chapter_module(notebook.name)}")
     return {name: getattr(module, name) for name in module.__all__
             if inspect.isfunction(getattr(module, name)) or inspect.isclass(getattr(module, name))}
 
 
 def test_the_copy_holds_every_notebook_and_the_package_without_its_solutions(copy_dir):
     assert sorted(p.name for p in (copy_dir / "notebooks").glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
-    assert (copy_dir / "grsn_edu" / "course" / "checks" / "ch01.py").is_file()
+    assert (copy_dir / "grsn_edu" / "course" / "checks" / "lif_basics.py").is_file()
     assert not (copy_dir / "grsn_edu" / "course" / "solutions").exists()
     assert not list(copy_dir.rglob("solutions"))
     for name in ("pyproject.toml", "constraints.txt", "README.md", "LICENSE", "data/memory_task"):
@@ -176,7 +177,7 @@ def test_the_copy_refuses_a_notebook_that_would_show_a_solution(script, copy_dir
     leaky = tmp_path / "student"
     (leaky / "notebooks").mkdir(parents=True)
     (leaky / "notebooks" / notebook.name).write_text(json.dumps(nb))
-    with pytest.raises(script.StudentCopyError, match="ch01.min_firing_current"):
+    with pytest.raises(script.StudentCopyError, match="lif_basics.min_firing_current"):
         script.verify(leaky, script.solution_code_lines(ROOT / "grsn_edu" / "course" / "solutions"))
 
 
@@ -189,12 +190,12 @@ def _student_python(copy_dir: Path, code: str) -> subprocess.CompletedProcess:
 
 
 def test_in_the_copy_a_check_hands_on_no_solution_passes_a_right_answer_and_fails_a_wrong_one(copy_dir):
-    right = inspect.getsource(_solutions(ROOT / "notebooks" / "01_x.ipynb")["min_firing_current"])
+    right = inspect.getsource(_solutions(ROOT / "notebooks" / "01_lif_basics.ipynb")["min_firing_current"])
     code = f"""
 import importlib.util, inspect
 import grsn_edu
 from grsn_edu.course import checks as base
-from grsn_edu.course.checks import ch01
+from grsn_edu.course.checks import lif_basics
 assert grsn_edu.__file__.startswith({str(copy_dir)!r}), grsn_edu.__file__
 assert importlib.util.find_spec("grsn_edu.course.solutions") is None
 assert base.student_mode()
@@ -202,18 +203,18 @@ assert base.student_mode()
 def min_firing_current(beta, threshold=1.0):
     raise NotImplementedError("a hint")
 
-handed_on = ch01.check_min_firing_current(min_firing_current)
+handed_on = lif_basics.check_min_firing_current(min_firing_current)
 print("SOURCE", inspect.getsource(handed_on))
 try:
     handed_on(0.9, 1.0)
 except base.ExerciseNotDone as err:
     print("NOT DONE", err)
 try:
-    ch01.check_min_firing_current(lambda beta, threshold=1.0: 1.01 * threshold * (1 - beta))
+    lif_basics.check_min_firing_current(lambda beta, threshold=1.0: 1.01 * threshold * (1 - beta))
 except AssertionError as err:
     print("WRONG", err)
 {right}
-assert ch01.check_min_firing_current(min_firing_current) is min_firing_current
+assert lif_basics.check_min_firing_current(min_firing_current) is min_firing_current
 """
     run = _student_python(copy_dir, code)
     assert run.returncode == 0, run.stderr
@@ -249,14 +250,15 @@ def _wrong_answers():
     import numpy as np
     import torch
 
-    from grsn_edu.course.checks import ch01, ch05, ch07, ch08
+    from grsn_edu.course.checks import energy, lif_basics, pomdp_cartpole, spiking_teams
 
     return [  # (check, an answer no recognised mistake explains, what only the instructor's hint spells out)
-        (ch01.check_lif_step, lambda cur, mem, beta, threshold=1.0: (torch.zeros_like(cur), 0 * mem + 5.0),
+        (lif_basics.check_lif_step, lambda cur, mem, beta, threshold=1.0: (torch.zeros_like(cur), 0 * mem + 5.0),
          "R_t * U_thr"),
-        (ch05.check_angle_from_velocities, lambda v, theta0, tau=0.02: np.full(len(v), 7.0), "theta_dot_0 + ..."),
-        (ch07.check_spikes_per_decision, lambda spk, decisions: np.full(spk.shape[1], 123.0), "axes 0 and 2"),
-        (ch08.check_layer_energy, lambda spikes, out_features: 1.0, "steps x targets"),
+        (pomdp_cartpole.check_angle_from_velocities, lambda v, theta0, tau=0.02: np.full(len(v), 7.0),
+         "theta_dot_0 + ..."),
+        (spiking_teams.check_spikes_per_decision, lambda spk, decisions: np.full(spk.shape[1], 123.0), "axes 0 and 2"),
+        (energy.check_layer_energy, lambda spikes, out_features: 1.0, "steps x targets"),
     ]
 
 

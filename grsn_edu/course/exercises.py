@@ -4,7 +4,8 @@ An exercise is four cells in a row, give or take prose between them: a ``### Exe
 markdown cell; a code cell whose stub raises ``NotImplementedError`` with a hint; the next code cell, its check
 ``name = checks.check_...(name)``; right after the check, a collapsed *Solution* block (in the instructor's copy
 only). The student copy (``scripts/student_copy.py``) and the course site's instructor page (``site/build.py``) both
-read the exercises with :func:`notebook_exercises`, so they agree on what an exercise is.
+read the exercises with :func:`notebook_exercises`, so they agree on what an exercise is. A notebook's checks and
+solutions are the modules of :func:`chapter_module`.
 
 Example:
     >>> nb = {"cells": [
@@ -22,8 +23,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-__all__ = ["Exercise", "ExerciseFormatError", "notebook_exercises", "cell_source", "is_solution_block",
-           "SOLUTION_BLOCK"]
+__all__ = ["Exercise", "ExerciseFormatError", "notebook_exercises", "chapter_module", "cell_source",
+           "is_solution_block", "SOLUTION_BLOCK"]
 
 #: A collapsed Solution block: a markdown cell that is one ``<details>`` element whose summary starts "Solution".
 SOLUTION_BLOCK = re.compile(r"\s*<details>\s*<summary>\s*Solution[^<]*</summary>.*</details>\s*", re.S)
@@ -44,7 +45,8 @@ class Exercise:
         title: the heading's text after the number.
         name: the function (or class) the stub defines and the check tests.
         stub_cell, check_cell: indices of the stub's and the check's code cells.
-        check: the check function's name in ``grsn_edu.course.checks.chNN``, e.g. ``"check_lif_step"``.
+        check: the check function's name in the notebook's checks module (:func:`chapter_module`), e.g.
+            ``"check_lif_step"``.
         solution_cell: index of the collapsed Solution block, or None where there is none (the student copy).
     """
 
@@ -55,6 +57,20 @@ class Exercise:
     check_cell: int
     check: str
     solution_cell: int | None
+
+
+def chapter_module(notebook: str) -> str:
+    """The name of a notebook's modules in ``grsn_edu.course.checks`` and ``grsn_edu.course.solutions``: its file name
+    without the number and the extension, so that renumbering the notebooks renames no module.
+
+    Example:
+        >>> chapter_module("03_grsn.ipynb"), chapter_module("notebooks/12_energy_claims.ipynb")
+        ('grsn', 'energy_claims')
+    """
+    match = re.fullmatch(r"\d\d_(\w+)\.ipynb", notebook.rsplit("/", 1)[-1])
+    if not match:
+        raise ValueError(f"{notebook!r} is not a notebook named NN_name.ipynb")
+    return match[1]
 
 
 def cell_source(cell: dict) -> str:

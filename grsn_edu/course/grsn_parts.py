@@ -54,7 +54,7 @@ class HandBuiltGRSN(nn.Module):
 
     It computes the textbook form :math:`F c + (1 - F) \tilde I`; :class:`~grsn_edu.snn.cores.GRSNCore` computes the
     same quantity with one fused ``torch.lerp`` and one ``H -> 2H`` gate matrix, so the two agree to float
-    rounding (about 1e-7 in float32), not bit for bit (``tests/test_ch03.py`` checks both).
+    rounding (about 1e-7 in float32), not bit for bit (``tests/test_grsn.py`` checks both).
 
     Args:
         input_size: I.
@@ -179,7 +179,7 @@ def train_on_cue_recall(
     **core_options,
 ) -> TrainedNet:
     """:func:`grsn_edu.experiments.memory.train_memory_network` (the protocol of ``train_memory_task``), wrapped
-    with the trained core and readout for looking inside (``tests/test_ch03.py`` checks it against
+    with the trained core and readout for looking inside (``tests/test_grsn.py`` checks it against
     ``train_memory_task``).
     """
     run, core, readout, task = train_memory_network(

@@ -1,4 +1,6 @@
-"""Self-check functions for the notebooks' exercises, one module per chapter (``grsn_edu.course.checks.ch01``).
+"""Self-check functions for the notebooks' exercises, one module per chapter, named as the chapter's notebook
+without its number (:func:`grsn_edu.course.exercises.chapter_module`: ``grsn_edu.course.checks.lif_basics`` for
+``notebooks/01_lif_basics.ipynb``), so that a chapter inserted before it renames notebook files only.
 
 Every exercise follows one convention (Neuromatch Academy's): the notebook holds a stub that raises
 ``NotImplementedError`` with a hint, the cell after it calls a check, and the solution is one click away in a
@@ -110,7 +112,8 @@ def _placeholder(name: str, is_class: bool):
 
 
 def reference_solution(chapter: str, name: str):
-    """The reference solution ``name`` of notebook ``chapter`` (``"ch01"``), from :mod:`grsn_edu.course.solutions`.
+    """The reference solution ``name`` of the chapter ``chapter`` (``"lif_basics"``), from
+    :mod:`grsn_edu.course.solutions`.
 
     Raises:
         RuntimeError: in student mode, where no check may hand a solution on.
@@ -130,7 +133,7 @@ def run_check(name: str, answer: F, verify: Callable[[F], str], chapter: str) ->
             returns the confirmation to print when it is right. If calling the answer raises
             ``NotImplementedError`` anywhere in ``verify``, the answer counts as (still partly) a stub. It must
             not use the solutions: the student copy has none.
-        chapter: the notebook's chapter, ``"ch01"`` to ``"ch08"``: where the reference solution ``name`` lives.
+        chapter: the notebook's chapter module, e.g. ``"lif_basics"``: where the reference solution ``name`` lives.
 
     Returns:
         ``answer`` when it passes. While ``answer`` is still the stub (or is the reference itself): the reference

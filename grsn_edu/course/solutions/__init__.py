@@ -1,4 +1,5 @@
-"""Solutions to the notebooks' exercises, one module per chapter (``grsn_edu.course.solutions.ch01`` for notebook 01).
+"""Solutions to the notebooks' exercises, one module per chapter, named as its checks module
+(``grsn_edu.course.solutions.lif_basics`` for ``notebooks/01_lif_basics.ipynb``).
 
 They live here, out of the reader's way: a notebook's exercise cell holds a stub to fill in, its check cell calls
 :mod:`grsn_edu.course.checks`, and the solution is one click away in a collapsed *Solution* block under the check

@@ -1,7 +1,7 @@
-"""Solutions to the exercises of notebook 08 (energy per decision). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``energy`` (energy per decision). Try the exercise before reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s gru_ops ../grsn_edu/course/solutions/ch08.py``.
+load one into a cell instead: ``%load -s gru_ops ../grsn_edu/course/solutions/energy.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Solutions to the exercises of notebook 02, recurrent spiking memory.
+"""Solutions to the exercises of the chapter ``recurrent_spiking_memory`` (recurrent spiking memory).
 
 Try the exercises first; the check cells in the notebook tell you whether your answer is right.
 """

@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 07 (teams of spiking agents).
+"""Checks for the exercises of the chapter ``spiking_teams`` (teams of spiking agents).
 
 Each ``check_*`` tests the reader's answer against the code that recorded the saved teams
 (:func:`grsn_edu.course.recordings.record_team_episode`) or against the worlds of the task itself, with the
@@ -46,7 +46,7 @@ def check_spikes_per_decision(spikes_per_decision: Callable) -> Callable:
         (a placeholder in student mode).
     """
     return run_check("spikes_per_decision", spikes_per_decision,
-                     _verify_spikes_per_decision, "ch07")
+                     _verify_spikes_per_decision, "spiking_teams")
 
 
 def _verify_spikes_per_decision(fn: Callable) -> str:
@@ -87,7 +87,8 @@ def example_worlds(episodes: int = 50, env_id: str = "simple_spread") -> tuple[n
 
 
 #: The least-distance assignment of each world of :func:`example_worlds` (entry i: the landmark of agent i), stored
-#: as values so that the check does not spell the algorithm out; tests/test_ch07.py keeps them equal to the solution.
+#: as values so that the check does not spell the algorithm out; tests/test_spiking_teams.py keeps them equal to the
+#: solution.
 _LEAST_DISTANCE_ASSIGNMENTS = """
 201 201 021 012 201 120 120 120 120 210 021 012 120 102 201 210 012 102 210 120 102 102 210 102 021
 021 120 201 012 021 021 120 210 102 120 012 120 210 210 201 021 210 102 021 021 021 012 210 201 201
@@ -109,7 +110,7 @@ def check_assign_landmarks(assign_landmarks: Callable) -> Callable:
         ``assign_landmarks`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("assign_landmarks", assign_landmarks, _verify_assign_landmarks, "ch07")
+    return run_check("assign_landmarks", assign_landmarks, _verify_assign_landmarks, "spiking_teams")
 
 
 def _verify_assign_landmarks(fn: Callable) -> str:

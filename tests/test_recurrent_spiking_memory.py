@@ -1,4 +1,5 @@
-"""Notebook 02: its exercise checks (pass on the solutions, fail on wrong answers) and its saved data."""
+"""The chapter on recurrent spiking memory: its exercise checks (pass on the solutions, fail on wrong answers) and its
+saved data."""
 
 import itertools
 import math
@@ -7,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from grsn_edu.course.checks import ch02 as checks
-from grsn_edu.course.solutions import ch02 as solutions
+from grsn_edu.course.checks import recurrent_spiking_memory as checks
+from grsn_edu.course.solutions import recurrent_spiking_memory as solutions
 from grsn_edu.envs.cue_recall import CueRecallTask
 from grsn_edu.experiments.memory import RESULT_DTYPES, load_memory_results
 

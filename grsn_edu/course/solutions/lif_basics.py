@@ -1,7 +1,7 @@
-"""Solutions to the exercises of notebook 01 (the LIF neuron). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``lif_basics`` (the LIF neuron). Try the exercise before reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s lif_step ../grsn_edu/course/solutions/ch01.py``.
+load one into a cell instead: ``%load -s lif_step ../grsn_edu/course/solutions/lif_basics.py``.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
-"""Notebook 08: exercise checks pass on the solutions and fail on wrong answers; the energy figures."""
+"""The chapter on energy per decision (its slug is ``energy``; ``tests/test_energy.py`` tests the package's counts,
+``grsn_edu.snn.energy``): exercise checks pass on the solutions and fail on wrong answers; the energy figures."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from grsn_edu.course.checks import ch08 as checks
+from grsn_edu.course.checks import energy as checks
 from grsn_edu.course.plots.energy import plot_energy_breakdown, plot_return_vs_energy, plot_sweep
-from grsn_edu.course.solutions import ch08 as sol
+from grsn_edu.course.solutions import energy as sol
 
 
 def test_gru_ops_solution_by_hand():

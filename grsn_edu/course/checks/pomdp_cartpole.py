@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 05 (partially observable CartPole).
+"""Checks for the exercises of the chapter ``pomdp_cartpole`` (partially observable CartPole).
 
 Each ``check_*`` tests the reader's answer against CartPole itself (the true state in ``env.unwrapped.state``),
 with the contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is
@@ -43,7 +43,7 @@ def check_angle_only(wrapper_class: type) -> type:
         ``wrapper_class`` if it passes, while it is still the stub the reference ``AngleOnly``
         (a placeholder in student mode).
     """
-    return run_check("AngleOnly", wrapper_class, _verify_angle_only, "ch05")
+    return run_check("AngleOnly", wrapper_class, _verify_angle_only, "pomdp_cartpole")
 
 
 def _verify_angle_only(wrapper_class: type) -> str:
@@ -97,7 +97,7 @@ def check_velocity_from_positions(velocity_from_positions: Callable) -> Callable
         (a placeholder in student mode).
     """
     return run_check("velocity_from_positions", velocity_from_positions,
-                     _verify_velocity_from_positions, "ch05")
+                     _verify_velocity_from_positions, "pomdp_cartpole")
 
 
 def _verify_velocity_from_positions(fn: Callable) -> str:
@@ -142,7 +142,7 @@ def check_angle_from_velocities(angle_from_velocities: Callable) -> Callable:
         (a placeholder in student mode).
     """
     return run_check("angle_from_velocities", angle_from_velocities,
-                     _verify_angle_from_velocities, "ch05")
+                     _verify_angle_from_velocities, "pomdp_cartpole")
 
 
 def _verify_angle_from_velocities(fn: Callable) -> str:

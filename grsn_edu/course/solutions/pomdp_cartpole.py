@@ -1,7 +1,8 @@
-"""Solutions to the exercises of notebook 05 (partially observable CartPole). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``pomdp_cartpole`` (partially observable CartPole). Try the exercise
+before reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s AngleOnly ../grsn_edu/course/solutions/ch05.py``.
+load one into a cell instead: ``%load -s AngleOnly ../grsn_edu/course/solutions/pomdp_cartpole.py``.
 """
 
 from __future__ import annotations

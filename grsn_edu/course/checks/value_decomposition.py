@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 06 (value decomposition on matrix games).
+"""Checks for the exercises of the chapter ``value_decomposition`` (value decomposition on matrix games).
 
 Each ``check_*`` tests the reader's answer against the code that trained the saved agents
 (:class:`grsn_edu.rl.mixers.VDNMixer`, :class:`grsn_edu.rl.mixers.QMixer`) or against known answers, with the
@@ -36,7 +36,7 @@ def check_vdn_mix(vdn_mix: Callable) -> Callable:
         ``vdn_mix`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("vdn_mix", vdn_mix, _verify_vdn_mix, "ch06")
+    return run_check("vdn_mix", vdn_mix, _verify_vdn_mix, "value_decomposition")
 
 
 def _verify_vdn_mix(fn: Callable) -> str:
@@ -80,7 +80,7 @@ def check_monotonic_mix(monotonic_mix: Callable) -> Callable:
         ``monotonic_mix`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("monotonic_mix", monotonic_mix, _verify_monotonic_mix, "ch06")
+    return run_check("monotonic_mix", monotonic_mix, _verify_monotonic_mix, "value_decomposition")
 
 
 def _verify_monotonic_mix(fn: Callable) -> str:
@@ -175,7 +175,8 @@ def check_representable(representable_by_monotonic_mix: Callable) -> Callable:
         ``representable_by_monotonic_mix`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("representable_by_monotonic_mix", representable_by_monotonic_mix, _verify_representable, "ch06")
+    return run_check("representable_by_monotonic_mix", representable_by_monotonic_mix, _verify_representable,
+                     "value_decomposition")
 
 
 def _verify_representable(fn: Callable) -> str:

@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 03 (GRSN).
+"""Checks for the exercises of the chapter ``grsn`` (the GRSN neuron).
 
 Each ``check_*`` compares the reader's answer with the package (``gated_current_step``, a real ``GRSNCore``,
 ``count_core_ops``), with the contract of :func:`grsn_edu.course.checks.run_check`: a stub (it raises
@@ -51,7 +51,7 @@ def check_gated_current(gated_current: Callable) -> Callable:
         ``gated_current`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("gated_current", gated_current, _verify_gated_current, "ch03")
+    return run_check("gated_current", gated_current, _verify_gated_current, "grsn")
 
 
 def _verify_gated_current(fn: Callable) -> str:
@@ -105,7 +105,7 @@ def check_plain_leaky(plain_leaky: Callable) -> Callable:
         ``plain_leaky`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("plain_leaky", plain_leaky, _verify_plain_leaky, "ch03")
+    return run_check("plain_leaky", plain_leaky, _verify_plain_leaky, "grsn")
 
 
 def _verify_plain_leaky(fn: Callable) -> str:
@@ -181,7 +181,7 @@ def check_gate_energy(gate_energy_pj: Callable) -> Callable:
         ``gate_energy_pj`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("gate_energy_pj", gate_energy_pj, _verify_gate_energy, "ch03")
+    return run_check("gate_energy_pj", gate_energy_pj, _verify_gate_energy, "grsn")
 
 
 def _verify_gate_energy(fn: Callable) -> str:

@@ -1,5 +1,5 @@
-"""Notebook 07: recording a team episode, the figures of the teams and their learning, and the exercise check
-(passes on the solution, fails with a hint on wrong answers)."""
+"""The chapter on teams of spiking agents: recording a team episode, the figures of the teams and their learning,
+and the exercise checks (pass on the solutions, fail with a hint on wrong answers)."""
 
 import numpy as np
 import pandas as pd
@@ -8,10 +8,10 @@ import torch
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
-from grsn_edu.course.checks import ch07 as checks
+from grsn_edu.course.checks import spiking_teams as checks
 from grsn_edu.course.plots import marl as plots
 from grsn_edu.course.recordings import record_team_episode
-from grsn_edu.course.solutions import ch07 as sol
+from grsn_edu.course.solutions import spiking_teams as sol
 from grsn_edu.envs.spread import make_marl_env
 from grsn_edu.rl.team import AgentNetwork, run_episode
 

@@ -1,7 +1,7 @@
-"""Solutions to the exercises of notebook 03 (GRSN). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``grsn`` (the GRSN neuron). Try the exercise before reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s gated_current ../grsn_edu/course/solutions/ch03.py``.
+load one into a cell instead: ``%load -s gated_current ../grsn_edu/course/solutions/grsn.py``.
 """
 
 from __future__ import annotations

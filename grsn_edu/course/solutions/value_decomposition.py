@@ -1,7 +1,8 @@
-"""Solutions to the exercises of notebook 06 (value decomposition). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``value_decomposition`` (value decomposition). Try the exercise before
+reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s monotonic_mix ../grsn_edu/course/solutions/ch06.py``.
+load one into a cell instead: ``%load -s monotonic_mix ../grsn_edu/course/solutions/value_decomposition.py``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Chapter 03 (GRSN): the hand-built layer, the trainer that keeps its network, the figures, the exercise checks,
-and the gate-input sweep (script and saved data)."""
+"""The chapter on the GRSN neuron: the hand-built layer, the trainer that keeps its network, the figures, the exercise
+checks, and the gate-input sweep (script and saved data)."""
 
 import importlib.util
 import math
@@ -14,7 +14,7 @@ from float_rounding import assert_spikes_cannot_flip
 from matplotlib.figure import Figure
 
 from grsn_edu import count_core_ops, make_core
-from grsn_edu.course.checks import ch03 as checks
+from grsn_edu.course.checks import grsn as checks
 from grsn_edu.course.grsn_parts import (
     HandBuiltGRSN,
     accuracy_after,
@@ -24,7 +24,7 @@ from grsn_edu.course.grsn_parts import (
     train_on_cue_recall,
 )
 from grsn_edu.course.plots import grsn as plots
-from grsn_edu.course.solutions import ch03 as solutions
+from grsn_edu.course.solutions import grsn as solutions
 from grsn_edu.experiments.memory import RESULT_DTYPES, load_memory_results, train_memory_task
 from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
 from grsn_edu.snn.trace import Trace

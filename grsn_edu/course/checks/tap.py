@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 04 (the temporal alignment paradigm).
+"""Checks for the exercises of the chapter ``tap`` (the temporal alignment paradigm).
 
 Each ``check_*`` compares the reader's answer with a measurement on a real core, with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
@@ -61,7 +61,7 @@ def check_gate_acs(gate_acs: Callable) -> Callable:
         ``gate_acs`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("gate_acs", gate_acs, _verify_gate_acs, "ch04")
+    return run_check("gate_acs", gate_acs, _verify_gate_acs, "tap")
 
 
 def _verify_gate_acs(fn: Callable) -> str:
@@ -129,7 +129,7 @@ def check_memory_left(memory_left: Callable) -> Callable:
         ``memory_left`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("memory_left", memory_left, _verify_memory_left, "ch04")
+    return run_check("memory_left", memory_left, _verify_memory_left, "tap")
 
 
 def _verify_memory_left(fn: Callable) -> str:

@@ -1,7 +1,8 @@
-"""Solutions to the exercises of notebook 04 (the temporal alignment paradigm). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``tap`` (the temporal alignment paradigm). Try the exercise before
+reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s gate_acs ../grsn_edu/course/solutions/ch04.py``.
+load one into a cell instead: ``%load -s gate_acs ../grsn_edu/course/solutions/tap.py``.
 """
 
 from __future__ import annotations

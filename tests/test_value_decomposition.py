@@ -1,4 +1,4 @@
-"""Notebook 06: value decomposition on matrix games, its figure and the exercise checks (pass on the solutions,
+"""The chapter on value decomposition on matrix games: its figure and the exercise checks (pass on the solutions,
 fail with a hint on wrong answers)."""
 
 import itertools
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from grsn_edu.course.checks import ch06 as checks
+from grsn_edu.course.checks import value_decomposition as checks
 from grsn_edu.course.matrix_games import FIT_TOLERANCE, MATRIX_GAMES, GameFit, fit_matrix_game, joint_q_inputs
 from grsn_edu.course.plots import marl as plots
-from grsn_edu.course.solutions import ch06 as sol
+from grsn_edu.course.solutions import value_decomposition as sol
 from grsn_edu.rl.mixers import QMixer
 
 torch.set_num_threads(1)
@@ -71,7 +71,7 @@ def test_fit_verdicts_by_hand():
 
 
 def test_the_verdicts_of_notebook_06_stand_far_from_the_tolerance():
-    """Notebook 06 prints these verdicts, not the fits' last digits (which depend on the CPU): each lies at least
+    """The notebook prints these verdicts, not the fits' last digits (which depend on the CPU): each lies at least
     twice as far from FIT_TOLERANCE as the fit itself, on either side."""
     fits = {(name, mixer): fit_matrix_game(payoff, mixer) for name, payoff in MATRIX_GAMES.items()
             for mixer in ("vdn", "qmix")}

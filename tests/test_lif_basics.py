@@ -1,4 +1,5 @@
-"""Chapter 01 (the LIF neuron): grsn_edu.course.lif_demos, grsn_edu.course.plots.neurons, and the exercise checks."""
+"""The chapter on the LIF neuron: grsn_edu.course.lif_demos, grsn_edu.course.plots.neurons, and the exercise
+checks."""
 
 import math
 
@@ -9,7 +10,7 @@ from matplotlib.figure import Figure
 from snntorch import surrogate
 from snntorch._neurons.neurons import SpikingNeuron
 
-from grsn_edu.course.checks import ch01 as checks
+from grsn_edu.course.checks import lif_basics as checks
 from grsn_edu.course.lif_demos import (
     RateLayer,
     TrainResult,
@@ -25,7 +26,7 @@ from grsn_edu.course.lif_demos import (
     train_target_rates,
 )
 from grsn_edu.course.plots import neurons as plots
-from grsn_edu.course.solutions import ch01 as solutions
+from grsn_edu.course.solutions import lif_basics as solutions
 from grsn_edu.snn.neurons import leaky_step
 
 

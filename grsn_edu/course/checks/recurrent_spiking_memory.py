@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 02, recurrent spiking memory.
+"""Checks for the exercises of the chapter ``recurrent_spiking_memory`` (recurrent spiking memory).
 
 Each ``check_*`` takes the reader's function, with the contract of :func:`grsn_edu.course.checks.run_check`: a
 stub (it raises ``NotImplementedError``) is reported and not checked, a wrong answer raises ``AssertionError``
@@ -29,7 +29,7 @@ def check_steps_to_forget(steps_to_forget: Callable[[float, float], float]) -> C
         ``steps_to_forget`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("steps_to_forget", steps_to_forget, _verify_steps_to_forget, "ch02")
+    return run_check("steps_to_forget", steps_to_forget, _verify_steps_to_forget, "recurrent_spiking_memory")
 
 
 def _verify_steps_to_forget(fn: Callable) -> str:
@@ -71,7 +71,7 @@ def check_leaky_integrator_decision(
         (a placeholder in student mode).
     """
     return run_check("leaky_integrator_decision", leaky_integrator_decision,
-                     _verify_leaky_integrator_decision, "ch02")
+                     _verify_leaky_integrator_decision, "recurrent_spiking_memory")
 
 
 def _verify_leaky_integrator_decision(fn: Callable) -> str:
@@ -119,7 +119,7 @@ def check_forget_schedule(forget_schedule: Callable[[int], torch.Tensor]) -> Cal
         ``forget_schedule`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("forget_schedule", forget_schedule, _verify_forget_schedule, "ch02")
+    return run_check("forget_schedule", forget_schedule, _verify_forget_schedule, "recurrent_spiking_memory")
 
 
 def _verify_forget_schedule(fn: Callable) -> str:

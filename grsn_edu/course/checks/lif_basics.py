@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 01 (the LIF neuron).
+"""Checks for the exercises of the chapter ``lif_basics`` (the LIF neuron).
 
 Each ``check_*`` takes the reader's function and tests it against snnTorch itself, with the contract of
 :func:`grsn_edu.course.checks.run_check`: a stub (it raises ``NotImplementedError``) is reported and not
@@ -95,13 +95,14 @@ def check_lif_step(lif_step: Callable) -> Callable:
         ``lif_step`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("lif_step", lif_step, _verify_lif_step, "ch01")
+    return run_check("lif_step", lif_step, _verify_lif_step, "lif_basics")
 
 
 # -- Exercise 2 --------------------------------------------------------------------------------------------------
 _SETTINGS = ((0.9, 1.0), (0.5, 1.0), (0.95, 0.5), (0.99, 2.0))  # (beta, threshold)
 #: The exact firing onset of each setting (the simulation below brackets it to 3 %); values, not the formula, so
-#: that the check can be read without giving the exercise away. tests/test_ch01.py keeps them equal to the solution.
+#: that the check can be read without giving the exercise away. tests/test_lif_basics.py keeps them equal to the
+#: solution.
 _EXACT_ONSETS = (0.1, 0.5, 0.025, 0.02)
 _STEPS = 1000
 
@@ -150,7 +151,7 @@ def check_min_firing_current(min_firing_current: Callable) -> Callable:
         (a placeholder in student mode).
     """
     return run_check("min_firing_current", min_firing_current,
-                     _verify_min_firing_current, "ch01")
+                     _verify_min_firing_current, "lif_basics")
 
 
 # -- Exercise 3 --------------------------------------------------------------------------------------------------
@@ -193,4 +194,4 @@ def check_atan_surrogate_grad(atan_surrogate_grad: Callable) -> Callable:
         (a placeholder in student mode).
     """
     return run_check("atan_surrogate_grad", atan_surrogate_grad,
-                     _verify_atan_surrogate_grad, "ch01")
+                     _verify_atan_surrogate_grad, "lif_basics")

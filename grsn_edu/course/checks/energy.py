@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 08 (energy per decision).
+"""Checks for the exercises of the chapter ``energy`` (energy per decision).
 
 Each ``check_*`` compares the reader's answer with the package's counts (:func:`grsn_edu.count_core_ops`,
 :func:`grsn_edu.linear_ops`, :func:`grsn_edu.snn.energy.analytic_ops`), with the contract of
@@ -35,7 +35,7 @@ def check_gru_ops(gru_ops: Callable) -> Callable:
         ``gru_ops`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("gru_ops", gru_ops, _verify_gru_ops, "ch08")
+    return run_check("gru_ops", gru_ops, _verify_gru_ops, "energy")
 
 
 def _verify_gru_ops(fn: Callable) -> str:
@@ -77,7 +77,7 @@ def check_layer_energy(layer_energy_pj: Callable) -> Callable:
         ``layer_energy_pj`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("layer_energy_pj", layer_energy_pj, _verify_layer_energy, "ch08")
+    return run_check("layer_energy_pj", layer_energy_pj, _verify_layer_energy, "energy")
 
 
 def _verify_layer_energy(fn: Callable) -> str:
@@ -123,7 +123,7 @@ def check_break_even_rate(break_even_rate: Callable) -> Callable:
         ``break_even_rate`` if it passes, while it is still the stub the reference solution
         (a placeholder in student mode).
     """
-    return run_check("break_even_rate", break_even_rate, _verify_break_even_rate, "ch08")
+    return run_check("break_even_rate", break_even_rate, _verify_break_even_rate, "energy")
 
 
 def _verify_break_even_rate(fn: Callable) -> str:

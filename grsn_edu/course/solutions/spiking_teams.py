@@ -1,7 +1,8 @@
-"""Solutions to the exercises of notebook 07 (teams of spiking agents). Try the exercise before reading on.
+"""Solutions to the exercises of the chapter ``spiking_teams`` (teams of spiking agents). Try the exercise before
+reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
-load one into a cell instead: ``%load -s spikes_per_decision ../grsn_edu/course/solutions/ch07.py``
+load one into a cell instead: ``%load -s spikes_per_decision ../grsn_edu/course/solutions/spiking_teams.py``
 (or ``-s assign_landmarks``).
 """
 
