@@ -1,9 +1,8 @@
-"""The chapter on the GRSN neuron: the hand-built layer, the trainer that keeps its network, the figures, the exercise
-checks, and the gate-input sweep (script and saved data)."""
+"""The chapter on the GRSN neuron: the hand-built layer, the trainer that keeps its network, the exercise checks, and
+the figures of grsn_edu.course.plots.grsn (also those of the chapter on what drives the gates, whose other tests are
+tests/test_grsn_gates.py)."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,11 +24,11 @@ from grsn_edu.course.grsn_parts import (
 )
 from grsn_edu.course.plots import grsn as plots
 from grsn_edu.course.solutions import grsn as solutions
-from grsn_edu.experiments.memory import RESULT_DTYPES, load_memory_results, train_memory_task
+from grsn_edu.course.solutions import grsn_gates as gates_solutions
+from grsn_edu.experiments.memory import train_memory_task
 from grsn_edu.snn.ops import E_AC_PJ, E_MAC_PJ
 from grsn_edu.snn.trace import Trace
 
-ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)  # small tensors; the machine is shared
 
 
@@ -118,10 +117,6 @@ def test_solutions_by_hand():
     assert float(solutions.gated_current(torch.tensor(0.8), torch.tensor(0.5), torch.tensor(2.0))) == pytest.approx(1.7)
     assert float(solutions.gated_current(torch.tensor(1.0), torch.tensor(0.5), torch.tensor(2.0))) == 2.0
     assert float(solutions.gated_current(torch.tensor(0.0), torch.tensor(0.5), torch.tensor(2.0))) == 0.5
-    # H = 4: 8 targets. spikes: 3 spikes x 8 + 8 bias ACs; input: 2 x 8 MACs + 8 bias ACs; both: the sum, one bias
-    assert solutions.gate_energy_pj("spikes", 3, 2, 4) == pytest.approx(E_AC_PJ * 32)
-    assert solutions.gate_energy_pj("input", 3, 2, 4) == pytest.approx(E_MAC_PJ * 16 + E_AC_PJ * 8)
-    assert solutions.gate_energy_pj("both", 3, 2, 4) == pytest.approx(E_MAC_PJ * 16 + E_AC_PJ * 32)
 
 
 def test_plain_leaky_solution_is_the_gateless_core():
@@ -191,32 +186,6 @@ def test_check_plain_leakys_inputs_keep_every_membrane_off_the_threshold():
         assert_spikes_cannot_flip(trace["mem"], 1.0, terms=25 * (3 + 4))
 
 
-def test_check_gate_energy(check_contract):
-    ref = solutions.gate_energy_pj
-    wrong = {
-        "bias is missing": lambda g, n, i, h: ref(g, n, i, h) - E_AC_PJ * 2 * h,
-        "2H targets": lambda g, n, i, h: ref(g, n, i, h) / 2,
-        "not multiplied": lambda g, n, i, h: (E_MAC_PJ * 2 * h * n + E_AC_PJ * 2 * h if g == "spikes"
-                                              else ref(g, n, i, h)),
-        "must be multiplied": lambda g, n, i, h: E_AC_PJ * 2 * h * (i + 1) if g == "input" else ref(g, n, i, h),
-        "one bias, not two": lambda g, n, i, h: ref(g, n, i, h) + (E_AC_PJ * 2 * h if g == "both" else 0.0),
-        "no spikes reach the gates": lambda g, n, i, h: E_AC_PJ * 2 * h * (n + 1),
-    }
-    check_contract(checks.check_gate_energy, ref, wrong)
-
-
-def test_measured_gate_energy_is_count_core_ops_and_the_formula():
-    for gate_input in ("spikes", "input", "both"):
-        spikes, energy = checks.measured_gate_energy(gate_input, 16, 4, seed=5)
-        assert spikes > 0
-        assert energy == pytest.approx(solutions.gate_energy_pj(gate_input, spikes, 4, 16))
-    # spike-driven gates contain no MACs at all
-    torch.manual_seed(0)
-    core = make_core("grsn", 4, 16, gate_input="spikes")
-    rows = [r for r in count_core_ops(core, torch.randn(10, 2, 4)).rows if r.layer == "gates"]
-    assert len(rows) == 1 and rows[0].mac == 0 and rows[0].note == "spike-driven"
-
-
 # -- figures -----------------------------------------------------------------------------------------------------
 def _labelled(fig: Figure) -> bool:
     axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
@@ -274,14 +243,14 @@ def test_cost_and_accuracy_figures():
         totals[round(patch.get_x() + patch.get_width() / 2)] += patch.get_height()
     assert np.allclose(totals, [r.energy_pj() for r in reports.values()])
 
-    fig = plots.plot_gate_energy_vs_spikes(solutions.gate_energy_pj, 5, 32, measured={"spikes": (10.0, 500.0)})
+    fig = plots.plot_gate_energy_vs_spikes(gates_solutions.gate_energy_pj, 5, 32, measured={"spikes": (10.0, 500.0)})
     assert _labelled(fig)
     ax = fig.axes[0]
     curves = [line for line in ax.lines if len(line.get_xdata()) > 2]
     assert len(curves) == 3
     for line in curves:  # each curve is the formula, for one gate input
         n = line.get_xdata()
-        assert any(np.allclose(line.get_ydata(), [solutions.gate_energy_pj(g, float(k), 5, 32) for k in n])
+        assert any(np.allclose(line.get_ydata(), [gates_solutions.gate_energy_pj(g, float(k), 5, 32) for k in n])
                    for g in ("spikes", "input", "both"))
     vertical = [line for line in ax.lines if len(set(line.get_xdata())) == 1 and len(line.get_xdata()) == 2]
     assert len(vertical) == 1  # the break-even, where 2H n ACs cost as much as 2H I MACs: n = I E_MAC / E_AC
@@ -297,47 +266,3 @@ def test_cost_and_accuracy_figures():
     heights = sorted(tuple(np.round(line.get_ydata(), 6)) for line in means)
     assert heights == [(0.3, 0.3), (0.55, 0.55), (0.55, 0.55)]  # two gate inputs (mean of 2 seeds), the reference
     assert any(np.allclose(line.get_ydata(), 0.25) for line in ax.lines if line.get_linestyle() == "--")
-
-
-# -- the sweep ---------------------------------------------------------------------------------------------------
-def _load_script():
-    spec = importlib.util.spec_from_file_location("gate_input_sweep", ROOT / "scripts" / "gate_input_sweep.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_sweep_script_writes_resumes_and_matches_the_schema(tmp_path, capsys):
-    sweep = _load_script()
-    out = tmp_path / "gate.csv"
-    args = ["--delays", "1", "--seeds", "0", "--steps", "2", "--hidden-size", "4", "--test-size", "8",
-            "--out", str(out)]
-    assert sweep.main(args) == 0
-    df = load_memory_results(out)
-    assert list(df.columns) == list(RESULT_DTYPES)
-    assert sorted(df["options"]) == ["gate_input=both", "gate_input=input", "gate_input=spikes"]
-    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
-    capsys.readouterr()
-    assert sweep.main(args) == 0
-    assert "3 of 3 runs done, 0 to do" in capsys.readouterr().out
-    assert len(load_memory_results(out)) == 3
-
-
-def test_saved_gate_input_sweep():
-    path = ROOT / "data" / "gate_input" / "results.csv"
-    readme = (ROOT / "data" / "gate_input" / "README.md").read_text()
-    assert "scripts/gate_input_sweep.py" in readme
-    df = load_memory_results(path)
-    assert (df["core"] == "grsn").all()
-    grid = df.groupby(["options", "delay"])["seed"].nunique()
-    assert set(df["options"]) == {"gate_input=spikes", "gate_input=input", "gate_input=both"}
-    assert (grid == 3).all() and sorted(df["delay"].unique()) == [1, 2, 5, 10, 20, 40]
-    protocol_values = df[["steps", "lr", "hidden_size", "test_size"]].drop_duplicates().values.tolist()
-    assert protocol_values == [[800, 0.01, 32, 1024]]
-    # the spike-driven runs repeat chapter 02's grsn runs (same protocol, deterministic on CPU)
-    memory = load_memory_results(ROOT / "data" / "memory_task" / "results.csv")
-    protocol = ["delay", "seed", "steps", "lr", "hidden_size", "test_size"]
-    same = df[df["options"] == "gate_input=spikes"].merge(memory[memory["core"] == "grsn"], on=protocol,
-                                                          suffixes=("", "_02"))
-    if len(same):
-        assert np.allclose(same["accuracy"], same["accuracy_02"])
