@@ -11,6 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from grsn_edu.course.checks import STUDENT_MODE_VARIABLE, ExerciseNotDone
+from grsn_edu.course.exercises import chapter_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +35,13 @@ def load_script():
 def peer_benchmark():
     """``scripts/peer_ppo.py``, imported once."""
     return import_file("scripts", "peer_ppo")
+
+
+def solutions_module(notebook: Path):
+    """The solutions module of ``notebook``'s chapter (``grsn_edu.course.solutions.<chapter_module>``), or None where
+    the chapter has none (a chapter without exercises)."""
+    name = f"grsn_edu.course.solutions.{chapter_module(notebook.name)}"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
 
 
 def raising_stub(*args, **kwargs):

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import import_file, solution_code_lines
+from conftest import import_file, solution_code_lines, solutions_module
 
-from grsn_edu.course.exercises import chapter_module, is_solution_block, notebook_exercises
+from grsn_edu.course.exercises import is_solution_block, notebook_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -46,10 +46,11 @@ def _source(cell: dict) -> str:
 
 
 def _solutions(notebook: Path):
-    """``{name: solution}`` of the chapter of ``notebook``, from the instructor's package."""
-    import importlib
-
-    module = importlib.import_module(f"grsn_edu.course.solutions.{chapter_module(notebook.name)}")
+    """``{name: solution}`` of the chapter of ``notebook``, from the instructor's package (none for a chapter without
+    exercises)."""
+    module = solutions_module(notebook)
+    if module is None:
+        return {}
     return {name: getattr(module, name) for name in module.__all__
             if inspect.isfunction(getattr(module, name)) or inspect.isclass(getattr(module, name))}
 
