@@ -1,5 +1,6 @@
 """The chapter on energy per decision (its slug is ``energy``; ``tests/test_energy.py`` tests the package's counts,
-``grsn_edu.snn.energy``): exercise checks pass on the solutions and fail on wrong answers; the energy figures."""
+``grsn_edu.snn.energy``): exercise checks pass on the solutions and fail on wrong answers; the energy figures
+(those of the chapter on "about 50 %" too, whose check is tested in tests/test_energy_claims.py)."""
 
 import numpy as np
 import pandas as pd
@@ -37,12 +38,6 @@ def test_check_layer_energy(check_contract):
         "divide": lambda s, n: sol.layer_energy_pj(s, n) * s.shape[0],
         "E_AC": lambda s, n: sol.layer_energy_pj(s, n) / 0.9 * 4.6,
     })
-
-
-def test_check_break_even_rate(check_contract):
-    check_contract(checks.check_break_even_rate, sol.break_even_rate,
-                   {"a \\+ b \\* r": lambda i, h, f: f})
-    assert sol.break_even_rate(2, 128, 0.5) == pytest.approx(checks.reference_break_even_rate(2, 128, 0.5))
 
 
 def _tables():
