@@ -3,7 +3,7 @@
 The command that made ``data/gate_input/results.csv`` (from the project root; it resumes, so on the finished file
 it has nothing left to do):
 
-    .venv/bin/python scripts/gate_input_sweep.py              # the sweep notebook 03 loads (defaults below)
+    .venv/bin/python scripts/gate_input_sweep.py              # the sweep notebook 04 loads (defaults below)
 
 and
 

@@ -32,7 +32,7 @@ What a determined student can still read, and why:
 
 * the checks (``grsn_edu/course/checks``): their test cases, the hints for the mistakes they recognise (a hint
   may restate the equation the notebook gives) and a few expected values written into them (the firing onsets of
-  exercise 01.2, the best assignments of 07.2), values at test points, not the code. Their last-resort hints, for
+  exercise 01.2, the best assignments of 10.2), values at test points, not the code. Their last-resort hints, for
   a wrong answer no recognised mistake explains, spell the answer out in the instructor's copy only
   (:func:`grsn_edu.course.checks.mode_hint`); the source of the checks holds both texts;
 * the package's own code that a check compares an answer with: snnTorch's ``Leaky``, ``gated_current_step``, the

@@ -173,10 +173,15 @@ def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -
     if missing:
         raise SiteError(f"README.md's course table has no row for {', '.join(missing)}")
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
+    def chapter_link(number: str, name: str) -> str:
+        found = [k for k in notebooks if k.startswith(f"{number}_")]
+        if not found:
+            raise SiteError(f"{name} builds on chapter {number}, which has no notebook in notebooks/")
+        return f"[{number}](notebooks/{found[0]})"
+
     rows = []
     for name, nb in notebooks.items():
-        needs = ", ".join(f"[{n}](notebooks/{next(k for k in notebooks if k.startswith(n))})"
-                          for n in builds_on(nb, name)) or "nothing"
+        needs = ", ".join(chapter_link(n, name) for n in builds_on(nb, name)) or "nothing"
         rows.append(f"| [{notebook_title(nb)}](notebooks/{name}) | {teaches[name]} | {needs} | "
                     f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {len(exercises(nb, name))} |")
     pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "instructors", "reference"]

@@ -1,4 +1,4 @@
-"""grsn_edu.course.formulations: the authors' GRSN beside this project's (notebooks 03 and 08)."""
+"""grsn_edu.course.formulations: the authors' GRSN beside this project's (notebooks 04 and 12)."""
 
 import copy
 import math

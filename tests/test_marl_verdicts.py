@@ -1,4 +1,4 @@
-"""grsn_edu.course.marl_verdicts: the verdicts notebook 07 draws from the saved MARL runs, on hand-made tables."""
+"""grsn_edu.course.marl_verdicts: the verdicts notebook 10 draws from the saved MARL runs, on hand-made tables."""
 
 import math
 
@@ -65,7 +65,7 @@ def test_seed_ranges_and_verdicts_against_a_yardstick():
     assert verdicts.loc[("spread_memory", "qmix", "gru"), "verdict"] == mv.MIXED
     assert verdicts.loc[("spread_memory", "qmix", "gru"), "seeds"] == 2
     assert verdicts.loc[("spread_memory", "qmix", "gru"), "final_median"] == -67.5
-    (_, first), = list(verdicts.iterrows())[:1]  # rows read as notebook 07 reads them, by attribute
+    (_, first), = list(verdicts.iterrows())[:1]  # rows read as notebook 10 reads them, by attribute
     assert first.final_median - first.yardstick == pytest.approx(-52.0 + 67.0) and first.seeds == 3
     assert mv.teams_with_verdict(verdicts, "simple_spread") == ["gru + qmix"]
     assert mv.teams_with_verdict(verdicts, "simple_spread", mv.CLEARLY_BELOW) == ["gru + vdn"]

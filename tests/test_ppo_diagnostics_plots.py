@@ -1,4 +1,4 @@
-"""The PPO figures of notebook 05: the clipped surrogate against a hand computation, and the per-update diagnostics
+"""The PPO figures of notebook 07: the clipped surrogate against a hand computation, and the per-update diagnostics
 drawn from exactly the rows of the runs asked for, with clear errors."""
 
 import re

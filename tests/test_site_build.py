@@ -48,6 +48,14 @@ def test_every_notebook_has_its_course_map_row():
     assert "[01](notebooks/01_" in rows[1]
 
 
+def test_a_chapter_named_in_an_opening_needs_its_notebook():
+    nbs = {"01_a.ipynb": _nb("# 01\n\n**What it builds on:** PyTorch."),
+           "03_c.ipynb": _nb("# 03\n\n**What it builds on:** chapters 01 and 02.")}
+    readme = "## The notebooks\n\n| `01_a.ipynb` | a |\n| `03_c.ipynb` | c |\n"
+    with pytest.raises(build.SiteError, match="03_c.ipynb builds on chapter 02, which has no notebook"):
+        build.index_page(readme, nbs, [])
+
+
 def test_the_course_table_must_list_every_notebook():
     readme = (ROOT / "README.md").read_text()
     shorter = re.sub(r"^\| `08_\w+\.ipynb` .*\n", "", readme, flags=re.M)
@@ -56,9 +64,9 @@ def test_the_course_table_must_list_every_notebook():
 
 
 def test_results_page_links_notebooks_and_data_folders():
-    text = "see `notebooks/05_pomdp_cartpole.ipynb`, `data/marl/summary.csv` and `data/nowhere/x`"
-    linked = build.link_paths(text, ["05_pomdp_cartpole.ipynb"], ["marl"])
-    assert "[`05_pomdp_cartpole.ipynb`](notebooks/05_pomdp_cartpole.ipynb)" in linked
+    text = "see `notebooks/08_pomdp_cartpole.ipynb`, `data/marl/summary.csv` and `data/nowhere/x`"
+    linked = build.link_paths(text, ["08_pomdp_cartpole.ipynb"], ["marl"])
+    assert "[`08_pomdp_cartpole.ipynb`](notebooks/08_pomdp_cartpole.ipynb)" in linked
     assert "[`data/marl/summary.csv`](data/marl/README.md)" in linked and "`data/nowhere/x`" in linked
     results = (ROOT / "RESULTS.md").read_text()
     page = build.results_page(results, list(NOTEBOOKS), ["marl"])

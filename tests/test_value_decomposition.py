@@ -70,7 +70,7 @@ def test_fit_verdicts_by_hand():
     assert FIT_TOLERANCE == 0.1
 
 
-def test_the_verdicts_of_notebook_06_stand_far_from_the_tolerance():
+def test_the_notebooks_verdicts_stand_far_from_the_tolerance():
     """The notebook prints these verdicts, not the fits' last digits (which depend on the CPU): each lies at least
     twice as far from FIT_TOLERANCE as the fit itself, on either side."""
     fits = {(name, mixer): fit_matrix_game(payoff, mixer) for name, payoff in MATRIX_GAMES.items()

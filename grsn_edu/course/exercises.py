@@ -61,7 +61,7 @@ class Exercise:
 
 def chapter_module(notebook: str) -> str:
     """The name of a notebook's modules in ``grsn_edu.course.checks`` and ``grsn_edu.course.solutions``: its file name
-    without the number and the extension, so that renumbering the notebooks renames no module.
+    without the number and the extension: a chapter keeps its modules whatever its number.
 
     Example:
         >>> chapter_module("03_grsn.ipynb"), chapter_module("notebooks/12_energy_claims.ipynb")

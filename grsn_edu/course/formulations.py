@@ -1,4 +1,4 @@
-r"""The GRSN formulations side by side (notebooks 03 and 08): the authors' first released cell, the cell of the
+r"""The GRSN formulations side by side (notebooks 04 and 12): the authors' first released cell, the cell of the
 paper's Eq. 17 as the authors later wrote it, and this project's variant.
 
 The first released cell (GitHub StillWolf/GRSN-SNN, ``grsn/policies/rlifs/RecurrentLIF.py``) is
@@ -44,7 +44,7 @@ from grsn_edu.snn.trace import Trace
 __all__ = ["NEAR_HALF", "run_one_call_per_step", "call_gap", "accuracy_one_call_per_step", "actor_cell_input",
            "cell_energy_table", "actor_energy_table"]
 
-#: The band of ratios read as "about 50 %" (notebook 08 uses the same band).
+#: The band of ratios read as "about 50 %" (notebook 12 uses the same band).
 NEAR_HALF = (0.4, 0.6)
 
 

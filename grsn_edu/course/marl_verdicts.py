@@ -1,4 +1,4 @@
-"""Verdicts of notebook 07: does a team beat a yardstick, beyond chance, and what does the memory test conclude?
+"""Verdicts of notebook 10: does a team beat a yardstick, beyond chance, and what does the memory test conclude?
 
 A saved run's final evaluation is the mean team return of a few greedy episodes, and each agent has a few
 seeds, so two agents' medians can differ by chance. The helpers here make every verdict from the seeds' final
@@ -63,7 +63,7 @@ def noise_band(episode_std: float, *episodes: int) -> float:
     r"""Two standard errors of a difference of mean returns: how far apart chance alone puts two means.
 
     For means over :math:`n_1, n_2, \dots` episodes with the same per-episode standard deviation
-    :math:`\sigma`: :math:`2 \sigma \sqrt{\sum_k 1 / n_k}`. Notebook 07 uses the landmark-blind formation's
+    :math:`\sigma`: :math:`2 \sigma \sqrt{\sum_k 1 / n_k}`. Notebook 10 uses the landmark-blind formation's
     episode-to-episode spread as a stand-in for every team's.
 
     Args:

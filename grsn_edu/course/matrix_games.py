@@ -59,7 +59,7 @@ MATRIX_GAMES = {
 
 #: How close a learned value must come to the payoff to count as fitted, as a share of the table's range (largest
 #: minus smallest payoff). A fit is found by gradient descent in float32, so its last digits depend on the CPU
-#: (on the order in which a matrix product adds its terms); the tables and joint actions notebook 06 judges are
+#: (on the order in which a matrix product adds its terms); the tables and joint actions notebook 09 judges are
 #: fitted either within a few percent of the range (at most 6% over seeds) or off by more than 20%, so its
 #: verdicts do not.
 FIT_TOLERANCE = 0.1

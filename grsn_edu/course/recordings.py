@@ -297,7 +297,7 @@ def aliased_pair(states, observed, actions, tolerance: float = 0.02, max_points:
     i, j = sorted((int(idx[i]), int(idx[j])))
     return i, j
 
-# -- recording one team episode (notebook 07) ---------------------------------------------------------------------
+# -- recording one team episode (notebook 10) ---------------------------------------------------------------------
 @dataclass
 class TeamEpisode:
     """One recorded greedy episode of a team. T = decisions (environment steps), N = agents, S = spiking

@@ -1,5 +1,5 @@
-"""The grids behind ``data/``: ``data/cartpole/`` (recurrent PPO, notebooks 04, 05 and 08) and ``data/marl/``
-(teams of agents, notebooks 07 and 08), run by the one runner (:mod:`grsn_edu.experiments.runner`).
+"""The grids behind ``data/``: ``data/cartpole/`` (recurrent PPO, notebooks 06, 07, 08 and 11) and ``data/marl/``
+(teams of agents, notebooks 10 and 11), run by the one runner (:mod:`grsn_edu.experiments.runner`).
 
     grsn-edu reproduce cartpole                                  # the full grid (hours on 2 cores)
     grsn-edu reproduce cartpole --envs CartPole-V --agents gru grsn --seeds 0 1

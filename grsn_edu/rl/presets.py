@@ -45,13 +45,13 @@ class AgentPreset:
         return dict(chosen)
 
 
-#: Every agent the command line, the configs and the grids know. Spiking agents of a policy (recurrent PPO,
-#: MAPPO) read the membrane potential as well as the spikes (``readout="both"``; notebook 05 measures what the
-#: readout changes). This project's GRSN starts from a membrane decay of 0.5 (``beta``; the core's own default,
-#: 0.9, is what the cue-recall task of notebook 02 needs): the decay of the authors' tau = 2, and the setting that
-#: solved CartPole-P (``data/ppo_recipe/``). As a Q-network (QMIX, VDN) spiking agents read the spikes only, and
-#: GRSN keeps the core's decay: reading the membrane too let GRSN+QMIX runs diverge, the membrane being unbounded
-#: in the spread tasks' unbounded world (``data/marl_recipe/``).
+#: Every agent the command line, the configs and the grids know. Spiking agents of a policy (recurrent PPO, MAPPO) read
+#: the membrane potential as well as the spikes (``readout="both"``; ``data/cartpole_ablation/`` measures what the
+#: readout changes). This project's GRSN starts from a membrane decay of 0.5 (``beta``; the core's own default, 0.9, is
+#: what the cue-recall task of notebook 02 needs): the decay of the authors' tau = 2, and the setting that solved
+#: CartPole-P (``data/ppo_recipe/``). As a Q-network (QMIX, VDN) spiking agents read the spikes only, and GRSN keeps the
+#: core's decay: reading the membrane too let GRSN+QMIX runs diverge, the membrane being unbounded in the spread tasks'
+#: unbounded world (``data/marl_recipe/``).
 AGENTS: dict[str, AgentPreset] = {
     "mlp": AgentPreset("mlp", summary="no memory: one ReLU layer on the current observation"),
     "gru": AgentPreset("gru", summary="torch.nn.GRU, the non-spiking reference"),

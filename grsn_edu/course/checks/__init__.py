@@ -1,6 +1,6 @@
 """Self-check functions for the notebooks' exercises, one module per chapter, named as the chapter's notebook
 without its number (:func:`grsn_edu.course.exercises.chapter_module`: ``grsn_edu.course.checks.lif_basics`` for
-``notebooks/01_lif_basics.ipynb``), so that a chapter inserted before it renames notebook files only.
+``notebooks/01_lif_basics.ipynb``): a chapter keeps its modules whatever its number.
 
 Every exercise follows one convention (Neuromatch Academy's): the notebook holds a stub that raises
 ``NotImplementedError`` with a hint, the cell after it calls a check, and the solution is one click away in a

@@ -1,4 +1,4 @@
-"""Figures for notebook 08 (energy per decision).
+"""Figures for notebooks 11 and 12 (energy per decision, and when "about 50 %" holds).
 
 * :func:`plot_energy_breakdown` stacks each agent's energy per decision by layer, one panel per task.
 * :func:`plot_return_vs_energy` sets each agent's return beside its energy per decision (the trade-off).

@@ -1,4 +1,4 @@
-"""Figures of the GRSN formulations side by side (notebook 03, section 6)."""
+"""Figures of the GRSN formulations side by side (notebook 04, section 2)."""
 
 from __future__ import annotations
 

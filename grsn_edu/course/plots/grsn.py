@@ -1,5 +1,5 @@
-"""Figures for notebook 03, the GRSN neuron: its gated current, a hand-built copy, a trained network from inside,
-and what drives its gates.
+"""Figures for notebooks 03 and 04, the GRSN neuron: its gated current, a hand-built copy, a trained network from
+inside (03), and what drives its gates (04).
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (a notebook shows it once, as the
 cell's value, and a slider can redraw it without piling up open figures), with a title, axes labelled with
@@ -333,7 +333,7 @@ def plot_learned_parameters(beta, beta_init: float, forget_bias, forget_bias_ini
 
 
 # -- section 3: what drives the gates -------------------------------------------------------------------------
-#: line style, marker and colour of each ``gate_input`` in section 5's figures
+#: line style, marker and colour of each ``gate_input`` in the figures of what drives the gates
 GATE_INPUT_STYLES = {"spikes": ("-", "o", GRSN_COLOR), "input": ("--", "s", "#1f77b4"), "both": (":", "^", "#9467bd")}
 GATE_INPUT_NAMES = {"spikes": "gates from spikes $o_{t-1}$", "input": "gates from input $x_t$",
                     "both": "gates from both $[x_t; o_{t-1}]$"}

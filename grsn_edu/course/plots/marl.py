@@ -1,4 +1,4 @@
-"""Figures for notebooks 06 (value decomposition on matrix games) and 07 (teams of spiking agents: MAPPO, QMIX, VDN).
+"""Figures for notebooks 09 (value decomposition on matrix games) and 10 (teams of spiking agents: MAPPO, QMIX, VDN).
 
 * :func:`plot_matrix_game_fits` shows a payoff table beside the joint values VDN and QMIX learn for it.
 * :func:`plot_marl_curves` draws the saved greedy-evaluation curves, one panel per algorithm, seeds as bands,

@@ -1,4 +1,4 @@
-"""Figures of recurrent PPO's objective and of the diagnostics its trainer logs (notebook 05).
+"""Figures of recurrent PPO's objective and of the diagnostics its trainer logs (notebook 07).
 
 * :func:`clipped_surrogate` reads PPO's per-sample clipped surrogate off :func:`grsn_edu.rl.ppo.clipped_ppo_loss`,
   and :func:`plot_clipped_surrogate` draws it against the probability ratio for a few advantages.
