@@ -176,10 +176,11 @@ def student_notebook(nb: dict, notebook: str) -> dict:
 
 
 def solution_code_lines(solutions_dir: Path) -> dict[str, list[str]]:
-    """``{solution name: its code lines}`` for every function and class of ``solutions_dir/ch*.py``: each line of
-    its body (docstring left out) that does more than return a name or two, as ``ast.unparse`` writes it."""
+    """``{solution name: its code lines}`` for every function and class of the chapters' modules in ``solutions_dir``
+    (``ch01.py``, ``rl_primer.py``, ...): each line of its body (docstring left out) that does more than return a
+    name or two, as ``ast.unparse`` writes it."""
     lines = {}
-    for path in sorted(solutions_dir.glob("ch*.py")):
+    for path in sorted(p for p in solutions_dir.glob("*.py") if p.name != "__init__.py"):
         for node in ast.parse(path.read_text()).body:
             if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 continue
@@ -196,9 +197,9 @@ def _squeeze(text: str) -> str:
 
 
 def reveals(nb: dict, solution_lines: dict[str, list[str]]) -> list[str]:
-    """The solutions (``chNN.name``) one of whose code lines appears in the notebook ``nb``'s cells or saved outputs,
-    whitespace ignored. A line that the exercise's own stub holds (``super().__init__`` of a wrapper, a method's
-    signature) is given to the reader, so it does not count."""
+    """The solutions (``module.name``, e.g. ``ch01.lif_step``) one of whose code lines appears in the notebook
+    ``nb``'s cells or saved outputs, whitespace ignored. A line that the exercise's own stub holds
+    (``super().__init__`` of a wrapper, a method's signature) is given to the reader, so it does not count."""
 
     stubs = {exercise.name: _squeeze(cell_source(nb["cells"][exercise.stub_cell]))
              for exercise in notebook_exercises(nb)}

@@ -21,6 +21,8 @@ import nbformat
 import pytest
 from notebook_cells import free_names, python_source, top_level_bindings
 
+from grsn_edu.course.exercises import chapter_module
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 DETAILS = re.compile(r"<details><summary>Solution[^<]*</summary>(?P<body>.*?)</details>", re.S)
@@ -30,7 +32,7 @@ CHECK = re.compile(r"^(?:# NBVAL_CHECK_OUTPUT\n)?(?P<lhs>\w+) = checks\.check_\w
 
 
 def _chapter(path: Path) -> str:
-    return f"ch{path.name[:2]}"
+    return chapter_module(path.name)
 
 
 def _raises_not_implemented_with_a_hint(function: ast.FunctionDef) -> bool:

@@ -19,11 +19,13 @@ Example:
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 __all__ = ["Exercise", "ExerciseFormatError", "notebook_exercises", "cell_source", "is_solution_block",
-           "SOLUTION_BLOCK"]
+           "SOLUTION_BLOCK", "chapter_module"]
 
 #: A collapsed Solution block: a markdown cell that is one ``<details>`` element whose summary starts "Solution".
 SOLUTION_BLOCK = re.compile(r"\s*<details>\s*<summary>\s*Solution[^<]*</summary>.*</details>\s*", re.S)
@@ -44,7 +46,8 @@ class Exercise:
         title: the heading's text after the number.
         name: the function (or class) the stub defines and the check tests.
         stub_cell, check_cell: indices of the stub's and the check's code cells.
-        check: the check function's name in ``grsn_edu.course.checks.chNN``, e.g. ``"check_lif_step"``.
+        check: the check function's name in the notebook's module of ``grsn_edu.course.checks``
+            (:func:`chapter_module`), e.g. ``"check_lif_step"``.
         solution_cell: index of the collapsed Solution block, or None where there is none (the student copy).
     """
 
@@ -55,6 +58,24 @@ class Exercise:
     check_cell: int
     check: str
     solution_cell: int | None
+
+
+def chapter_module(notebook: str) -> str:
+    """The name of a notebook's modules in ``grsn_edu.course.checks`` and ``grsn_edu.course.solutions``.
+
+    It is the notebook's slug, its file name without the number and the extension, where the checks have a module
+    of that name (``05_rl_primer.ipynb``: ``rl_primer``), else ``chNN`` after its number
+    (``01_lif_basics.ipynb``: ``ch01``).
+
+    Example:
+        >>> chapter_module("05_rl_primer.ipynb"), chapter_module("notebooks/01_lif_basics.ipynb")
+        ('rl_primer', 'ch01')
+    """
+    name = PurePath(notebook).name
+    slug = name.split(".", 1)[0][3:]
+    if slug.isidentifier() and importlib.util.find_spec(f"grsn_edu.course.checks.{slug}") is not None:
+        return slug
+    return f"ch{name[:2]}"
 
 
 def cell_source(cell: dict) -> str:
