@@ -1,4 +1,4 @@
-"""Checks for the exercises of the reinforcement-learning primer (notebook ``05_rl_primer``).
+"""Checks for the exercises of the reinforcement-learning primer (``notebooks/*_rl_primer.ipynb``).
 
 Each ``check_*`` compares the reader's answer with the package's own code (:func:`grsn_edu.rl.gae.gae`, and
 :func:`grsn_edu.rl.ppo.clipped_ppo_loss` read one sample at a time) and with values computed by hand, with the

@@ -1,5 +1,5 @@
-"""Solutions to the exercises of the reinforcement-learning primer (notebook ``05_rl_primer``). Try the exercise
-before reading on.
+"""Solutions to the exercises of the reinforcement-learning primer (``notebooks/*_rl_primer.ipynb``). Try the
+exercise before reading on.
 
 Each is also shown in the notebook, in the collapsed *Solution* block under the exercise's check cell; to
 load one into a cell instead: ``%load -s discounted_returns ../grsn_edu/course/solutions/rl_primer.py``.
