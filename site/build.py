@@ -36,7 +36,7 @@ SITE = ROOT / "site"
 WORDS_PER_MINUTE = 200
 #: Links between the repository's top-level documents, and the site's page for each.
 SITE_PAGES = {"README.md": "index.md", "RESULTS.md": "results.md", "REFERENCE.md": "reference.md",
-              "site/paper.md": "paper.md", "site/instructors.md": "instructors.md"}
+              "site/paper.md": "paper.md", "site/instructors.md": "instructors.md", "site/glossary.md": "glossary.md"}
 #: The line of ``site/instructors.md`` that the exercise table replaces.
 EXERCISE_TABLE = "<!-- exercise table: site/build.py writes it here -->"
 
@@ -184,7 +184,7 @@ def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -
         needs = ", ".join(chapter_link(n, name) for n in builds_on(nb, name)) or "nothing"
         rows.append(f"| [{notebook_title(nb)}](notebooks/{name}) | {teaches[name]} | {needs} | "
                     f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {len(exercises(nb, name))} |")
-    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "instructors", "reference"]
+    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "instructors", "glossary", "reference"]
                       + [f"data/{d}/README" for d in data_pages])
     return f"""# grsn-edu: spiking neural networks for reinforcement learning
 
@@ -203,7 +203,8 @@ CPU (2 cores). Each exercise has a check cell; its solution is folded under the 
 Beside the chapters: [the results](results.md) (every table of the course with the command that prints it),
 [the paper and this course](paper.md) (what the paper claims, what its authors' code does, what this course
 measured), [the instructors' page](instructors.md) (prerequisites, core and optional chapters, a three-week plan,
-what each exercise checks, the student copy), [the reference](reference.md) (the package, the command line, the
+what each exercise checks, the student copy), [the glossary](glossary.md) (every term the course uses, with the
+chapter that teaches it), [the reference](reference.md) (the package, the command line, the
 developers' tools) and the `data/` folders behind every result:
  {", ".join(f"[{d}](data/{d}/README.md)" for d in data_pages)}.
 

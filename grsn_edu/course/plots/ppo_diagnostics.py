@@ -1,4 +1,5 @@
-"""Figures of recurrent PPO's objective and of the diagnostics its trainer logs (notebook 07).
+"""Figures of PPO's objective and of the diagnostics its trainer logs (notebooks 05, the reinforcement-learning
+primer, and 07, recurrent PPO).
 
 * :func:`clipped_surrogate` reads PPO's per-sample clipped surrogate off :func:`grsn_edu.rl.ppo.clipped_ppo_loss`,
   and :func:`plot_clipped_surrogate` draws it against the probability ratio for a few advantages.
@@ -21,7 +22,8 @@ from matplotlib.figure import Figure
 from grsn_edu.course.plots.rl import TRAIN_STEP_LABEL, _figure
 from grsn_edu.rl.ppo import clipped_ppo_loss
 
-__all__ = ["RUN_COLUMNS", "DIAGNOSTICS", "clipped_surrogate", "plot_clipped_surrogate", "plot_update_stats"]
+__all__ = ["RUN_COLUMNS", "DIAGNOSTICS", "DIAGNOSTIC_LABELS", "clipped_surrogate", "plot_clipped_surrogate",
+           "plot_update_stats"]
 
 #: The columns that name one run in a table of several runs' updates (``data/ppo_recipe/update_stats.csv``).
 RUN_COLUMNS = ("variant", "env", "seed")
@@ -30,6 +32,15 @@ DIAGNOSTICS = {
     "approx_kl": ("approx-KL: how far one update moved the policy", "approx. KL(old || new) (nats)"),
     "clip_fraction": ("clip fraction: share of samples clipped", "share of samples with |r - 1| > eps"),
     "explained_variance": ("explained variance of the value estimates", "1 - Var(R - V) / Var(R)"),
+}
+#: Panel title and y-axis label of every column :func:`plot_update_stats` knows: :data:`DIAGNOSTICS` and the other
+#: per-update measurements of :data:`grsn_edu.rl.ppo.UPDATE_COLUMNS` (a column not named here is labelled by its name).
+DIAGNOSTIC_LABELS = {
+    **DIAGNOSTICS,
+    "entropy": ("entropy of the policy: how random its actions still are", "entropy (nats)"),
+    "policy_loss": ("policy loss: minus the clipped surrogate", "loss (units of the normalised advantage)"),
+    "value_loss": ("value loss: 0.5 (V - R)^2", "loss (units of the scaled return, squared)"),
+    "learning_rate": ("learning rate of the update", "learning rate"),
 }
 #: Default y range per diagnostic; points outside it are counted in the panel instead of stretching the axis.
 DEFAULT_YLIMS = {"explained_variance": (-1.5, 1.05)}
@@ -138,7 +149,7 @@ def plot_update_stats(frame: pd.DataFrame, runs: Sequence[tuple], labels: Sequen
         runs: the runs to draw, each ``(variant, env, seed)``.
         labels: a legend label per run (default ``"variant, env, seed s"``).
         columns: the diagnostics, one panel each (default :data:`DIAGNOSTICS`: approx-KL, clip fraction,
-            explained variance).
+            explained variance), labelled as :data:`DIAGNOSTIC_LABELS` says.
         x: the column on the horizontal axis (``global_step``: environment steps; or ``update``).
         ylims: y range per column (default :data:`DEFAULT_YLIMS`); how many points of each run fall outside is
             written in the panel.
@@ -169,7 +180,7 @@ def plot_update_stats(frame: pd.DataFrame, runs: Sequence[tuple], labels: Sequen
     fig = _figure(9, 2.4 * len(columns) + 0.6)
     axes = np.atleast_1d(fig.subplots(len(columns), 1, sharex=True))
     for ax, column in zip(axes, columns):
-        title, ylabel = DIAGNOSTICS.get(column, (column, column))
+        title, ylabel = DIAGNOSTIC_LABELS.get(column, (column, column))
         outside = []
         for k, (run_rows, label) in enumerate(zip(rows, labels)):
             ax.plot(run_rows[x].to_numpy(), run_rows[column].to_numpy(), color=f"C{k}", lw=1.3, label=label)

@@ -1,4 +1,5 @@
-"""Figures for the reinforcement-learning notebooks: 04 (the temporal alignment paradigm) and 05 (POMDP CartPole).
+"""Figures for the reinforcement-learning notebooks: the primer, 04 (the temporal alignment paradigm) and 05 (POMDP
+CartPole).
 
 * :func:`plot_time_axes` draws the two clocks of a spiking agent: environment steps and spiking updates.
 * :func:`plot_decision_costs` compares energy and wall time per decision.
@@ -8,6 +9,8 @@
 * :func:`plot_state_reconstruction` shows what CartPole-P and CartPole-V hide and how history recovers it.
 * :func:`plot_episode_internals` lays a recorded episode's spikes, membranes and gates beside the pole angle.
 * :func:`episode_animation` and :func:`plot_frame_strip` show rendered frames of an episode.
+* :func:`plot_episode_returns`, :func:`plot_discount_weights` and :func:`plot_run_against_seeds` draw the
+  reinforcement-learning primer's returns, discounts and one live run over the saved runs of several seeds.
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (or a
 ``matplotlib.animation.Animation`` on such a figure), with a title, axes labelled with units and a legend
@@ -26,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from grsn_edu.course.plots import core_color
+from grsn_edu.envs.cartpole import EPISODE_STEPS
 from grsn_edu.experiments.aggregate import TARGET_RETURN
 
 __all__ = [
@@ -40,6 +44,9 @@ __all__ = [
     "plot_episode_internals",
     "episode_animation",
     "plot_frame_strip",
+    "plot_episode_returns",
+    "plot_discount_weights",
+    "plot_run_against_seeds",
 ]
 
 #: Legend labels of the agents of the CartPole grid (:data:`grsn_edu.experiments.grids.AGENTS`).
@@ -507,4 +514,122 @@ def plot_frame_strip(episode, n: int = 6, shrink: int = 2, title: str | None = N
         ax.set_yticks([])
         ax.set_xlabel(_frame_title(episode, i), fontsize=8)
     fig.suptitle(title or f"{episode.env_id}: frames of one episode (time runs left to right)", fontsize=10)
+    return fig
+
+
+# -- the reinforcement-learning primer: returns, discounting, one run beside saved seeds ------------------------------
+def plot_episode_returns(returns: Mapping[str, Sequence[float]], title: str = "Episode returns",
+                         max_return: float = EPISODE_STEPS, bins: int = 50) -> Figure:
+    """Histograms of episode returns, one per policy, on a common axis from 0 to ``max_return``.
+
+    Args:
+        returns: ``{policy label: the returns of its episodes}`` (each non-empty); the legend adds the number of
+            episodes and their mean.
+        title: the figure title.
+        max_return: the right end of the axis (CartPole's time limit: a return cannot exceed it).
+        bins: bars over that range.
+
+    Returns:
+        The figure; its one panel holds one bar container per policy, in the order of ``returns``, and the legend
+        sits below the panel.
+    """
+    if not returns:
+        raise ValueError("returns is empty: give at least one {label: episode returns}")
+    edges = np.linspace(0.0, float(max_return), bins + 1)
+    fig = _figure(7.5, 3.6)
+    ax = fig.subplots()
+    for k, (label, values) in enumerate(returns.items()):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or not len(values):
+            raise ValueError(f"the returns of {label!r} should be a non-empty 1-D sequence, got shape {values.shape}")
+        ax.hist(np.clip(values, 0.0, max_return), bins=edges, color=f"C{k}", alpha=0.6,
+                label=f"{label}: {len(values)} episodes, mean {values.mean():.1f}")
+    ax.set_xlim(0.0, max_return)
+    ax.set_xlabel(RETURN_LABEL)
+    ax.set_ylabel("episodes")
+    ax.set_title(title)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=8.5,
+               ncols=min(len(returns), 2))
+    return fig
+
+
+def plot_discount_weights(gammas: Sequence[float] = (0.9, 0.99), steps: int = EPISODE_STEPS,
+                          title: str = "Discounting: how much a later reward counts") -> Figure:
+    r"""What a discount :math:`\gamma` does, one line per gamma, in two panels.
+
+    Left: the weight :math:`\gamma^k` of a reward k steps ahead, with the horizon :math:`1 / (1 - \gamma)` marked
+    (the weights sum to it over an endless future). Right: the discounted return from the first step of an
+    episode that pays 1 per step and lasts n steps, :math:`\sum_{k<n} \gamma^k = (1 - \gamma^n) / (1 - \gamma)`,
+    which levels off at that horizon.
+
+    Args:
+        gammas: the discounts drawn, each in [0, 1).
+        steps: the longest horizon drawn (CartPole's time limit by default).
+        title: the figure title.
+
+    Returns:
+        The figure: panel 0's first lines are the weights and panel 1's the returns, one per gamma in order.
+    """
+    gammas = [float(g) for g in gammas]
+    if not gammas or any(not 0.0 <= g < 1.0 for g in gammas):
+        raise ValueError(f"gammas must be a non-empty sequence of discounts in [0, 1), got {gammas}")
+    k = np.arange(int(steps) + 1)
+    fig = _figure(10, 3.8)
+    ax_w, ax_g = fig.subplots(1, 2)
+    for i, gamma in enumerate(gammas):
+        color, horizon = f"C{i}", 1.0 / (1.0 - gamma)
+        ax_w.plot(k, gamma**k, color=color, lw=1.8,
+                  label=f"gamma = {gamma:g}: horizon 1 / (1 - gamma) = {horizon:.0f} steps")
+        ax_g.plot(k, (1.0 - gamma**k) / (1.0 - gamma), color=color, lw=1.8, label="_")
+        if horizon <= k[-1]:
+            ax_w.axvline(horizon, color=color, ls=":", lw=1.2)
+        ax_g.axhline(horizon, color=color, ls=":", lw=1.2)
+    ax_w.set_title(r"weight $\gamma^k$ of a reward k steps ahead (dotted: the horizon)", fontsize=10)
+    ax_w.set_xlabel("steps ahead k (environment steps)")
+    ax_w.set_ylabel(r"weight $\gamma^k$ (fraction of the reward)")
+    ax_g.set_title("return of an episode of n steps, reward 1 per step (dotted: the horizon)", fontsize=10)
+    ax_g.set_xlabel("episode length n (environment steps)")
+    ax_g.set_ylabel("discounted return from the first step")
+    fig.suptitle(title)
+    fig.legend(*ax_w.get_legend_handles_labels(), loc="outside lower center", fontsize=8.5, ncols=min(len(gammas), 3))
+    return fig
+
+
+def plot_run_against_seeds(run: pd.DataFrame, seeds: pd.DataFrame, value: str = "eval_return_mean",
+                           run_label: str = "this run", seeds_label: str = "saved runs",
+                           title: str = "One run beside the saved runs", ylabel: str = RETURN_LABEL) -> Figure:
+    """One learning curve (coloured, with markers) over the curves of saved runs of several seeds (grey).
+
+    Args:
+        run: one run's curve: columns ``global_step`` and ``value`` (e.g. a run folder's ``eval_curve.csv``).
+        seeds: the saved runs: columns ``seed``, ``global_step`` and ``value``, one curve per seed.
+        value: the column drawn, e.g. ``"eval_return_mean"`` (greedy evaluation) or ``"return_ma20"`` (training).
+        run_label, seeds_label: their legend labels (the number of seeds is added to ``seeds_label``).
+        title, ylabel: the figure title and the y-axis label.
+
+    Returns:
+        The figure: the seeds' lines first (one per seed, in seed order), the run's line last; the target return
+        (475, CartPole's "solved") dotted; the legend below the panel.
+    """
+    for name, frame, columns in (("run", run, ("global_step", value)),
+                                 ("seeds", seeds, ("seed", "global_step", value))):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name} lacks column(s) {', '.join(missing)}; it has "
+                             f"{', '.join(map(str, frame.columns))}")
+    if run.empty or seeds.empty:
+        raise ValueError("run and seeds must each hold at least one row")
+    fig = _figure(8, 3.9)
+    ax = fig.subplots()
+    n = seeds["seed"].nunique()
+    for i, (_, curve) in enumerate(seeds.sort_values("global_step").groupby("seed")):
+        ax.plot(curve["global_step"], curve[value], color="0.65", lw=1.1,
+                label=f"{seeds_label} ({n} seed{'s' if n != 1 else ''})" if i == 0 else "_")
+    ax.plot(run["global_step"], run[value], "o-", color="C3", lw=1.8, ms=4, label=run_label)
+    ax.axhline(TARGET_RETURN, color="k", ls=":", lw=1, label=f"solved ({TARGET_RETURN:.0f})")
+    ax.set_ylim(0, 520)
+    ax.set_xlabel(TRAIN_STEP_LABEL)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=8.5, ncols=3)
     return fig
