@@ -52,10 +52,9 @@ from grsn_edu.rl.training import RunFolder, load_run_config, seed_run
 from grsn_edu.util.files import load_checkpoint
 from grsn_edu.util.validation import check_int
 
-__all__ = ["PPOConfig", "check_env_for_ppo", "train", "evaluate", "load_agent", "load_config", "summarize",
-           "TRAIN_COLUMNS",
-           "EVAL_COLUMNS", "UPDATE_COLUMNS", "ADVANTAGE_NORMS", "Acting", "Rollout", "collect_rollout",
-           "replay_policy", "clipped_ppo_loss", "ppo_update"]
+__all__ = ["PPOConfig", "check_env_for_ppo", "agent_for_task", "train", "evaluate", "load_agent", "load_config",
+           "summarize", "TRAIN_COLUMNS", "EVAL_COLUMNS", "UPDATE_COLUMNS", "ADVANTAGE_NORMS", "Acting", "Rollout",
+           "collect_rollout", "replay_policy", "clipped_ppo_loss", "ppo_update"]
 
 #: Columns of ``train_curve.csv``: one row per finished training episode.
 TRAIN_COLUMNS = ["global_step", "episode_return", "episode_length", "return_ma20"]
@@ -212,7 +211,7 @@ def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActor
     )
 
 
-def _agent_for_task(cfg: PPOConfig) -> RecurrentActorCritic:
+def agent_for_task(cfg: PPOConfig) -> RecurrentActorCritic:
     """:func:`build_agent` for the observation and action sizes of ``cfg.env_id`` as the trainer makes it."""
     probe = make_env(cfg.env_id, previous_action=cfg.previous_action)
     try:
@@ -495,7 +494,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     """
     cfg.validate()
     seed_run(cfg)
-    agent = _agent_for_task(cfg)
+    agent = agent_for_task(cfg)
     optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
     parts = {"model": agent, "optimizer": optimizer}
     return_normalizer = None
@@ -587,7 +586,7 @@ def load_agent(path: str | Path) -> tuple[RecurrentActorCritic, PPOConfig]:
     """
     ckpt = load_checkpoint(path)
     cfg = PPOConfig.from_dict(ckpt["config"])
-    agent = _agent_for_task(cfg)
+    agent = agent_for_task(cfg)
     agent.load_state_dict(ckpt["model"])
     agent.eval()
     return agent, cfg
