@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from grsn_edu.envs.cartpole import POMDP_IDS, VECTOR_BACKENDS, make_vector_env
+from grsn_edu.envs.cartpole import POMDP_IDS, VECTOR_BACKENDS
+from grsn_edu.envs.gym_tasks import make_vector_env
 from grsn_edu.rl.agents import RecurrentActorCritic
 from grsn_edu.util.validation import check_int_arguments
 

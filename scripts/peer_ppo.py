@@ -39,7 +39,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from grsn_edu.envs.cartpole import POMDP_IDS, make_env, make_vector_env
+from grsn_edu.envs.cartpole import POMDP_IDS
+from grsn_edu.envs.gym_tasks import make_env, make_vector_env
 from grsn_edu.experiments.aggregate import TARGET_RETURN
 from grsn_edu.experiments.grids import agent_config
 from grsn_edu.experiments.runner import Curve, Grid, add_grid_arguments, read_grid_summary, run_grid, runner_from_args

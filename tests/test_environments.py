@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from grsn_edu.envs.cartpole import POMDP_IDS, VECTOR_BACKENDS, Flicker, KeepDims, make_env, make_vector_env
+from grsn_edu.envs.cartpole import POMDP_IDS, VECTOR_BACKENDS, Flicker, KeepDims
+from grsn_edu.envs.gym_tasks import make_env, make_vector_env
 
 
 def _check(env):

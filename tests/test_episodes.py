@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grsn_edu.envs.cartpole import make_env, make_vector_env
+from grsn_edu.envs.gym_tasks import make_env, make_vector_env
 from grsn_edu.envs.spread import make_marl_env, spread_controller_actions
 from grsn_edu.rl.episodes import parallel_env_sizes, play_parallel_episode, play_vector_episodes
 

@@ -74,7 +74,7 @@ def test_a_project_core_runs_inside_the_peer_trainer(peer):
     from sb3_contrib import RecurrentPPO
     from stable_baselines3.common.env_util import make_vec_env
 
-    from grsn_edu.envs.cartpole import make_env
+    from grsn_edu.envs.gym_tasks import make_env
 
     torch.manual_seed(0)
     venv = make_vec_env(lambda: make_env("CartPole-P"), n_envs=2, seed=0)

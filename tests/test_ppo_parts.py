@@ -8,7 +8,7 @@ import torch
 from float_rounding import approx_kl_tolerance, assert_agree_to_rounding, replay_terms, rounding_tolerance
 
 import grsn_edu.rl.ppo as ppo
-from grsn_edu.envs.cartpole import make_vector_env
+from grsn_edu.envs.gym_tasks import make_vector_env
 from grsn_edu.rl.agents import PolicyActor, RecurrentActorCritic, ReturnNormalizer
 from grsn_edu.rl.ppo import Acting, PPOConfig, clipped_ppo_loss, collect_rollout, evaluate, ppo_update, replay_policy
 from grsn_edu.snn.trace import Trace

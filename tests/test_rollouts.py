@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from grsn_edu.course.recordings import STATE_NAMES, aliased_pair, balancing_action, record_episode, scripted_episode
-from grsn_edu.envs.cartpole import make_env
+from grsn_edu.envs.gym_tasks import make_env
 from grsn_edu.rl.agents import RecurrentActorCritic
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 
-from grsn_edu.envs.cartpole import EPISODE_STEPS, POMDP_IDS, NumpyCartPoleVectorEnv, make_vector_env
+from grsn_edu.envs.cartpole import EPISODE_STEPS, POMDP_IDS, NumpyCartPoleVectorEnv
+from grsn_edu.envs.gym_tasks import make_vector_env
 
 
 def _balancing_actions(state: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grsn_edu.envs.cartpole import make_env
+from grsn_edu.envs.gym_tasks import make_env
 from grsn_edu.envs.spread import make_marl_env, spread_world
 from grsn_edu.rl.episodes import play_parallel_episode, play_vector_episodes
 from grsn_edu.rl.team import AgentNetwork, TeamActor, env_sizes

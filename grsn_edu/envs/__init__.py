@@ -1,6 +1,8 @@
 """Environments: partially observable CartPole, cooperative navigation tasks and their scripted baselines, the
 cue-recall memory task. Imports nothing else from the package.
 
+* :mod:`~grsn_edu.envs.gym_tasks` - any Gymnasium task by id (POPGym's too), observations flattened to real
+  vectors, the previous action appended if asked, copies stepped together.
 * :mod:`~grsn_edu.envs.cartpole` - ``CartPole-P``, ``-V``, ``-F``, ``-VF`` (registered when this package is
   imported) and the ``KeepDims`` and ``Flicker`` wrappers.
 * :mod:`~grsn_edu.envs.spread` - ``simple_spread``, ``spread_memory`` and ``spread_glimpse`` (PettingZoo Parallel

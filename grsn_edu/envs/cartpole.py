@@ -38,8 +38,7 @@ from gymnasium.vector import AutoresetMode
 
 from grsn_edu.util.validation import check_int
 
-__all__ = ["POMDP_IDS", "EPISODE_STEPS", "VECTOR_BACKENDS", "KeepDims", "Flicker", "NumpyCartPoleVectorEnv",
-           "make_env", "make_vector_env"]
+__all__ = ["POMDP_IDS", "EPISODE_STEPS", "VECTOR_BACKENDS", "KeepDims", "Flicker", "NumpyCartPoleVectorEnv"]
 
 
 #: The partially observable CartPole ids registered here, with the dims they keep and the flicker probability.
@@ -53,7 +52,8 @@ POMDP_IDS = {
 #: Steps after which an episode of every CartPole id here is truncated (CartPole-v1's limit).
 EPISODE_STEPS = 500
 
-#: The ways :func:`make_vector_env` can step its copies (``"auto"``: ``"numpy"`` where it can, else ``"sync"``).
+#: The ways :func:`grsn_edu.envs.gym_tasks.make_vector_env` can step its copies (``"auto"``: ``"numpy"`` where it
+#: can, else ``"sync"``).
 VECTOR_BACKENDS = ("sync", "numpy", "auto")
 
 
@@ -177,8 +177,8 @@ class NumpyCartPoleVectorEnv(gym.vector.VectorEnv):
       ``terminated`` when :math:`|x| > 2.4` or :math:`|\theta| > 12°`; ``truncated`` after
       ``max_episode_steps`` steps of an episode (both can hold at once, as with Gymnasium's ``TimeLimit``).
 
-    It behaves as :func:`make_vector_env`'s ``"sync"`` backend does (a ``SyncVectorEnv`` of the registered
-    ids with same-step autoreset), step for step:
+    It behaves as :func:`grsn_edu.envs.gym_tasks.make_vector_env`'s ``"sync"`` backend does (a ``SyncVectorEnv`` of
+    the registered ids with same-step autoreset), step for step:
 
     * Same-step autoreset: when an episode ends, the observation returned is already the first of the next
       episode; the last one is in ``info["final_obs"]`` (an object array, ``None`` for copies whose episode
@@ -344,66 +344,3 @@ class NumpyCartPoleVectorEnv(gym.vector.VectorEnv):
         out = self._uniforms[copies[:, None], self._cursor[copies, None] + np.arange(n)]
         self._cursor[copies] += n
         return out
-
-
-def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
-    """``gymnasium.make`` with a helpful error for an unknown id.
-
-    Args:
-        env_id: one of :data:`POMDP_IDS` or any registered Gymnasium id.
-        render_mode: e.g. ``"rgb_array"`` for frames.
-    """
-    if env_id not in registry:
-        known = ", ".join(POMDP_IDS)
-        raise ValueError(
-            f"unknown environment id {env_id!r}; this course registers {known} "
-            "(and any Gymnasium id such as CartPole-v1 works)"
-        )
-    return gym.make(env_id, render_mode=render_mode)
-
-
-def make_vector_env(env_id: str, num_envs: int, seed: int, backend: str = "sync") -> gym.vector.VectorEnv:
-    """``num_envs`` copies of ``env_id`` in one vector env, reset with seeds ``seed, seed+1, ...``.
-
-    Uses same-step autoreset: when an episode ends, the observation returned with it is already the first of the
-    next episode (the last one is in ``info["final_obs"]``), so every step's action is a real decision.
-
-    Args:
-        env_id: a registered id (``"numpy"``: one of :data:`POMDP_IDS` or ``CartPole-v1``).
-        num_envs: B, copies.
-        seed: copy ``i`` is reset with ``seed + i``; the action space is seeded with ``seed``.
-        backend: one of :data:`VECTOR_BACKENDS`. ``"sync"``: a ``gymnasium.vector.SyncVectorEnv`` of ``gym.make``
-            copies, one Python step per copy. ``"numpy"``: a :class:`NumpyCartPoleVectorEnv`, one numpy step for
-            all copies; from the same seeds and actions it gives the same observations, rewards, ends and
-            ``info`` as ``"sync"``, at a cost per step that hardly grows with ``num_envs``. ``"auto"``: ``"numpy"``
-            for the ids it steps, ``"sync"`` for any other.
-
-    Example:
-        >>> import numpy as np
-        >>> sync = make_vector_env("CartPole-VF", 4, seed=0)
-        >>> fast = make_vector_env("CartPole-VF", 4, seed=0, backend="numpy")
-        >>> actions = np.array([0, 1, 1, 0])
-        >>> np.array_equal(sync.step(actions)[0], fast.step(actions)[0])
-        True
-    """
-    if backend not in VECTOR_BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(map(repr, VECTOR_BACKENDS))}, got {backend!r}")
-    num_envs = check_int("num_envs", num_envs)
-    seed = check_int("seed", seed, minimum=0)
-    make_env(env_id).close()  # validate the id with a clear message before building copies
-    if backend == "auto":
-        backend = "numpy" if env_id in POMDP_IDS or env_id == "CartPole-v1" else "sync"
-    if backend == "numpy":
-        cfg = POMDP_IDS.get(env_id, POMDP_IDS["CartPole-F"] if env_id == "CartPole-v1" else None)
-        if cfg is None:
-            raise ValueError(f"the numpy backend steps CartPole only: {', '.join(POMDP_IDS)} or CartPole-v1, "
-                             f"got {env_id!r} (use backend='sync')")
-        envs = NumpyCartPoleVectorEnv(num_envs, cfg["dims"], cfg["flicker"], registry[env_id].max_episode_steps)
-    else:
-        envs = gym.vector.SyncVectorEnv(
-            [lambda: gym.make(env_id) for _ in range(num_envs)],
-            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-        )
-    envs.reset(seed=[seed + i for i in range(num_envs)])
-    envs.action_space.seed(seed)
-    return envs

@@ -54,11 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
 
     lr, anneal = _default(PPOConfig, "learning_rate"), _default(PPOConfig, "anneal_lr")
-    t = sub.add_parser("train", help="train a recurrent PPO agent on a (partially observable) CartPole",
+    t = sub.add_parser("train", help="train a recurrent PPO agent on a (partially observable) CartPole or any "
+                                     "Gymnasium task with discrete actions",
                        formatter_class=raw, description="Train one agent with recurrent PPO.\n\nAgents (--agent):\n"
                        + agent_help())
     t.add_argument("--env", default=_default(PPOConfig, "env_id"),
-                   help=f"environment id: {', '.join(POMDP_IDS)} or a Gymnasium id with discrete actions "
+                   help=f"environment id: {', '.join(POMDP_IDS)}, a POPGym id (popgym-RepeatPreviousEasy-v0, ...) "
+                        "or any Gymnasium id with discrete actions; discrete observations are read one-hot "
                         f"(default {_default(PPOConfig, 'env_id')})")
     t.add_argument("--agent", default=_default(PPOConfig, "agent"), choices=AGENT_NAMES, metavar="AGENT",
                    help=f"the agent, as the grids train it (default {_default(PPOConfig, 'agent')}; listed above)")
@@ -72,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--core-option", action="append", metavar="KEY=VALUE",
                    help="a core option laid over the agent's, repeatable, e.g. --core-option beta=0.9 "
                         "--core-option gate_input=input")
+    t.add_argument("--num-steps", type=int, default=_default(PPOConfig, "num_steps"),
+                   help="rollout length per environment, which is also the length of the sequences trained through "
+                        "(backpropagation through time); a memory that spans an episode needs at least the episode's "
+                        f"length (default {_default(PPOConfig, 'num_steps')})")
+    t.add_argument("--previous-action", action="store_true",
+                   help="append a one-hot of the previous action to each observation (zeros at an episode's start)")
     t.add_argument("--lr", type=float, default=lr,
                    help=f"learning rate (default {lr:g}" + (", decayed linearly to 0 over the run)" if anneal else ")"))
     t.add_argument("--eval-interval", type=int, default=_default(PPOConfig, "eval_interval"),
@@ -178,7 +186,8 @@ def train_config(args):
 
     return PPOConfig(env_id=args.env, agent=args.agent, seed=args.seed, total_steps=args.steps,
                      hidden_size=args.hidden, substeps=args.substeps, core_options=_core_options(args.core_option),
-                     learning_rate=args.lr, eval_interval=args.eval_interval)
+                     num_steps=args.num_steps, previous_action=args.previous_action, learning_rate=args.lr,
+                     eval_interval=args.eval_interval)
 
 
 def team_config(args):
@@ -253,7 +262,7 @@ def _evaluate(args) -> int:
         agent, cfg = load_agent(Path(args.run) / "checkpoint.pt")
     except (FileNotFoundError, ValueError) as err:
         raise SystemExit(f"grsn-edu evaluate: {err}") from None
-    returns, rate = evaluate(agent, cfg.env_id, args.episodes, seed=args.seed)
+    returns, rate = evaluate(agent, cfg.env_id, args.episodes, seed=args.seed, previous_action=cfg.previous_action)
     print(json.dumps({
         "run": args.run, "env": cfg.env_id, "agent": cfg.label, "trained_steps": ckpt["global_step"],
         "episodes": args.episodes, "greedy_return_mean": float(returns.mean()),

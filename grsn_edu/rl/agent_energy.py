@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from grsn_edu.envs.cartpole import make_vector_env
+from grsn_edu.envs.gym_tasks import make_vector_env
 from grsn_edu.envs.spread import MAX_CYCLES, make_marl_env
 from grsn_edu.rl.agents import PolicyActor
 from grsn_edu.rl.episodes import play_vector_episodes

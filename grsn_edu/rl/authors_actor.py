@@ -51,7 +51,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from grsn_edu.envs.cartpole import make_env
+from grsn_edu.envs.gym_tasks import make_env
 from grsn_edu.snn.cores import Core, make_core
 from grsn_edu.snn.ops import EnergyReport, OpCount, Synapse, linear_ops
 from grsn_edu.snn.trace import Trace

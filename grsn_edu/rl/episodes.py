@@ -63,7 +63,7 @@ def play_vector_episodes(envs, policy: Callable[[np.ndarray], np.ndarray], obs: 
 
     Example:
         >>> import numpy as np
-        >>> from grsn_edu.envs.cartpole import make_vector_env
+        >>> from grsn_edu.envs.gym_tasks import make_vector_env
         >>> envs = make_vector_env("CartPole-v1", 3, seed=0)
         >>> obs, _ = envs.reset(seed=[0, 1, 2])
         >>> steps = []

@@ -42,7 +42,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from grsn_edu.envs.cartpole import VECTOR_BACKENDS, make_env, make_vector_env
+from grsn_edu.envs.cartpole import VECTOR_BACKENDS
+from grsn_edu.envs.gym_tasks import make_env, make_vector_env
 from grsn_edu.rl.agents import HEAD_INITS, PolicyActor, RecurrentActorCritic, ReturnNormalizer, map_state
 from grsn_edu.rl.episodes import play_vector_episodes
 from grsn_edu.rl.gae import bootstrap_truncated, gae
@@ -51,10 +52,9 @@ from grsn_edu.rl.training import RunFolder, load_run_config, seed_run
 from grsn_edu.util.files import load_checkpoint
 from grsn_edu.util.validation import check_int
 
-__all__ = ["PPOConfig", "check_env_for_ppo", "train", "evaluate", "load_agent", "load_config", "summarize",
-           "TRAIN_COLUMNS",
-           "EVAL_COLUMNS", "UPDATE_COLUMNS", "ADVANTAGE_NORMS", "Acting", "Rollout", "collect_rollout",
-           "replay_policy", "clipped_ppo_loss", "ppo_update"]
+__all__ = ["PPOConfig", "check_env_for_ppo", "agent_for_task", "train", "evaluate", "load_agent", "load_config",
+           "summarize", "TRAIN_COLUMNS", "EVAL_COLUMNS", "UPDATE_COLUMNS", "ADVANTAGE_NORMS", "Acting", "Rollout",
+           "collect_rollout", "replay_policy", "clipped_ppo_loss", "ppo_update"]
 
 #: Columns of ``train_curve.csv``: one row per finished training episode.
 TRAIN_COLUMNS = ["global_step", "episode_return", "episode_length", "return_ma20"]
@@ -84,20 +84,18 @@ ADVANTAGE_NORMS = ("minibatch", "batch", "off")
 
 def check_env_for_ppo(env_id: str) -> None:
     """Raise ValueError, saying what the trainer takes, unless ``env_id`` is a registered task with one discrete
-    action space and flat real-valued observations."""
-    env = make_env(env_id)
+    action space and observations that flatten into a fixed-size vector (:func:`~grsn_edu.envs.gym_tasks.make_env`
+    flattens them: a ``Discrete`` value becomes a one-hot vector)."""
+    env = make_env(env_id)  # flattens the observations, or says why it cannot
     try:
-        actions, observations = env.action_space, env.observation_space
+        actions = env.action_space
     finally:
         env.close()
     if not isinstance(actions, gym.spaces.Discrete):
         raise ValueError(f"{env_id} has actions {actions}; this trainer takes tasks with one discrete action space "
                          "(gymnasium.spaces.Discrete), such as CartPole-P or CartPole-v1. A task with continuous "
-                         "actions needs another algorithm (e.g. stable-baselines3's PPO with a Gaussian policy).")
-    if not (isinstance(observations, gym.spaces.Box) and len(observations.shape) == 1):
-        raise ValueError(f"{env_id} has observations {observations}; this trainer takes a flat vector of real numbers "
-                         "(gymnasium.spaces.Box of one dimension). Wrap the task to flatten its observations "
-                         "(gymnasium.wrappers.FlattenObservation) and register the wrapped id.")
+                         "actions needs another algorithm (e.g. stable-baselines3's PPO with a Gaussian policy), or "
+                         "its actions discretised by a wrapper registered under a new id.")
 
 
 @dataclass
@@ -117,7 +115,10 @@ class PPOConfig:
     # 8 x 128, in 4x shorter sequences, so a quarter of the sequential core calls) and 3e-4 decayed linearly to 0
     # (with a constant 7e-4 GRSN's greedy return kept falling back from 500).
     num_envs: int = 32
-    num_steps: int = 32  # rollout length per environment = BPTT length in training
+    # rollout length per environment = the length of the sequences replayed in training (backpropagation through
+    # time runs over whole rollouts): a task whose memory spans an episode needs num_steps >= its episode length
+    num_steps: int = 32
+    previous_action: bool = False  # append a one-hot of the previous action to the observation (PreviousAction)
     learning_rate: float = 3e-4
     anneal_lr: bool = True
     gamma: float = 0.99
@@ -174,7 +175,7 @@ class PPOConfig:
         for name in ("ent_coef", "vf_coef"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("anneal_lr", "normalize_returns", "shared_core"):
+        for name in ("anneal_lr", "normalize_returns", "shared_core", "previous_action"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.vector_backend not in VECTOR_BACKENDS:
@@ -210,9 +211,18 @@ def build_agent(cfg: PPOConfig, obs_size: int, n_actions: int) -> RecurrentActor
     )
 
 
+def agent_for_task(cfg: PPOConfig) -> RecurrentActorCritic:
+    """:func:`build_agent` for the observation and action sizes of ``cfg.env_id`` as the trainer makes it."""
+    probe = make_env(cfg.env_id, previous_action=cfg.previous_action)
+    try:
+        return build_agent(cfg, probe.observation_space.shape[0], int(probe.action_space.n))
+    finally:
+        probe.close()
+
+
 @torch.no_grad()
 def evaluate(agent: RecurrentActorCritic, env_id: str, episodes: int = 20, seed: int = 10_000, greedy: bool = True,
-             backend: str = "auto"):
+             backend: str = "auto", previous_action: bool = False):
     """Run ``episodes`` episodes in parallel (one environment each) and return their returns and firing rate.
 
     Environment ``i`` is reset with seed ``seed + i`` and counts until the end of its first episode. The agent
@@ -221,9 +231,10 @@ def evaluate(agent: RecurrentActorCritic, env_id: str, episodes: int = 20, seed:
     Returns:
         ``(returns, firing_rate)``: a numpy array of ``episodes`` returns, and the mean fraction of hidden units
         that spiked per step (NaN for a non-spiking core). Greedy = argmax action. ``backend`` steps the
-        environments (:func:`~grsn_edu.envs.cartpole.make_vector_env`; the same episodes with any).
+        environments (:func:`~grsn_edu.envs.gym_tasks.make_vector_env`; the same episodes with any);
+        ``previous_action`` as the agent was trained (its config's).
     """
-    envs = make_vector_env(env_id, episodes, seed, backend)
+    envs = make_vector_env(env_id, episodes, seed, backend, previous_action)
     obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
     actor = PolicyActor(agent, episodes, greedy=greedy, record=agent.core.spiking)
     spikes, spike_steps = 0.0, 0
@@ -483,9 +494,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     """
     cfg.validate()
     seed_run(cfg)
-    probe = make_env(cfg.env_id)
-    agent = build_agent(cfg, probe.observation_space.shape[0], int(probe.action_space.n))
-    probe.close()
+    agent = agent_for_task(cfg)
     optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
     parts = {"model": agent, "optimizer": optimizer}
     return_normalizer = None
@@ -499,7 +508,8 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
     batch = cfg.num_envs * cfg.num_steps
     num_updates = cfg.total_steps // batch
     # Environments are seeded from the run seed and the update they start at, so a resumed run gets new episodes.
-    envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.seed * 1000 + start_update, cfg.vector_backend)
+    envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.seed * 1000 + start_update, cfg.vector_backend,
+                           cfg.previous_action)
     acting = Acting.start_fresh(agent, envs, cfg.seed * 1000 + start_update)
     next_eval = (global_step // cfg.eval_interval + 1) * cfg.eval_interval
     bar = tqdm(total=num_updates * batch, initial=global_step, disable=not progress, unit="step",
@@ -525,7 +535,7 @@ def train(cfg: PPOConfig, out_dir: str | Path, resume: bool = False, progress: b
         if global_step >= next_eval or update == num_updates - 1:  # 4. evaluate and checkpoint
             agent.eval()
             eval_returns, rate = evaluate(agent, cfg.env_id, cfg.eval_episodes, seed=10_000 + cfg.seed,
-                                          backend=cfg.vector_backend)
+                                          backend=cfg.vector_backend, previous_action=cfg.previous_action)
             agent.train()
             run.eval_rows.append(_eval_row(global_step, eval_returns, rate, run.train_rows, run.wall_time()))
             bar.set_postfix(return_ma20=f"{ma20:.1f}", greedy_eval=f"{eval_returns.mean():.1f}")
@@ -576,9 +586,7 @@ def load_agent(path: str | Path) -> tuple[RecurrentActorCritic, PPOConfig]:
     """
     ckpt = load_checkpoint(path)
     cfg = PPOConfig.from_dict(ckpt["config"])
-    env = make_env(cfg.env_id)
-    agent = build_agent(cfg, env.observation_space.shape[0], int(env.action_space.n))
-    env.close()
+    agent = agent_for_task(cfg)
     agent.load_state_dict(ckpt["model"])
     agent.eval()
     return agent, cfg
