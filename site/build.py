@@ -184,7 +184,8 @@ def index_page(readme: str, notebooks: dict[str, dict], data_pages: list[str]) -
         needs = ", ".join(chapter_link(n, name) for n in builds_on(nb, name)) or "nothing"
         rows.append(f"| [{notebook_title(nb)}](notebooks/{name}) | {teaches[name]} | {needs} | "
                     f"{reading_minutes(nb)} min | {run_seconds(nb, name):.0f} s | {len(exercises(nb, name))} |")
-    pages = "\n".join([f"notebooks/{n}" for n in notebooks] + ["results", "paper", "instructors", "glossary", "reference"]
+    pages = "\n".join([f"notebooks/{n}" for n in notebooks]
+                      + ["results", "paper", "instructors", "glossary", "reference"]
                       + [f"data/{d}/README" for d in data_pages])
     return f"""# grsn-edu: spiking neural networks for reinforcement learning
 
