@@ -74,6 +74,52 @@ def test_energy_figures():
     assert fig.axes[0].get_legend() is not None
 
 
+def test_energy_breakdown_linear_shared_axis_cuts_outliers():
+    """Stacked bars on a linear axis shared by every panel; a bar ten times the others is cut, its total shown."""
+    layers, _ = _tables()
+    fig = plot_energy_breakdown(layers)
+    assert {ax.get_yscale() for ax in fig.axes} == {"linear"}  # stacked heights on a log axis misread
+    assert len({ax.get_ylim() for ax in fig.axes}) == 1  # one energy range for every panel
+    top = fig.axes[0].get_ylim()[1]
+    assert top < 1.0  # cut above the cheap bars (70 and 40 pJ), below the GRUs (1 and 0.5 nJ)
+    boxed = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_bbox_patch() is not None]
+    assert sorted(boxed) == ["0.5", "1.0"] and "cut" in fig._suptitle.get_text()
+    close = layers.assign(energy_pj=layers["energy_pj"].where(layers["agent"] != "gru", 30.0))
+    fig = plot_energy_breakdown(close)  # no outlier: nothing is cut
+    assert "cut" not in fig._suptitle.get_text()
+    assert fig.axes[0].get_ylim()[1] >= close.groupby(["task", "agent"])["energy_pj"].sum().max() / 1000
+
+
+def test_return_vs_energy_shared_ranges_bounds_and_baselines():
+    """Panels of one return scale share a y-range; CartPole's spread bars stop at 500; the teams' panels draw the
+    random and scripted levels and keep a far outlier at the edge."""
+    agents = pd.DataFrame({
+        "task": ["CartPole-P", "CartPole-P", "CartPole-V", "simple_spread", "simple_spread", "spread_memory"],
+        "agent": ["gru", "grsn", "grsn", "gru", "grsn", "grsn"],
+        "algo": ["ppo", "ppo", "ppo", "qmix", "qmix", "mappo"],
+        "energy_pj": [6e4, 3e3, 3e3, 7e4, 8e3, 9e3],
+        "return_mean": [500.0, 450.0, 470.0, -170.0, -60.0, -58.0], "return_std": [0.0, 90.0, 60.0, 30.0, 10.0, 9.0]})
+    tasks = ["simple_spread", "simple_spread", "spread_memory", "spread_memory", "simple_spread"]
+    summary = pd.DataFrame({"env": tasks,
+                            "agent": ["random", "scripted", "random", "scripted", "grsn"],
+                            "algo": ["none", "none", "none", "none", "qmix"],
+                            "final_eval_return": [-81.6, -22.9, -81.6, -22.9, -60.0]})
+    fig = plot_return_vs_energy(agents, baselines=summary)
+    cart, team = fig.axes[:2], fig.axes[2:]
+    assert cart[0].get_ylim() == cart[1].get_ylim() and team[0].get_ylim() == team[1].get_ylim()
+    assert cart[0].get_ylim()[1] < 540  # the whole 0-500 range, little more
+    tops = [seg[:, 1].max() for ax in cart for coll in ax.collections for seg in coll.get_segments()]
+    assert max(tops) <= 500.0  # no spread bar above the longest episode
+    lo, hi = team[0].get_ylim()
+    assert lo < -81.6 and hi > -22.9 and lo > -120  # the levels in view, not stretched by the -170
+    levels = sorted(round(line.get_ydata()[0], 1) for ax in team for line in ax.get_lines()
+                    if line.get_linestyle() in ("--", ":"))
+    assert levels == [-81.6, -81.6, -22.9, -22.9]
+    assert any("-170.0" in t.get_text() for t in team[0].texts)  # the outlier's return, written at the edge
+    labels = fig.legends[0].get_texts()
+    assert {"random team (the floor)", "scripted team, full state (a ceiling)"} <= {t.get_text() for t in labels}
+
+
 def test_energy_figures_bad_input():
     layers, agents = _tables()
     with pytest.raises(ValueError, match="lacks columns"):
@@ -86,5 +132,7 @@ def test_energy_figures_bad_input():
         plot_energy_breakdown(layers.rename(columns={"algo": "mixer"}))
     with pytest.raises(ValueError, match="'algo'"):
         plot_return_vs_energy(agents.rename(columns={"algo": "mixer"}))
+    with pytest.raises(ValueError, match="baselines lacks"):
+        plot_return_vs_energy(agents, baselines=pd.DataFrame({"env": ["U"], "agent": ["random"]}))
     with pytest.raises(ValueError, match="values for"):
         plot_sweep([1, 2], {"a": [1, 2, 3]}, "x", "y", "t")
