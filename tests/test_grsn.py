@@ -10,6 +10,7 @@ import pytest
 import snntorch as snn
 import torch
 from float_rounding import assert_spikes_cannot_flip
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from grsn_edu import count_core_ops, make_core
@@ -196,6 +197,15 @@ def _labelled(fig: Figure) -> bool:
     return has_title and all(y_labelled(ax) for ax in axes) and any(ax.get_xlabel() for ax in axes)
 
 
+def _legends_off_the_axes(fig: Figure) -> bool:
+    """Every legend, drawn, lies outside the box of its axes (so it hides no data), and there is at least one."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    legends = [(ax.get_legend(), ax) for ax in fig.axes if ax.get_legend() is not None]
+    return bool(legends or fig.legends) and all(
+        not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer)) for legend, ax in legends)
+
+
 def test_gated_current_pulse_figure_matches_the_formula():
     fig = plots.plot_gated_current_pulse([0.5, 0.9], steps=12)
     assert _labelled(fig)
@@ -215,7 +225,7 @@ def test_toy_neuron_keeps_the_cue_difference_as_f_to_the_t():
     assert np.allclose(plus["cur"] - minus["cur"], written * f ** np.arange(15), atol=1e-5)
     assert np.array_equal(plus["x"][1:], minus["x"][1:])
     fig = plots.plot_toy_neuron()
-    assert _labelled(fig)
+    assert _labelled(fig) and _legends_off_the_axes(fig)
 
 
 def test_internals_and_parameter_figures():
@@ -229,6 +239,9 @@ def test_internals_and_parameter_figures():
         plots.plot_hand_vs_package(rec["mem"], rec["mem"].clone(), neurons=(0, 1)),
     ):
         assert isinstance(fig, Figure) and _labelled(fig)
+    for fig in (plots.plot_cue_means(rec, y, [0, 1]),
+                plots.plot_hand_vs_package(rec["mem"], rec["mem"] + 1e-7, neurons=(0, 1))):
+        assert _legends_off_the_axes(fig)
 
 
 def test_cost_and_accuracy_figures():

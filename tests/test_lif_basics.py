@@ -6,6 +6,7 @@ import math
 import pytest
 import snntorch as snn
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from snntorch import surrogate
 from snntorch._neurons.neurons import SpikingNeuron
@@ -239,8 +240,16 @@ def _assert_readable(fig):
                 "y axis without label"
             )
         labelled = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-        if len(labelled) > 1:
-            assert ax.get_legend() is not None, f"{len(labelled)} lines but no legend on {ax.get_title()!r}"
+        if len(labelled) > 1:  # its own legend, or the figure's (one legend for several panels)
+            assert ax.get_legend() is not None or fig.legends, (
+                f"{len(labelled)} lines but no legend on {ax.get_title()!r}")
+
+
+def _legend_beside(ax) -> bool:
+    """The axis's legend, drawn, lies entirely outside the axis's box (so it can hide no trace)."""
+    renderer = ax.figure.canvas.get_renderer()
+    legend, box = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
+    return not legend.overlaps(box)
 
 
 def test_plot_neuron_and_input_responses():
@@ -248,11 +257,14 @@ def test_plot_neuron_and_input_responses():
     spk, mem = simulate_leaky(current)
     fig = plots.plot_neuron(current, spk, mem, threshold=1.0, title="t")
     _assert_readable(fig)
+    FigureCanvasAgg(fig).draw()
+    assert _legend_beside(fig.axes[1])  # the membrane panel's legend sits beside it, off the trace
     assert len(fig.axes) == 3
     assert any("(a.u.)" in ax.get_ylabel() for ax in fig.axes)
     pulse = pulse_current(30, 0.5, at=3)
     fig = plots.plot_input_responses({"step": (current, spk, mem), "pulse": (pulse, *simulate_leaky(pulse))})
     _assert_readable(fig)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["membrane $U_t$", "threshold $U_{thr}$ = 1"]
     spike_labels = [ax.get_yticklabels()[0].get_text() for ax in fig.axes[-2:]]
     assert spike_labels == [f"spikes ({int(spk.sum())})", "spikes (0)"]
 
@@ -260,7 +272,10 @@ def test_plot_neuron_and_input_responses():
 def test_plot_membranes_beta_traces_and_rate_curves():
     current = torch.full((30,), 0.45)
     traces = {m: simulate_leaky(current, reset_mechanism=m) for m in ("subtract", "zero")}
-    _assert_readable(plots.plot_membranes(traces, current=current, title="reset"))
+    fig = plots.plot_membranes(traces, current=current, title="reset")
+    _assert_readable(fig)
+    FigureCanvasAgg(fig).draw()
+    assert _legend_beside(fig.axes[1])
     betas = [0.5, 0.9]
     pulse, step = pulse_current(20, 0.8, at=2), step_current(20, 0.2, start=2)
     fig = plots.plot_beta_traces({b: simulate_leaky(pulse, beta=b)[1] for b in betas},

@@ -48,7 +48,8 @@ def test_clipped_surrogate_figure_draws_both_curves_and_the_clip_range():
         assert np.allclose(clipped.get_ydata(), _by_hand(r, advantage, 0.3), atol=1e-9)
         assert np.allclose(unclipped.get_ydata(), r * advantage)
         assert list(low.get_xdata()) == pytest.approx([0.7, 0.7]) and list(high.get_xdata()) == pytest.approx([1.3] * 2)
-        assert len(ax.get_legend().get_texts()) == 4
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 4  # one legend, under the panels
+    assert all(ax.get_legend() is None for ax in fig.axes)  # none inside a panel, over the curves
     shaded = [p.get_x() for ax in fig.axes for p in ax.patches]  # the flat part: right of 1.3 for A > 0, else left
     assert shaded[0] == pytest.approx(1.3) and shaded[1] < 0.7
     with pytest.raises(ValueError, match="non-zero"):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -378,6 +379,13 @@ def test_figures_are_labelled():
     fig = plots.plot_accuracy_vs_delay(_fake_results(), chance=0.25)
     _assert_readable(fig)
     assert len(fig.axes[0].get_legend().get_texts()) == 3  # two cores and chance
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # no shaded bands that blend
+    mlp_mean, gru_mean = [line for line in ax.lines if line.get_marker() == "o"]
+    assert mlp_mean.get_xdata()[0] < 1 < gru_mean.get_xdata()[0]  # the cores' lines are set apart sideways
+    bars = [seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()]
+    gru_bars = [(seg[0][1], seg[1][1]) for seg in bars if seg[0][0] == gru_mean.get_xdata()[0]]
+    assert gru_bars == [pytest.approx((0.9, 0.95))]  # from the lowest to the highest seed at D = 1
     with pytest.raises(ValueError, match="no rows"):
         plots.plot_accuracy_vs_delay(_fake_results(), cores=["grsn"])
     run = train_memory_task("mlp", delay=1, seed=0, **TINY)

@@ -1,7 +1,7 @@
 """The cue-recall task: the smallest test of recurrent memory.
 
-One of ``n_cues`` cues is shown at step 0, distractor noise fills the next ``delay - 1`` steps, and at step
-``delay`` a *go* signal asks which cue it was. A network without memory can only guess (accuracy
+One of ``n_cues`` cues is shown at step 0, distractor noise fills the next ``delay`` steps, and on the last of
+them, step ``delay``, a *go* signal asks which cue it was. A network without memory can only guess (accuracy
 ``1 / n_cues``); a network whose memory fades within a few steps fails once the delay is longer than its memory.
 
 Example:

@@ -1,7 +1,7 @@
 """The memory-task protocol: train a core with a linear readout to recall a cue, and sweeps of such runs.
 
 The task is :class:`~grsn_edu.envs.cue_recall.CueRecallTask`: one of ``n_cues`` cues at step 0, distractor
-noise for ``delay - 1`` steps, the answer asked for at step ``delay``; without memory only a guess is left
+noise on the ``delay`` steps after it, the answer asked for at the last of them; without memory only a guess is left
 (accuracy ``1 / n_cues``).
 
 :func:`train_memory_task` trains any core from :func:`grsn_edu.make_core` with a linear readout on this task

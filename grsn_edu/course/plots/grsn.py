@@ -137,11 +137,11 @@ def plot_toy_neuron(forget_bias: float = 1.0, beta: float = 0.9, steps: int = 40
     ax_c.set_ylabel("gated current $c_t$ (a.u.)")
     ax_c.set_title(f"gated current, F = σ({forget_bias:.2g}) = {forget:.3f}: difference between the two runs "
                    f"{diff_c[0]:.2g} at t = 0, {diff_c[-1]:.1e} at t = {steps - 1}", fontsize=9)
-    ax_c.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    ax_c.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes, off the traces
     ax_u.set_ylabel("membrane $U_t$ (a.u.)")
     ax_u.set_title(f"membrane (beta = {beta:.2f}, constant drive {drive:g}) integrates the gated current, "
                    "distractors included", fontsize=9)
-    ax_u.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    ax_u.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for i, (cue, run) in enumerate(runs.items()):
         times = np.flatnonzero(run["spk"] > 0)
         ax_s.scatter(times, np.full(len(times), -i), marker="|", s=120, color=colors[cue], lw=1.5)
@@ -179,7 +179,7 @@ def plot_hand_vs_package(package_mem, hand_mem, neurons: Sequence[int] = (0, 1, 
     ax.set_xlabel(TIME_LABEL)
     ax.set_ylabel("membrane $U_t$ (a.u.)")
     ax.set_title(f"membranes of {len(neurons)} neurons, sequence {batch_index}", fontsize=10)
-    ax.legend(fontsize=7, ncols=2, loc="lower left")
+    ax.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # under the axes, off the data
     diff = np.abs(package_mem - hand_mem).reshape(T, -1).max(axis=1)
     shown = np.where(diff > 0, diff, np.nan)
     ax_d.semilogy(t, shown, "o-", color="k", ms=3, lw=1, label="max |difference| over all neurons and sequences")
@@ -191,7 +191,7 @@ def plot_hand_vs_package(package_mem, hand_mem, neurons: Sequence[int] = (0, 1, 
     ax_d.set_xlabel(TIME_LABEL)
     ax_d.set_ylabel("|membrane difference| (a.u., log scale)")
     ax_d.set_title("largest difference between the two, per step", fontsize=10)
-    ax_d.legend(fontsize=8, loc="upper left")
+    ax_d.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     fig.suptitle(title)
     return fig
 
@@ -291,7 +291,7 @@ def plot_cue_means(record: Mapping[str, torch.Tensor], labels, neurons: Sequence
         axes[1, j].set_ylim(-0.03, 1.03)
     axes[0, 0].set_ylabel("gated current $c_t$ (a.u.)")
     axes[1, 0].set_ylabel("P(spike at t)")
-    axes[0, 0].legend(fontsize=8)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)  # off the data
     fig.suptitle(f"{title}\nline: mean over the sequences of a cue; band: 10th to 90th percentile of $c_t$",
                  fontsize=11)
     return fig

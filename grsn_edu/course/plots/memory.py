@@ -35,6 +35,10 @@ _LABELS = {
 }
 
 
+#: sideways step between neighbouring lines of :func:`plot_accuracy_vs_delay`, in units of ln(D)
+_SIDEWAYS = 0.045
+
+
 def core_label(name: str) -> str:
     """A readable legend label for a core name."""
     return _LABELS.get(name, name)
@@ -121,7 +125,9 @@ def plot_accuracy_vs_delay(
     reference_label: str = "reference",
     ax=None,
 ) -> Figure:
-    """Test accuracy against the delay D, one line per core: mean over seeds, shaded min-max, seeds as dots.
+    """Test accuracy against the delay D, one line per core: mean over seeds, a vertical bar from the lowest to the
+    highest seed, each seed as a dot. The lines are drawn slightly apart sideways (by a few per cent of D, on the
+    log axis) so that lines with equal values stay visible and no two cores' spreads overlap.
 
     Args:
         results: a pandas DataFrame with columns ``core``, ``delay``, ``seed``, ``accuracy`` (one row per run,
@@ -143,6 +149,8 @@ def plot_accuracy_vs_delay(
     else:
         fig = ax.figure
     delays = sorted(df["delay"].unique())
+    # each core's x positions are multiplied by its own factor around 1 (a fixed step on the log axis)
+    shifts = np.exp(_SIDEWAYS * (np.arange(len(names)) - (len(names) - 1) / 2))
     for i, name in enumerate(names):
         sub = df[df["label"] == name]
         if sub.empty:
@@ -151,9 +159,10 @@ def plot_accuracy_vs_delay(
         color = core_color(core) if name == core else _variant_color(i)
         stats = sub.groupby("delay")["accuracy"].agg(["mean", "min", "max"]).reindex(delays).dropna()
         n_seeds = sub.groupby("delay")["seed"].nunique().max()
-        ax.fill_between(stats.index, stats["min"], stats["max"], color=color, alpha=0.15, lw=0)
-        ax.plot(stats.index, stats["mean"], "-o", color=color, ms=4, label=core_label(name))
-        ax.plot(sub["delay"], sub["accuracy"], ".", color=color, ms=3, alpha=0.6)
+        x = stats.index.to_numpy(dtype=float) * shifts[i]
+        ax.vlines(x, stats["min"], stats["max"], color=color, lw=1.3, alpha=0.8)
+        ax.plot(x, stats["mean"], "-o", color=color, ms=4, label=core_label(name))
+        ax.plot(sub["delay"].to_numpy(dtype=float) * shifts[i], sub["accuracy"], ".", color=color, ms=3, alpha=0.6)
     if reference is not None:
         ref = sorted(reference.items())
         ax.plot([d for d, _ in ref], [a for _, a in ref], "k:", marker="x", ms=5, lw=1.2, label=reference_label)
@@ -165,7 +174,8 @@ def plot_accuracy_vs_delay(
     ax.set_ylim(0, 1.03)
     ax.set_xlabel("delay D between cue and decision (steps, log scale)")
     ax.set_ylabel("test accuracy (fraction correct)")
-    spread = f"\nline: mean of {n_seeds} seeds, band: min to max, dots: single seeds" if n_seeds > 1 else ""
+    spread = (f"\nline: mean of {n_seeds} seeds, bar: lowest to highest seed, dots: single seeds"
+              "\n(lines set slightly apart so that equal ones stay visible)") if n_seeds > 1 else ""
     ax.set_title(title + spread)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig

@@ -90,7 +90,7 @@ def plot_neuron(current, spk, mem, threshold: float = 1.0, title: str = "One LIF
     ax_mem.plot(_np(mem), color=MEMBRANE_COLOR, lw=1.6, marker=".", ms=4, label="membrane $U_t$")
     _draw_threshold(ax_mem, threshold)
     ax_mem.set_ylabel(MEMBRANE_LABEL)
-    ax_mem.legend(loc="upper right", fontsize=8)
+    ax_mem.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # beside the axes, off the trace
     _spike_row(ax_spk, [(f"spikes ({int(_np(spk).sum())})", spk, SPIKE_COLOR)], T)
     fig.suptitle(title)
     return fig
@@ -128,8 +128,8 @@ def plot_input_responses(responses: Mapping[str, tuple], threshold: float = 1.0,
         if j > 0:
             for ax in (ax_cur, ax_mem):
                 ax.set_ylabel("")
-        else:
-            ax_mem.legend(loc="upper left", fontsize=8)
+    # one legend for every column, under the figure, where it covers no trace
+    fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -172,7 +172,7 @@ def plot_membranes(
     if threshold is not None:
         _draw_threshold(ax_mem, threshold)
     ax_mem.set_ylabel(MEMBRANE_LABEL)
-    ax_mem.legend(loc="upper right", fontsize=8)
+    ax_mem.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # beside the axes, off the traces
     if spiking:
         _spike_row(axes.pop(0), [(f"{label}: {int(_np(s).sum())} spikes", s, c) for label, s, c in spiking], T)
     else:

@@ -98,7 +98,8 @@ def plot_clipped_surrogate(advantages: Sequence[float] = (1.0, -1.0), clip_coef:
         ratios: ``(N,)`` the ratios drawn (default 197 points from 0.02 to 1.98).
 
     Returns:
-        The figure; in each panel ``lines[0]`` is the clipped surrogate, ``lines[1]`` the unclipped one.
+        The figure; in each panel ``lines[0]`` is the clipped surrogate, ``lines[1]`` the unclipped one; one legend
+        under the panels explains them all.
     """
     advantages = [float(a) for a in advantages]
     if not advantages or any(a == 0 for a in advantages):
@@ -118,7 +119,8 @@ def plot_clipped_surrogate(advantages: Sequence[float] = (1.0, -1.0), clip_coef:
                                                  else " (action worse than expected)"), fontsize=10)
         ax.set_xlabel(RATIO_LABEL)
         ax.set_ylabel("surrogate (units of A)")
-        ax.legend(fontsize=8, loc="upper left" if adv > 0 else "lower left")
+    # the panels share their legend: one, under them, where it covers no curve and no clip line
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=8, loc="outside lower center", ncols=4)
     fig.suptitle(f"PPO's clipped surrogate for one sample (eps = {clip_coef:g}): it stops rewarding steps "
                  "beyond the clip range")
     return fig
