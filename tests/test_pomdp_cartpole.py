@@ -125,8 +125,32 @@ def test_learning_curve_figure():
     fig = rl.plot_learning_curves(evals, trains, "CartPole-V")
     assert_labelled(fig)
     assert len(fig.axes) == 2
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    # one legend below both panels, none on a panel, where it could cover data
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "GRSN (TAP) (3 seeds)" in labels and "MLP (no memory) (3 seeds)" in labels
+    # the spread is bars, not shaded bands that blend into each other
+    assert not [c for ax in fig.axes for c in ax.collections
+                if type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+    greedy = fig.axes[1]
+    bars = {}  # x of each bar -> its (low, high)
+    for collection in greedy.collections:
+        for segment in collection.get_segments():
+            if len(segment) == 2 and segment[0][0] == segment[1][0]:  # a vertical bar
+                bars[round(float(segment[0][0]))] = tuple(sorted((float(segment[0][1]), float(segment[1][1]))))
+    spread = rl.seed_spread(evals, "eval_return_mean")
+    for agent in ("grsn", "mlp"):
+        rows = spread[spread.agent == agent]
+        line = next(ln for ln in greedy.lines if ln.get_label().startswith(rl.agent_label(agent)))
+        assert line.get_ydata().tolist() == rows["median"].tolist()
+        for x, low, high in zip(line.get_xdata(), rows["min"], rows["max"]):
+            assert bars[round(float(x))] == pytest.approx((low, high))  # each point has its min-max bar
+    # the agents' points at one step sit side by side, near the step
+    xs = [ln.get_xdata()[0] for ln in greedy.lines if "seeds" in ln.get_label()]
+    assert len(xs) == 2
+    assert xs[0] != xs[1] and all(abs(x - 10240) < 0.5 * (20224 - 10240) for x in xs)
+    training = fig.axes[0]
+    assert sum(len(c.get_segments()) for c in training.collections) > 0  # bars on the training panel too
     assert len(rl.plot_learning_curves(evals, None, "CartPole-V").axes) == 1
     with pytest.raises(ValueError, match="no curves"):
         rl.plot_learning_curves(evals, None, "CartPole-P")

@@ -5,7 +5,7 @@ CartPole).
 * :func:`plot_decision_costs` compares energy and wall time per decision.
 * :func:`plot_output_dependence` shows how long a core's output still depends on an early input.
 * :func:`seed_spread` and :func:`plot_learning_curves` turn the saved curves of several seeds into
-  median-and-range learning curves.
+  learning curves: the median, with bars from the lowest to the highest seed.
 * :func:`plot_state_reconstruction` shows what CartPole-P and CartPole-V hide and how history recovers it.
 * :func:`plot_episode_internals` lays a recorded episode's spikes, membranes and gates beside the pole angle.
 * :func:`episode_animation` and :func:`plot_frame_strip` show rendered frames of an episode.
@@ -266,17 +266,42 @@ def seed_spread(curves: pd.DataFrame, value: str, grid: int | Sequence[float] | 
     return pd.concat(out, ignore_index=True)
 
 
-def _draw_bands(ax, band: pd.DataFrame, agents: Sequence[str], n_seeds: Mapping[str, int], marker=None) -> None:
-    for agent in agents:
-        sub = band[band["agent"] == agent]
-        if sub.empty:
-            continue
+def _bar_offsets(agents: Sequence[str], spacing: float) -> dict[str, float]:
+    # each agent's bars a little to the side of the others', so that no two bars of one step cover each other
+    width = 0.7 * spacing / max(len(agents), 2)
+    return {agent: (i - (len(agents) - 1) / 2) * width for i, agent in enumerate(agents)}
+
+
+def _draw_spread(ax, spread: pd.DataFrame, agents: Sequence[str], n_seeds: Mapping[str, int], at_points: bool,
+                 bars: int = 10) -> None:
+    """Median lines and min-to-max bars of several agents on one panel.
+
+    ``at_points``: the curve is a few logged points (greedy evaluations): a marker and a bar at each, the whole
+    curve shifted sideways by the agent's offset. Otherwise (a dense curve on a grid common to the agents): the
+    line where it is, and a bar, shifted by the offset, at the grid point at or after each ``1/bars`` of the run.
+    """
+    present = [a for a in agents if not spread[spread["agent"] == a].empty]
+    steps = np.sort(spread["global_step"].unique())
+    if at_points:
+        spacing = float(np.median(np.diff(steps))) if len(steps) > 1 else float(max(steps.max(), 1.0))
+    else:
+        spacing = float(steps.max()) / bars
+    offsets = _bar_offsets(present, spacing)
+    for agent in present:
+        sub = spread[spread["agent"] == agent]
         color = core_color(agent)
         n = n_seeds[agent]
         label = f"{agent_label(agent)} ({n} seed{'s' if n != 1 else ''})"
-        ax.plot(sub["global_step"], sub["median"], color=color, lw=1.8, marker=marker, ms=4, label=label)
+        shift = offsets[agent] if at_points else 0.0
+        ax.plot(sub["global_step"] + shift, sub["median"], color=color, lw=1.6, marker="o" if at_points else None,
+                ms=3.5, label=label)
         if n > 1:
-            ax.fill_between(sub["global_step"], sub["min"], sub["max"], color=color, alpha=0.15, lw=0)
+            # dense curve: the grid point nearest to each tenth of the run
+            at = sub if at_points else sub.iloc[np.unique(np.searchsorted(
+                sub["global_step"].to_numpy(), spacing * np.arange(1, bars + 1) - 1e-9).clip(0, len(sub) - 1))]
+            ax.errorbar(at["global_step"] + offsets[agent], at["median"],
+                        yerr=[at["median"] - at["min"], at["max"] - at["median"]], fmt="none", ecolor=color,
+                        elinewidth=1.1, capsize=2, alpha=0.85, label="_bars")
     ax.axhline(TARGET_RETURN, color="k", ls=":", lw=1, label=f"solved ({TARGET_RETURN:.0f})")
     ax.set_ylim(0, 520)
     ax.set_xlabel(TRAIN_STEP_LABEL)
@@ -285,25 +310,35 @@ def _draw_bands(ax, band: pd.DataFrame, agents: Sequence[str], n_seeds: Mapping[
 
 def plot_learning_curves(evals: pd.DataFrame | None, trains: pd.DataFrame | None, env_id: str,
                          agents: Sequence[str] | None = None, title: str | None = None) -> Figure:
-    """Learning curves of several agents on one environment: median over seeds, shaded min to max.
+    """Learning curves of several agents on one environment: the median over seeds, a bar from min to max.
 
     Left: the training return, a moving average of the last 20 training episodes (the policy samples its
     actions). Right: the greedy evaluation return (mean of the evaluation episodes, argmax actions). A panel
     is left out when its frame is None.
+
+    The spread over seeds is drawn as bars, not shaded bands, so that several agents' spreads stay apart: on the
+    greedy panel a bar at every evaluation, on the training panel a bar at every tenth of the run. At one step the
+    agents' bars (and on the greedy panel their points) sit side by side, each agent shifted a little along the
+    step axis. One legend for both panels sits below them, where it covers no data.
 
     Args:
         evals: rows of ``eval_curves.csv`` (``env``, ``agent``, ``seed``, ``global_step``, ``eval_return_mean``).
         trains: rows of ``train_curves.csv`` (``env``, ``agent``, ``seed``, ``global_step``, ``return_ma20``).
         env_id: which environment to draw.
         agents: which agents, in legend order (default: all present, in :data:`AGENT_LABELS` order).
-        title: the figure title (default names the environment).
+        title: the figure title (default names the environment); the suptitle's second line says what the lines
+            and bars are.
+
+    Returns:
+        The figure; each panel's labelled lines are the agents' medians (then the target line), its
+        ``collections`` the agents' min-to-max bars; ``fig.legends[0]`` names the agents.
     """
     panels = [(f, c, n) for f, c, n in ((trains, "return_ma20", "training: moving average of 20 episodes"),
                                         (evals, "eval_return_mean", "greedy evaluation: mean return"))
               if f is not None]
     if not panels:
         raise ValueError("give at least one of evals and trains")
-    fig = _figure(6.2 * len(panels), 4.4)
+    fig = _figure(6.2 * len(panels), 4.9)
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
     for ax, (frame, column, name) in zip(axes, panels):
         frame = frame[frame["env"] == env_id]
@@ -313,13 +348,17 @@ def plot_learning_curves(evals: pd.DataFrame | None, trains: pd.DataFrame | None
         order = list(agents) if agents is not None else [a for a in AGENT_LABELS if a in present] + \
             [a for a in present if a not in AGENT_LABELS]
         n_seeds = frame.groupby("agent")["seed"].nunique().to_dict()
-        _draw_bands(ax, seed_spread(frame, column), [a for a in order if a in present], n_seeds,
-                    marker="o" if column == "eval_return_mean" else None)
+        at_points = column == "eval_return_mean"  # evaluations share their steps; training episodes do not
+        grid = None if at_points else np.linspace(frame["global_step"].max() / 100, frame["global_step"].max(), 100)
+        _draw_spread(ax, seed_spread(frame, column, grid=grid), [a for a in order if a in present], n_seeds,
+                     at_points=at_points)
         ax.set_title(name, fontsize=10)
-        ax.legend(fontsize=8, loc="upper left")
     many = max(frame.groupby("agent")["seed"].nunique().max() for frame, _, _ in panels)
-    note = "line: median over seeds, band: min to max" if many > 1 else "one seed per agent so far"
-    fig.suptitle(title or f"Learning on {env_id} ({note})")
+    note = ("line: median over seeds; bar: lowest to highest seed; agents shifted a little sideways" if many > 1
+            else "one seed per agent so far")
+    fig.suptitle(f"{title or f'Learning on {env_id}'}\n({note})", fontsize=11)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=8)
     return fig
 
 
