@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from grsn_edu.course.recordings import record_episode
 from grsn_edu.envs.gym_tasks import PreviousAction, flat_observation_space, make_env, make_vector_env
 from grsn_edu.experiments import cli
-from grsn_edu.rl.ppo import PPOConfig, check_env_for_ppo, evaluate, load_agent, train
+from grsn_edu.rl.agent_energy import ppo_agent_energy
+from grsn_edu.rl.ppo import PPOConfig, agent_for_task, check_env_for_ppo, evaluate, load_agent, train
 
 #: POPGym tasks with each kind of observation space the trainer must read: (id, raw space, flat size)
 POPGYM_SPACES = [
@@ -110,6 +112,19 @@ def test_a_gru_agent_trains_on_a_popgym_task_with_the_previous_action_and_reload
                           previous_action=loaded.previous_action)
     # the run's last evaluation, replayed with the same seeds on the reloaded agent
     assert returns.mean() == pytest.approx(summary["final_eval_return"], abs=1e-9)
+    # energy and recordings play the task as the agent was trained, and refuse it otherwise with what to pass
+    energy = ppo_agent_energy(agent, loaded.env_id, episodes=2, seed=10_000 + loaded.seed, previous_action=True)
+    assert energy.returns.mean() == pytest.approx(summary["final_eval_return"], abs=1e-9)
+    with pytest.raises(ValueError, match="previous_action as its config has it"):
+        ppo_agent_energy(agent, loaded.env_id, episodes=2)
+
+
+def test_a_cartpole_recording_plays_the_task_as_the_agent_was_trained():
+    agent = agent_for_task(PPOConfig(env_id="CartPole-P", agent="gru", hidden_size=8, previous_action=True))
+    episode = record_episode(agent, "CartPole-P", previous_action=True, max_steps=5)
+    assert len(episode.steps) == 5
+    with pytest.raises(ValueError, match="previous_action as its config has it"):
+        record_episode(agent, "CartPole-P", max_steps=5)
 
 
 def test_the_command_line_sets_the_sequence_length_and_the_previous_action():

@@ -128,6 +128,7 @@ def record_episode(
     render: bool | int = False,
     max_steps: int = 500,
     greedy: bool = True,
+    previous_action: bool = False,
 ) -> Episode:
     """Run ``agent`` for one episode of ``env_id`` and record everything, step by step.
 
@@ -144,6 +145,8 @@ def record_episode(
             (a 500-step episode at full size is 360 MB of frames, so choose k > 1 for long episodes).
         max_steps: stop after this many steps even if the episode goes on (the registered ids end at 500).
         greedy: argmax action (True, as in evaluation) or a sample from the policy (False).
+        previous_action: as the agent was trained (its config's): a one-hot of the previous action appended to the
+            observation.
 
     Returns:
         An :class:`Episode`; ``episode.steps`` has T rows, ``episode.internals[name]`` has T * S rows.
@@ -152,13 +155,15 @@ def record_episode(
     every = _frame_every(render)
     if every:
         quiet_pygame()
-    envs = gym.vector.SyncVectorEnv([lambda: make_env(env_id, render_mode="rgb_array" if every else None)],
+    envs = gym.vector.SyncVectorEnv([lambda: make_env(env_id, render_mode="rgb_array" if every else None,
+                                                      previous_action=previous_action)],
                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     env = envs.envs[0]
     obs_size = envs.single_observation_space.shape[0]
     if obs_size != agent.obs_size:
         envs.close()
-        raise ValueError(f"{env_id} gives {obs_size} observation features but the agent takes {agent.obs_size}")
+        raise ValueError(f"{env_id} gives {obs_size} observation features but the agent takes {agent.obs_size}: "
+                         "pass the environment the agent was trained on, and previous_action as its config has it")
     sampler = torch.Generator().manual_seed(seed)
     obs, _ = envs.reset(seed=[seed])
     state = agent.initial_state(1)

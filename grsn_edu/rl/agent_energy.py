@@ -81,7 +81,8 @@ class AgentEnergy:
         return self.report.energy_pj()
 
 @torch.no_grad()
-def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000) -> AgentEnergy:
+def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000,
+                     previous_action: bool = False) -> AgentEnergy:
     """Energy per decision of a trained PPO agent (:class:`~grsn_edu.rl.agents.RecurrentActorCritic`).
 
     Plays ``episodes`` greedy episodes exactly as :func:`grsn_edu.rl.ppo.evaluate` does (one environment per
@@ -89,17 +90,20 @@ def ppo_agent_energy(agent, env_id: str, episodes: int = 20, seed: int = 10_000)
     episodes of the run's final evaluation), and counts what runs at deployment: the observation normaliser,
     the policy core and the actor head (``readout``). The value core and critic only serve training and are not
     counted. Only the environments still in their first episode count, one decision per environment step.
+    ``previous_action`` as the agent was trained (its config's): the observation then ends with a one-hot of the
+    previous action, counted as the other input features are.
 
     Returns:
         :class:`AgentEnergy`; its ``report`` has the core's rows plus ``normaliser`` and ``readout``.
     """
     episodes = check_int("episodes", episodes)
     core, obs_size = agent.core, agent.obs_size
-    envs = make_vector_env(env_id, episodes, seed)
+    envs = make_vector_env(env_id, episodes, seed, previous_action=previous_action)
     if envs.single_observation_space.shape[0] != obs_size:
         envs.close()
         raise ValueError(f"{env_id} gives {envs.single_observation_space.shape[0]} observation features but the "
-                         f"agent takes {obs_size}: pass the environment the agent was trained on")
+                         f"agent takes {obs_size}: pass the environment the agent was trained on, and "
+                         "previous_action as its config has it")
     obs, _ = envs.reset(seed=[seed + i for i in range(episodes)])
     actor = PolicyActor(agent, episodes, greedy=True, record=True)
     totals: dict[str, list] = {}
