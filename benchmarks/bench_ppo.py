@@ -1,12 +1,13 @@
-"""Environment steps per second of single-agent recurrent PPO: today's rollout shape and wider ones, side by side,
-on any task the trainer takes (POPGym's by default).
+"""Environment steps per second of single-agent recurrent PPO: the trainer's default rollout shape and wider ones,
+side by side, on any task the trainer takes (POPGym's by default).
 
     .venv/bin/python benchmarks/bench_ppo.py                     # popgym-RepeatPreviousEasy-v0, GRU and GRSN
     .venv/bin/python benchmarks/bench_ppo.py --env CartPole-P --agents mlp gru lif grsn --steps 65536
 
 Every case is the trainer a user runs (``grsn_edu.rl.ppo.train``) with the agent of ``grsn_edu.rl.presets.AGENTS``,
-the previous action in the input (``--no-previous-action`` leaves it out), timed from start to finish (building
-the networks, acting, updating, one greedy evaluation of 20 episodes and one checkpoint at the end). The shapes
+the previous action in the input on POPGym's tasks (``--previous-action`` says otherwise), timed from start to
+finish (building the networks, acting, updating, one greedy evaluation of 20 episodes and one checkpoint at the
+end). The shapes
 (:data:`SHAPES`) differ only in how many environments a rollout holds, how many minibatches it is split into and
 how many epochs each is learned from; the sequence length is ``num_steps`` = 32 in each. ``acting only`` is the
 widest rollout without learning (what the updates cost is the rest).
@@ -27,13 +28,15 @@ import time
 import torch
 
 from grsn_edu.envs.gym_tasks import make_vector_env
+from grsn_edu.rl.agents import ReturnNormalizer
 from grsn_edu.rl.ppo import Acting, PPOConfig, agent_for_task, collect_rollout, train
 from grsn_edu.rl.presets import AGENT_NAMES
+from grsn_edu.rl.training import seed_run
 from grsn_edu.util.validation import check_int_arguments
 
 #: name -> (environments per rollout, minibatches, epochs); the first is PPOConfig's default.
 SHAPES = {
-    "today: 32 envs, 4 minibatches, 10 epochs": (32, 4, 10),
+    "default: 32 envs, 4 minibatches, 10 epochs": (32, 4, 10),
     "128 envs, 2 minibatches, 4 epochs": (128, 2, 4),
     "256 envs, 1 minibatch, 4 epochs": (256, 1, 4),
 }
@@ -47,7 +50,9 @@ def parse_args(argv=None):
     p.add_argument("--agents", nargs="+", default=["gru", "grsn"], choices=AGENT_NAMES, metavar="AGENT")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-previous-action", action="store_true", help="the observation alone as the input")
+    p.add_argument("--previous-action", choices=["auto", "on", "off"], default="auto",
+                   help="append the previous action to the input: on, off, or auto (default: on for POPGym's tasks, "
+                        "whose baselines give it to every model, off for the others, as the CartPole grid trains)")
     args = p.parse_args(argv)
     check_int_arguments(p, args, {"steps": 8192, "threads": 1, "seed": 0})
     if args.steps % 8192:
@@ -59,7 +64,11 @@ def _config(args, agent: str, shape: tuple[int, int, int]) -> PPOConfig:
     envs, minibatches, epochs = shape
     return PPOConfig(env_id=args.env, agent=agent, seed=args.seed, total_steps=args.steps, num_envs=envs,
                      num_minibatches=minibatches, update_epochs=epochs, eval_interval=args.steps,
-                     previous_action=not args.no_previous_action, threads=args.threads)
+                     previous_action=_previous_action(args), threads=args.threads)
+
+
+def _previous_action(args) -> bool:
+    return args.env.startswith("popgym-") if args.previous_action == "auto" else args.previous_action == "on"
 
 
 def _timed(run) -> tuple[float, float]:
@@ -69,12 +78,15 @@ def _timed(run) -> tuple[float, float]:
 
 
 def _acting_only(cfg: PPOConfig) -> None:
+    """The rollouts of ``train(cfg)`` without its updates: seeded as a run is, returns scaled as a run scales them."""
+    seed_run(cfg)
     agent = agent_for_task(cfg)
     envs = make_vector_env(cfg.env_id, cfg.num_envs, cfg.seed, cfg.vector_backend, cfg.previous_action)
     acting = Acting.start_fresh(agent, envs, cfg.seed)
+    normalizer = ReturnNormalizer(cfg.num_envs, cfg.gamma) if cfg.normalize_returns else None
     with torch.no_grad():
         for _ in range(cfg.total_steps // (cfg.num_envs * cfg.num_steps)):
-            collect_rollout(agent, acting, cfg.num_steps, cfg.gamma, None)
+            collect_rollout(agent, acting, cfg.num_steps, cfg.gamma, normalizer)
     envs.close()
 
 

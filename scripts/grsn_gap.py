@@ -1,8 +1,8 @@
 """Where GRSN's gap to the GRU comes from on simple_spread: MAPPO's GRSN team with one core setting changed at a
-time, at a quarter of the reference budget (5M environment steps), beside the reference grid's own GRSN and GRU
+time, at a quarter of the reference budget (about 5M environment steps), beside the reference grid's own GRSN and GRU
 runs at the same point of their training.
 
-The command that made ``data/marl_grsn_gap/`` (from the project root; a cell already there is skipped):
+The command that makes ``data/marl_grsn_gap/`` (from the project root; a cell already there is skipped):
 
     .venv/bin/python scripts/grsn_gap.py                          # every variant, seed 0
     .venv/bin/python scripts/grsn_gap.py --variants readout=spikes --seeds 1
@@ -44,10 +44,10 @@ VARIANTS = {
     "beta=0.9": {"beta": 0.9},
     "gate_input=both": {"gate_input": "both"},
 }
-#: 5M environment steps of the 25-step task (a multiple of MAPPO's evaluation interval, 6,400 episodes)
+#: about 5M environment steps of the 25-step task (4.96M: a multiple of MAPPO's evaluation interval, 6,400 episodes)
 EPISODES = 198_400
-#: the evaluations that make a run's score: those after this many episodes (the last quarter of the budget)
-WINDOW = (148_000, EPISODES)
+#: the evaluations that make a run's score: those in the last quarter of the budget, (3/4 x EPISODES, EPISODES]
+WINDOW = (3 * EPISODES // 4, EPISODES)
 KEY = ("env", "agent", "algo", "variant", "seed")
 
 GRID = Grid(
@@ -88,7 +88,8 @@ def report(data_dir: Path, reference_dir: Path) -> pd.DataFrame:
     """The table: each variant's score beside the reference grid's GRSN and GRU at the same budget, per seed."""
     reference = read_csv(reference_dir / "eval_curves.csv", ["env", "agent", "algo", "seed", "episode",
                                                                "eval_return_mean"])
-    reference = reference[(reference["env"] == "simple_spread") & reference["agent"].isin(["gru", "grsn"])]
+    reference = reference[(reference["env"] == "simple_spread") & (reference["algo"] == "mappo")
+                          & reference["agent"].isin(["gru", "grsn"])]
     rows = late_scores(reference, ["agent", "seed"]).assign(variant="(the agent's own)")
     if (data_dir / "summary.csv").is_file():
         read_grid_summary(GRID, data_dir)

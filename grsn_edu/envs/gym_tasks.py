@@ -5,7 +5,7 @@ optionally the previous action appended, and stepped in batches.
   vector of reals (``Discrete``, ``MultiDiscrete``, ``Tuple`` of those, a Box of several dimensions) is flattened
   with Gymnasium's own ``FlattenObservation``, which writes a ``Discrete`` value as a one-hot vector (as POPGym's
   baselines encode their observations), and cast to float32. POPGym's ids (``popgym-...``) are registered the first
-  time one is asked for (``import popgym``), so the package does not pay POPGym's import unless it is used.
+  time one is asked for (``import popgym``, about 0.4 s), not when the package is imported.
 * :class:`PreviousAction` - appends a one-hot of the previous action to each observation (zeros at an episode's
   first step), so that a policy sees what it did: POPGym's baselines give every memory model this input.
 * :func:`make_vector_env` - ``num_envs`` copies stepped together, with same-step autoreset.
@@ -127,9 +127,9 @@ def make_env(env_id: str, render_mode: str | None = None, previous_action: bool 
     if env_id not in registry:
         known = ", ".join(POMDP_IDS)
         close = [name for name in registry if name.lower() == env_id.lower()]
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(
-            f"unknown environment id {env_id!r}{hint} This course registers {known}; any registered Gymnasium id "
+            f"unknown environment id {env_id!r}{hint}. This course registers {known}; any registered Gymnasium id "
             "(such as CartPole-v1) and POPGym's ids (popgym-RepeatPreviousEasy-v0, ...) work too"
         )
     env = gym.make(env_id) if render_mode is None else gym.make(env_id, render_mode=render_mode)

@@ -75,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a core option laid over the agent's, repeatable, e.g. --core-option beta=0.9 "
                         "--core-option gate_input=input")
     t.add_argument("--num-steps", type=int, default=_default(PPOConfig, "num_steps"),
-                   help="rollout length per environment, which is also the length of the sequences trained through "
-                        "(backpropagation through time); a memory that spans an episode needs at least the episode's "
-                        f"length (default {_default(PPOConfig, 'num_steps')})")
+                   help="rollout length per environment, which is also the length of the sequences trained through: "
+                        "the gradient reaches back at most this many steps, so set it well above the longest span "
+                        f"the task must remember (default {_default(PPOConfig, 'num_steps')})")
     t.add_argument("--previous-action", action="store_true",
                    help="append a one-hot of the previous action to each observation (zeros at an episode's start)")
     t.add_argument("--lr", type=float, default=lr,

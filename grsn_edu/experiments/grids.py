@@ -1,4 +1,4 @@
-"""The grids behind ``data/``: ``data/cartpole/`` (recurrent PPO, notebooks 06, 07, 08 and 11) and ``data/marl/``
+"""The grids behind ``data/``: ``data/cartpole/`` (recurrent PPO, notebooks 05, 06, 07, 08 and 11) and ``data/marl/``
 (teams of agents, notebooks 10 and 11), run by the one runner (:mod:`grsn_edu.experiments.runner`).
 
     grsn-edu reproduce cartpole                                  # the full grid (hours on 2 cores)

@@ -115,8 +115,9 @@ class PPOConfig:
     # 8 x 128, in 4x shorter sequences, so a quarter of the sequential core calls) and 3e-4 decayed linearly to 0
     # (with a constant 7e-4 GRSN's greedy return kept falling back from 500).
     num_envs: int = 32
-    # rollout length per environment = the length of the sequences replayed in training (backpropagation through
-    # time runs over whole rollouts): a task whose memory spans an episode needs num_steps >= its episode length
+    # rollout length per environment = the length of the sequences replayed in training: the gradient reaches back
+    # at most num_steps steps, so a task that must learn to remember over k steps needs num_steps well above k
+    # (an episode that straddles two rollouts is cut between them)
     num_steps: int = 32
     previous_action: bool = False  # append a one-hot of the previous action to the observation (PreviousAction)
     learning_rate: float = 3e-4
@@ -180,6 +181,9 @@ class PPOConfig:
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.vector_backend not in VECTOR_BACKENDS:
             raise ValueError(f"vector_backend must be one of {', '.join(VECTOR_BACKENDS)}, got {self.vector_backend!r}")
+        if self.vector_backend == "numpy" and self.previous_action:
+            raise ValueError("previous_action needs vector_backend 'sync' or 'auto' (the numpy backend steps "
+                             "CartPole's observations alone)")
         if self.advantage_norm not in ADVANTAGE_NORMS:
             raise ValueError(f"advantage_norm must be one of {', '.join(ADVANTAGE_NORMS)}, got {self.advantage_norm!r}")
         if self.head_init not in HEAD_INITS:

@@ -126,7 +126,7 @@ def settle_agent(cfg, value_based: bool = False) -> None:
 
 
 def config_dict_with_agent(config: dict, value_based: bool = False) -> dict:
-    """A saved config dict in today's fields: a dict written before agents had names (a ``core`` key, no
+    """A saved config dict in the current fields: a dict written before agents had names (a ``core`` key, no
     ``agent``) gets the agent and options that rebuild exactly its core (:func:`legacy_agent`)."""
     if "core" not in config:
         return dict(config)

@@ -48,7 +48,7 @@ def _np(x) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
-# -- section 1: the gated current -----------------------------------------------------------------------------
+# -- 03, section 2: the gated current ---------------------------------------------------------------------------
 def plot_gated_current_pulse(forgets: Sequence[float], steps: int = 30,
                              title: str = "The gated current after a single candidate pulse") -> Figure:
     r"""The gated current :math:`c_t` of one neuron with a constant forget gate F, after a candidate
@@ -154,7 +154,7 @@ def plot_toy_neuron(forget_bias: float = 1.0, beta: float = 0.9, steps: int = 40
     return fig
 
 
-# -- section 1: the hand-built copy ---------------------------------------------------------------------------
+# -- 03, section 3: the hand-built copy -------------------------------------------------------------------------
 def plot_hand_vs_package(package_mem, hand_mem, neurons: Sequence[int] = (0, 1, 2), batch_index: int = 0,
                          threshold: float = 1.0,
                          title: str = "Hand-built GRSN against the package's GRSNCore") -> Figure:
@@ -196,7 +196,7 @@ def plot_hand_vs_package(package_mem, hand_mem, neurons: Sequence[int] = (0, 1, 
     return fig
 
 
-# -- section 2: inside a trained network ----------------------------------------------------------------------
+# -- 03, section 4: inside a trained network --------------------------------------------------------------------
 def _neuron_order(record: Mapping[str, torch.Tensor], labels, n_cues: int) -> np.ndarray:
     """Neurons grouped by the cue after which they fire most during the delay, then by that firing rate."""
     spk = _np(record["spk"])[1:]  # (T-1, B, H): after the cue step
@@ -332,7 +332,7 @@ def plot_learned_parameters(beta, beta_init: float, forget_bias, forget_bias_ini
     return fig
 
 
-# -- section 3: what drives the gates -------------------------------------------------------------------------
+# -- 04, section 1: what drives the gates -----------------------------------------------------------------------
 #: line style, marker and colour of each ``gate_input`` in the figures of what drives the gates
 GATE_INPUT_STYLES = {"spikes": ("-", "o", GRSN_COLOR), "input": ("--", "s", "#1f77b4"), "both": (":", "^", "#9467bd")}
 GATE_INPUT_NAMES = {"spikes": "gates from spikes $o_{t-1}$", "input": "gates from input $x_t$",

@@ -1,5 +1,5 @@
-"""Figures for the reinforcement-learning notebooks: the primer, 04 (the temporal alignment paradigm) and 05 (POMDP
-CartPole).
+"""Figures for the reinforcement-learning notebooks: 05 (the primer), 06 (the temporal alignment paradigm), 07
+(recurrent PPO) and 08 (POMDP CartPole).
 
 * :func:`plot_time_axes` draws the two clocks of a spiking agent: environment steps and spiking updates.
 * :func:`plot_decision_costs` compares energy and wall time per decision.
