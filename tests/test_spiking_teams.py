@@ -73,23 +73,36 @@ def test_plot_marl_curves():
     assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
     assert "MAPPO" in fig.axes[0].get_title() and fig.legends  # one legend for the figure, below the panels
     handles, labels = fig.axes[0].get_legend_handles_labels()
-    assert any("2 seeds" in lab for lab in labels) and any("random" in lab for lab in labels)
+    assert f"seeds: GRU 2, {plots.agent_label('grsn')} 2" in fig.axes[0].get_title()
+    assert any("random" in lab for lab in labels)
     assert any("full-state controller" in lab for lab in labels) and any("my policy" in lab for lab in labels)
     assert "landmark-blind formation (-66.7)" in labels
     assert "own-observation team, no memory (-65.8)" in labels and "own-observation team, memory (-23.4)" in labels
     # every horizontal line (five baselines, one reference) looks different from the others
-    lines = [h for h, lab in zip(handles, labels) if "seed" not in lab]
+    agents = {plots.agent_label(a) for a in ("gru", "grsn")}
+    lines = [h for h, lab in zip(handles, labels) if lab not in agents]
     assert len(lines) == 6
     assert len({(h.get_color(), str(h.get_linestyle())) for h in lines}) == 6
     # baselines that score the same are one line with both names; a chosen subset draws only those
     tied = plots.plot_marl_curves(_curves(), _baselines(memory=-23.0, scripted=-23.01, random=-81.0), "spread_memory")
-    tied_labels = [lab for lab in tied.axes[0].get_legend_handles_labels()[1] if "seed" not in lab]
+    tied_labels = [lab for lab in tied.axes[0].get_legend_handles_labels()[1] if lab not in agents]
     assert tied_labels == ["random actions (-81.0)", "own-observation team, memory = full-state controller (-23.0)"]
     some = plots.plot_marl_curves(_curves(), summary, "spread_memory", baselines=["formation"])
-    assert [lab for lab in some.axes[0].get_legend_handles_labels()[1] if "seed" not in lab] == \
+    assert [lab for lab in some.axes[0].get_legend_handles_labels()[1] if lab not in agents] == \
         ["landmark-blind formation (-66.7)"]
     two = plots.plot_marl_curves(pd.concat([_curves(), _curves().assign(algo="qmix")]), None, "spread_memory")
     assert [ax.get_title().split(":")[0] for ax in two.axes] == ["MAPPO (centralised critic)", "QMIX (monotonic mixer)"]
+    # panels with different seed counts: one legend entry per agent, the counts in each panel's title
+    one_seed = _curves().query("seed == 0").assign(algo="qmix")
+    mixed = plots.plot_marl_curves(pd.concat([_curves(), one_seed]), None, "spread_memory")
+    assert [t.get_text() for t in mixed.legends[0].get_texts()] == [plots.agent_label(a) for a in ("gru", "grsn")]
+    assert "GRU 1" in mixed.axes[1].get_title() and "GRU 2" in mixed.axes[0].get_title()
+    # a run that collapsed cuts its band at the axis instead of stretching it, and the panel says how low it went
+    collapsed = _curves()
+    collapsed.loc[(collapsed["agent"] == "gru") & (collapsed["seed"] == 1), "eval_return_mean"] = -400.0
+    cut = plots.plot_marl_curves(collapsed, summary, "spread_memory")
+    assert cut.axes[0].get_ylim()[0] > -120
+    assert any("lowest run: -400.0" in t.get_text() for t in cut.axes[0].texts)
     # three algorithms: two panels a row (readable at a page's width), the legend in the fourth place, off the data
     three = plots.plot_marl_curves(pd.concat([_curves(), _curves().assign(algo="qmix"), _curves().assign(algo="vdn")]),
                                    summary, "spread_memory")

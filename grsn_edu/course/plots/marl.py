@@ -170,6 +170,10 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
                      title: str | None = None) -> Figure:
     """Greedy evaluation team return against training, one panel per algorithm: median over seeds, band min to max.
 
+    Each agent has one legend entry (its seed count per panel is in the panel's title). The y-axis reaches down to
+    the lowest baseline (random actions; without baselines, the lowest median): a run that collapsed below it is
+    cut at the axis, and the panel says how low the lowest run went.
+
     Args:
         evals: rows of ``data/marl/eval_curves.csv``: ``env``, ``agent``, ``algo``, ``seed``, ``episode``,
             ``env_steps``, ``eval_return_mean``.
@@ -213,16 +217,25 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
         sub = frame[frame["algo"] == algo].rename(columns={x: "global_step"})
         band = seed_spread(sub[["env", "agent", "seed", "global_step", "eval_return_mean"]], "eval_return_mean")
         n_seeds = sub.groupby("agent")["seed"].nunique().to_dict()
-        for agent in order:
+        drawn = [a for a in order if a in n_seeds]
+        for agent in drawn:
             line = band[band["agent"] == agent]
-            if line.empty:
-                continue
-            n = n_seeds[agent]
             color = core_color(agent)
             ax.plot(line["global_step"], line["median"], color=color, lw=1.8, marker="o", ms=3,
-                    label=f"{agent_label(agent)} ({n} seed{'s' if n != 1 else ''})")
-            if n > 1:
+                    label=agent_label(agent))
+            if n_seeds[agent] > 1:
                 ax.fill_between(line["global_step"], line["min"], line["max"], color=color, alpha=0.15, lw=0)
+        shown = band[band["agent"].isin(drawn)]
+        # the lowest baseline (random actions) is as low as anyone needs to see; without baselines, the medians
+        floor = min(value for _, value in lines) if lines else float(shown["median"].min())
+        top = max([float(shown["max"].max())] + [value for _, value in lines])
+        low = floor - 0.05 * (top - floor)
+        if float(shown["min"].min()) < low:  # a collapsed run would stretch the axis for everyone else
+            ax.set_ylim(low, top + 0.05 * (top - floor))
+            worst = shown.loc[shown["min"].idxmin()]
+            ax.annotate(f"lowest run: {worst['min']:.1f} ({agent_label(worst['agent'])}, band cut)",
+                        xy=(0.99, 0.02), xycoords="axes fraction", ha="right", va="bottom", fontsize=7)
+        seeds = ", ".join(f"{agent_label(a)} {n_seeds[a]}" for a in drawn)
         for names, value in lines:
             style = BASELINE_STYLES.get(names[0], {"color": "#555555", "ls": (0, (5, 1, 1, 1, 1, 1)), "lw": 1.2})
             ax.axhline(value, **style, label=f"{' = '.join(BASELINE_LABELS.get(n, n) for n in names)} ({value:.1f})")
@@ -232,7 +245,7 @@ def plot_marl_curves(evals: pd.DataFrame, summary: pd.DataFrame | None, env_id: 
         ax.set_xlabel(X_LABELS[x])
         ax.set_ylabel(TEAM_RETURN_LABEL if ax in grid[:, 0] else "")
         ax.yaxis.set_tick_params(labelleft=True)
-        ax.set_title(f"{ALGO_LABELS.get(algo, algo)}: greedy evaluation", fontsize=10)
+        ax.set_title(f"{ALGO_LABELS.get(algo, algo)}: greedy evaluation\n(seeds: {seeds})", fontsize=10)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     seen = dict(zip(labels, handles))
